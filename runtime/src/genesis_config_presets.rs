@@ -1,0 +1,124 @@
+//! Genesis presets: `development` (`--dev`, one validator: Alice) and `local_testnet`
+//! (`--chain local`, four validators: Alice, Bob, Charlie, Dave).
+//!
+//! Both create the collateral assets (USD 6 decimals, BTC 8, ETH 18), endow the dev accounts
+//! Alice..Ferdie with SLV and test collateral, and set Alice as the Sudo key.
+
+use crate::{
+	AccountId, AssetsConfig, Balance, BalancesConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+};
+use alloc::{vec, vec::Vec};
+use frame_support::build_struct_json_patch;
+use serde_json::Value;
+use solvent_primitives::assets::{BTC, BTC_DECIMALS, ETH, ETH_DECIMALS, USD, USD_DECIMALS};
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_grandpa::AuthorityId as GrandpaId;
+use sp_genesis_builder::{self, PresetId};
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+
+/// SLV given to each endowed account.
+pub const ENDOWMENT: Balance = 1_000_000 * UNIT;
+/// Test collateral given to each endowed account: 10,000,000 USD.
+pub const USD_ENDOWMENT: Balance = 10_000_000 * 1_000_000;
+/// 100 BTC.
+pub const BTC_ENDOWMENT: Balance = 100 * 100_000_000;
+/// 1,000 ETH.
+pub const ETH_ENDOWMENT: Balance = 1_000 * 1_000_000_000_000_000_000;
+
+/// The accounts endowed in every preset.
+pub fn dev_accounts() -> Vec<AccountId> {
+	vec![
+		Sr25519Keyring::Alice.to_account_id(),
+		Sr25519Keyring::Bob.to_account_id(),
+		Sr25519Keyring::Charlie.to_account_id(),
+		Sr25519Keyring::Dave.to_account_id(),
+		Sr25519Keyring::Eve.to_account_id(),
+		Sr25519Keyring::Ferdie.to_account_id(),
+	]
+}
+
+fn authority(k: Sr25519Keyring, e: Ed25519Keyring) -> (AuraId, GrandpaId) {
+	(k.public().into(), e.public().into())
+}
+
+fn testnet_genesis(
+	initial_authorities: Vec<(AuraId, GrandpaId)>,
+	endowed_accounts: Vec<AccountId>,
+	root: AccountId,
+) -> Value {
+	let asset = |id, dec: u8, name: &str, symbol: &str| {
+		((id, root.clone(), true, 1u128), (id, name.as_bytes().to_vec(), symbol.as_bytes().to_vec(), dec))
+	};
+	let (assets, metadata): (Vec<_>, Vec<_>) = vec![
+		asset(USD, USD_DECIMALS, "USD Stablecoin", "USD"),
+		asset(BTC, BTC_DECIMALS, "Wrapped Bitcoin", "BTC"),
+		asset(ETH, ETH_DECIMALS, "Wrapped Ether", "ETH"),
+	]
+	.into_iter()
+	.unzip();
+	let accounts = endowed_accounts
+		.iter()
+		.flat_map(|a| {
+			[
+				(USD, a.clone(), USD_ENDOWMENT),
+				(BTC, a.clone(), BTC_ENDOWMENT),
+				(ETH, a.clone(), ETH_ENDOWMENT),
+			]
+		})
+		.collect::<Vec<_>>();
+
+	build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: BalancesConfig {
+			balances: endowed_accounts.iter().cloned().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
+		},
+		aura: pallet_aura::GenesisConfig {
+			authorities: initial_authorities.iter().map(|x| x.0.clone()).collect::<Vec<_>>(),
+		},
+		grandpa: pallet_grandpa::GenesisConfig {
+			authorities: initial_authorities.iter().map(|x| (x.1.clone(), 1)).collect::<Vec<_>>(),
+		},
+		sudo: SudoConfig { key: Some(root) },
+		assets: AssetsConfig { assets, metadata, accounts },
+	})
+}
+
+/// The development preset: one validator (Alice).
+pub fn development_config_genesis() -> Value {
+	testnet_genesis(
+		vec![authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		dev_accounts(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
+/// The local testnet preset: four validators (Alice, Bob, Charlie, Dave).
+pub fn local_config_genesis() -> Value {
+	testnet_genesis(
+		vec![
+			authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+			authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+			authority(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
+		],
+		dev_accounts(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
+/// The JSON patch of preset `id`, if it exists.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let patch = match id.as_ref() {
+		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		_ => return None,
+	};
+	serde_json::to_string(&patch).ok().map(|s| s.into_bytes())
+}
+
+/// The presets this runtime provides.
+pub fn preset_names() -> Vec<PresetId> {
+	vec![
+		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
+		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+	]
+}

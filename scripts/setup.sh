@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Install what building and testing Solvent needs, if missing. Idempotent; safe to re-run.
+# Debian/Ubuntu with rustup assumed (a fresh CI machine). Uses sudo when not root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+# Debian packages: protoc (litep2p), clang/libclang (bindgen), build tools, Node.js for e2e tests.
+need=()
+for pkg in protobuf-compiler clang libclang-dev make pkg-config git curl; do
+	dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+	echo "setup: installing Debian packages: ${need[*]}"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+fi
+
+# Rust: the wasm target of the runtime and the std sources it is built from.
+if ! command -v rustup >/dev/null 2>&1; then
+	echo "setup: rustup not found; installing it (https://rustup.rs)"
+	curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+	# shellcheck disable=SC1091
+	. "$HOME/.cargo/env"
+fi
+rustup target list --installed | grep -qx wasm32v1-none || rustup target add wasm32v1-none
+rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src
+
+# JavaScript test dependencies (pinned by the lockfiles).
+for dir in e2e zombienet; do
+	if [ -f "$dir/package-lock.json" ]; then
+		if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+			echo "setup: npm ci in $dir"
+			(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+		fi
+	fi
+done
+echo "setup: ok"
