@@ -21,7 +21,7 @@ before(async () => {
 
 after(async () => { if (node) await node.stop(); });
 
-async function header(hash) { return api.rpc.chain.getHeader(hash); }
+async function header(hash) { return hash ? api.rpc.chain.getHeader(hash) : api.rpc.chain.getHeader(); }
 
 test('chain properties: SLV with 12 decimals', async () => {
   const props = await api.rpc.system.properties();

@@ -175,18 +175,19 @@ pub fn inherent_benchmark_data() -> Result<InherentData> {
 pub fn run(cli: &Cli, cmd: &BenchmarkCmd) -> sc_cli::Result<()> {
 	let runner = cli.create_runner(cmd)?;
 	runner.sync_run(|config| match cmd {
-		BenchmarkCmd::Pallet(cmd) => cmd
-			.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(Some(config.chain_spec)),
+		BenchmarkCmd::Pallet(cmd) => {
+			cmd.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(Some(config.chain_spec))
+		}
 		BenchmarkCmd::Block(cmd) => {
 			let PartialComponents { client, .. } = service::new_partial(&config)?;
 			cmd.run(client)
-		},
+		}
 		BenchmarkCmd::Storage(cmd) => {
 			let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
 			let db = backend.expose_db();
 			let storage = backend.expose_storage();
 			cmd.run(config, client, db, storage)
-		},
+		}
 		BenchmarkCmd::Overhead(cmd) => {
 			let PartialComponents { client, .. } = service::new_partial(&config)?;
 			let ext_builder = RemarkBuilder::new(client.clone());
@@ -198,7 +199,7 @@ pub fn run(cli: &Cli, cmd: &BenchmarkCmd) -> sc_cli::Result<()> {
 				&ext_builder,
 				false,
 			)
-		},
+		}
 		BenchmarkCmd::Extrinsic(cmd) => {
 			let PartialComponents { client, .. } = service::new_partial(&config)?;
 			let ext_factory = ExtrinsicFactory(vec![
@@ -210,7 +211,7 @@ pub fn run(cli: &Cli, cmd: &BenchmarkCmd) -> sc_cli::Result<()> {
 				)),
 			]);
 			cmd.run(client, inherent_benchmark_data()?, Vec::new(), &ext_factory)
-		},
+		}
 		BenchmarkCmd::Machine(cmd) => cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone()),
 	})
 }

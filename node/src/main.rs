@@ -9,6 +9,10 @@ mod command;
 mod rpc;
 mod service;
 
-fn main() -> sc_cli::Result<()> {
-	command::run()
+fn main() {
+	// Errors end the process with a one-line reason and exit code 1 (no backtrace).
+	if let Err(e) = command::run() {
+		eprintln!("Error: {e}");
+		std::process::exit(1);
+	}
 }

@@ -117,7 +117,16 @@ pub enum PriceStatus {
 
 /// Why a price cannot be used.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
 )]
 pub enum PriceError {
 	/// Fewer than the quorum of feeders have a fresh value.
@@ -130,7 +139,16 @@ pub enum PriceError {
 
 /// An available aggregate value and the time it was computed.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
 )]
 pub struct TimestampedValue {
 	/// The value: a [`Price`] for [`OracleKey::Spot`], a fraction per year for
@@ -266,7 +284,16 @@ pub struct PositionRisk {
 
 /// Cash flows of a position transfer during liquidation.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
 )]
 pub struct TransferOutcome {
 	/// Contracts moved.
@@ -381,10 +408,12 @@ pub fn value_in_usd(amount: Balance, decimals: u8, price: Price, rounding: Round
 		Some(div) => multiply_by_rational_with_rounding(amount, price.into_inner(), div, rounding)
 			.unwrap_or(u128::MAX),
 		// More than 26 decimals: divide in two steps.
-		None => multiply_by_rational_with_rounding(amount, price.into_inner(), 10u128.pow(38), rounding)
-			.unwrap_or(u128::MAX)
-			.checked_div(10u128.checked_pow(div_exp - 38).unwrap_or(u128::MAX))
-			.unwrap_or(0),
+		None => {
+			multiply_by_rational_with_rounding(amount, price.into_inner(), 10u128.pow(38), rounding)
+				.unwrap_or(u128::MAX)
+				.checked_div(10u128.checked_pow(div_exp - 38).unwrap_or(u128::MAX))
+				.unwrap_or(0)
+		}
 	}
 }
 

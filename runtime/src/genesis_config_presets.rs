@@ -47,7 +47,10 @@ fn testnet_genesis(
 	root: AccountId,
 ) -> Value {
 	let asset = |id, dec: u8, name: &str, symbol: &str| {
-		((id, root.clone(), true, 1u128), (id, name.as_bytes().to_vec(), symbol.as_bytes().to_vec(), dec))
+		(
+			(id, root.clone(), true, 1u128),
+			(id, name.as_bytes().to_vec(), symbol.as_bytes().to_vec(), dec),
+		)
 	};
 	let (assets, metadata): (Vec<_>, Vec<_>) = vec![
 		asset(USD, USD_DECIMALS, "USD Stablecoin", "USD"),

@@ -31,9 +31,9 @@ pub use frame_system::Call as SystemCall;
 pub use pallet_assets::Call as AssetsCall;
 pub use pallet_balances::Call as BalancesCall;
 pub use pallet_timestamp::Call as TimestampCall;
+pub use solvent_primitives::{assets as collateral, AssetId};
 #[cfg(any(feature = "std", test))]
 pub use sp_runtime::BuildStorage;
-pub use solvent_primitives::{assets as collateral, AssetId};
 
 /// Opaque types for the node, which must not depend on the runtime's extrinsic format.
 pub mod opaque {
