@@ -19,4 +19,7 @@ cargo test --release --locked --workspace
 step "end-to-end tests (solvent-node + @polkadot/api)"
 (cd e2e && npm test)
 
+step "zombienet smoke network (2 validators)"
+zombienet/run.sh smoke
+
 step "all tests passed"

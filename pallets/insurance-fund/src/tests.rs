@@ -1,0 +1,741 @@
+//! Tests of the insurance fund. Amounts are USD units (6 decimals) and share units (6 decimals).
+
+use crate::{
+	mock::*, BlockPayouts, Error, Event, FundInfo, FundParams, InsuranceFeeShare, Params,
+	PendingUnstake, PendingUnstakes, Shares, StakerInfo, TotalShares, MAX_FEE_SHARE,
+	MAX_PAYOUT_CAP_PER_BLOCK, MIN_PAYOUT_CAP_PER_BLOCK,
+};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{Get, Hooks},
+};
+use solvent_primitives::{BadDebtCover, PriceError};
+use sp_arithmetic::{
+	traits::{One, Saturating, Zero},
+	FixedU128, Permill,
+};
+use sp_runtime::{traits::AccountIdConversion, DispatchError, TokenError};
+
+fn stake(who: AccountId, amount: u128) {
+	assert_ok!(InsuranceFund::stake(RuntimeOrigin::signed(who), amount));
+}
+
+fn cover(amount: u128) -> u128 {
+	<InsuranceFund as BadDebtCover<AccountId>>::cover(&DEBTOR, amount)
+}
+
+fn share_value() -> FixedU128 {
+	InsuranceFund::share_value().unwrap().unwrap()
+}
+
+fn usd(x: u128, y: u128) -> FixedU128 {
+	FixedU128::from_rational(x, y)
+}
+
+// ------------------------------------------------------------------ genesis and accounts
+
+#[test]
+fn genesis_seeds_shares_and_params() {
+	ExtBuilder::default().seeded(10_000 * USD).build_and_execute(|| {
+		assert_eq!(Shares::<Test>::get(TREASURY), Some(10_000 * USD));
+		assert_eq!(TotalShares::<Test>::get(), 10_000 * USD);
+		assert_eq!(Params::<Test>::get(), default_params());
+		assert_eq!(InsuranceFund::fund_cash(), 10_000 * USD as i128);
+		assert_eq!(InsuranceFund::fund_value(), Ok(10_000 * USD as i128));
+		assert_eq!(share_value(), FixedU128::one());
+	});
+}
+
+#[test]
+fn fund_account_is_the_pallet_id_account() {
+	ExtBuilder::default().build_and_execute(|| {
+		let expected: AccountId = FundPalletId::get().into_account_truncating();
+		assert_eq!(<InsuranceFund as BadDebtCover<AccountId>>::fund_account(), expected);
+		assert_ne!(expected, ALICE);
+	});
+}
+
+#[test]
+#[should_panic(expected = "insurance fund genesis params out of bounds")]
+fn genesis_rejects_params_out_of_bounds() {
+	let params =
+		FundParams { payout_cap_per_block: MIN_PAYOUT_CAP_PER_BLOCK - 1, ..default_params() };
+	let _ = ExtBuilder::default().params(params).build();
+}
+
+#[test]
+#[should_panic(expected = "insurance fund genesis: duplicate")]
+fn genesis_rejects_duplicate_shareholders() {
+	use sp_runtime::BuildStorage;
+	let _ = RuntimeGenesisConfig {
+		system: Default::default(),
+		insurance_fund: crate::GenesisConfig {
+			params: default_params(),
+			initial_shares: vec![(ALICE, 1), (ALICE, 2)],
+		},
+	}
+	.build_storage();
+}
+
+#[test]
+fn integrity_test_passes() {
+	ExtBuilder::default().build_and_execute(|| {
+		<InsuranceFund as Hooks<u64>>::integrity_test();
+	});
+}
+
+#[test]
+fn try_state_detects_broken_share_sum() {
+	ExtBuilder::default().seeded(1_000 * USD).build().execute_with(|| {
+		assert_ok!(InsuranceFund::do_try_state());
+		TotalShares::<Test>::put(1_000 * USD + 1);
+		assert!(InsuranceFund::do_try_state().is_err());
+		TotalShares::<Test>::put(1_000 * USD);
+		Payouts::put(BlockPayouts { block: 1, paid: 2, cap: 1 });
+		assert!(InsuranceFund::do_try_state().is_err());
+	});
+}
+
+type Payouts = crate::Payouts<Test>;
+
+// ------------------------------------------------------------------ staking share math
+
+#[test]
+fn staking_share_math_follows_fees_and_payouts() {
+	ExtBuilder::default().build_and_execute(|| {
+		// First staker into an empty fund: one share unit per USD unit.
+		stake(ALICE, 1_000 * USD);
+		assert_eq!(Shares::<Test>::get(ALICE), Some(1_000 * USD));
+		assert_eq!(TotalShares::<Test>::get(), 1_000 * USD);
+		assert_eq!(Tokens::get(ALICE), 99_000 * USD);
+		assert_eq!(InsuranceFund::fund_cash(), 1_000 * USD as i128);
+		assert_eq!(share_value(), FixedU128::one());
+		System::assert_last_event(
+			Event::Staked {
+				who: ALICE,
+				amount: 1_000 * USD,
+				shares: 1_000 * USD,
+				fund_value: 0,
+				total_shares: 1_000 * USD,
+			}
+			.into(),
+		);
+
+		// A 100 USD fee share arrives: value 1,100 USD, 1.1 USD per share.
+		pay_fee_to_fund(100 * USD);
+		assert_eq!(share_value(), usd(11, 10));
+
+		// Second staker pays the higher share value: 550 x 1,000 / 1,100 = 500 shares.
+		stake(BOB, 550 * USD);
+		assert_eq!(Shares::<Test>::get(BOB), Some(500 * USD));
+		assert_eq!(TotalShares::<Test>::get(), 1_500 * USD);
+		assert_eq!(InsuranceFund::fund_value(), Ok(1_650 * USD as i128));
+		assert_eq!(share_value(), usd(11, 10));
+		System::assert_last_event(
+			Event::Staked {
+				who: BOB,
+				amount: 550 * USD,
+				shares: 500 * USD,
+				fund_value: 1_100 * USD as i128,
+				total_shares: 1_500 * USD,
+			}
+			.into(),
+		);
+
+		// A 330 USD bad-debt payout: value 1,320 USD, 0.88 USD per share.
+		assert_eq!(cover(330 * USD), 330 * USD);
+		assert_eq!(share_value(), usd(88, 100));
+
+		// Third staker after the payout: 88 x 1,500 / 1,320 = 100 shares.
+		stake(CHARLIE, 88 * USD);
+		assert_eq!(Shares::<Test>::get(CHARLIE), Some(100 * USD));
+		assert_eq!(TotalShares::<Test>::get(), 1_600 * USD);
+		assert_eq!(InsuranceFund::fund_value(), Ok(1_408 * USD as i128));
+		assert_eq!(share_value(), usd(88, 100));
+
+		// Rounding down: 100 units x 1,600 / 1,408 = 113.6 -> 113 share units.
+		stake(ALICE, 100);
+		assert_eq!(Shares::<Test>::get(ALICE), Some(1_000 * USD + 113));
+		assert_eq!(TotalShares::<Test>::get(), 1_600 * USD + 113);
+
+		// Values of the stakers now (rounded down): fund 1,408.0001 USD.
+		assert_eq!(InsuranceFund::staker_info(&BOB).value, Some(440 * USD));
+		assert_eq!(InsuranceFund::staker_info(&CHARLIE).value, Some(88 * USD));
+	});
+}
+
+#[test]
+fn first_stake_into_fund_with_value_but_no_shares_is_one_to_one() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Penalties arrived while nobody held shares: the first staker gets them.
+		pay_fee_to_fund(50 * USD);
+		stake(ALICE, 100 * USD);
+		assert_eq!(Shares::<Test>::get(ALICE), Some(100 * USD));
+		assert_eq!(share_value(), usd(15, 10));
+	});
+}
+
+#[test]
+fn stake_rejections() {
+	ExtBuilder::default().seeded(1_000 * USD).build_and_execute(|| {
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), 0),
+			Error::<Test>::ZeroAmount
+		);
+		// No tokens: the ledger's error.
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(DEBTOR), 10 * USD),
+			DispatchError::Token(TokenError::FundsUnavailable)
+		);
+		// Prices unavailable: the value cannot be computed.
+		PricesDown::put(true);
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), 10 * USD),
+			Error::<Test>::FundValueUnavailable
+		);
+		PricesDown::put(false);
+		// Share value above one USD unit per share unit: 1 unit mints nothing.
+		pay_fee_to_fund(100 * USD);
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), 1),
+			Error::<Test>::StakeTooSmall
+		);
+		// Value zero with shares outstanding: new money must not pay old losses.
+		assert_eq!(cover(1_000 * USD), 1_000 * USD);
+		OtherEquity::insert(fund(), -100 * USD as i128);
+		assert_eq!(InsuranceFund::fund_value(), Ok(0));
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), 10 * USD),
+			Error::<Test>::FundValueNotPositive
+		);
+		// Negative value.
+		OtherEquity::insert(fund(), -101 * USD as i128);
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), 10 * USD),
+			Error::<Test>::FundValueNotPositive
+		);
+	});
+}
+
+#[test]
+fn stake_into_empty_fund_with_negative_value_is_rejected() {
+	ExtBuilder::default().build_and_execute(|| {
+		OtherEquity::insert(fund(), -1);
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), 10 * USD),
+			Error::<Test>::FundValueNotPositive
+		);
+		// Exactly zero without shares is fine (1:1).
+		OtherEquity::insert(fund(), 0);
+		stake(ALICE, 10 * USD);
+		assert_eq!(Shares::<Test>::get(ALICE), Some(10 * USD));
+	});
+}
+
+#[test]
+fn stake_overflow_is_rejected() {
+	ExtBuilder::default().seeded(1_000 * USD).build_and_execute(|| {
+		// Value 1 unit with 10^9 shares: 10^30 x 10^9 / 1 does not fit in u128.
+		Cash::insert(fund(), 1);
+		Tokens::insert(ALICE, 10u128.pow(30));
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), 10u128.pow(30)),
+			Error::<Test>::Overflow
+		);
+	});
+}
+
+// ------------------------------------------------------------------ unstake requests
+
+#[test]
+fn request_unstake_moves_shares_to_pending() {
+	ExtBuilder::default().build_and_execute(|| {
+		stake(ALICE, 1_000 * USD);
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 400 * USD));
+		assert_eq!(Shares::<Test>::get(ALICE), Some(600 * USD));
+		assert_eq!(
+			PendingUnstakes::<Test>::get(ALICE),
+			Some(PendingUnstake { shares: 400 * USD, unlock_at: 101 })
+		);
+		assert_eq!(TotalShares::<Test>::get(), 1_000 * USD);
+		System::assert_last_event(
+			Event::UnstakeRequested {
+				who: ALICE,
+				shares: 400 * USD,
+				pending_shares: 400 * USD,
+				unlock_at: 101,
+			}
+			.into(),
+		);
+
+		// A second request adds to the pending shares and restarts the cooldown.
+		run_to_block(50);
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 100 * USD));
+		assert_eq!(
+			PendingUnstakes::<Test>::get(ALICE),
+			Some(PendingUnstake { shares: 500 * USD, unlock_at: 150 })
+		);
+		assert_eq!(Shares::<Test>::get(ALICE), Some(500 * USD));
+
+		// Requesting every active share removes the entry.
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 500 * USD));
+		assert_eq!(Shares::<Test>::get(ALICE), None);
+		assert_eq!(
+			InsuranceFund::staker_info(&ALICE),
+			StakerInfo {
+				shares: 0,
+				pending_unstake: Some(PendingUnstake { shares: 1_000 * USD, unlock_at: 150 }),
+				value: Some(1_000 * USD),
+			}
+		);
+	});
+}
+
+#[test]
+fn request_unstake_rejections() {
+	ExtBuilder::default().build_and_execute(|| {
+		stake(ALICE, 1_000 * USD);
+		assert_noop!(
+			InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 0),
+			Error::<Test>::ZeroShares
+		);
+		assert_noop!(
+			InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 1_000 * USD + 1),
+			Error::<Test>::InsufficientShares
+		);
+		assert_noop!(
+			InsuranceFund::request_unstake(RuntimeOrigin::signed(BOB), 1),
+			Error::<Test>::InsufficientShares
+		);
+		// Pending shares are not active shares.
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 600 * USD));
+		assert_noop!(
+			InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 401 * USD),
+			Error::<Test>::InsufficientShares
+		);
+	});
+}
+
+#[test]
+fn cancel_unstake_restores_shares() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			InsuranceFund::cancel_unstake(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::NothingPending
+		);
+		stake(ALICE, 1_000 * USD);
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 1_000 * USD));
+		assert_eq!(Shares::<Test>::get(ALICE), None);
+		assert_ok!(InsuranceFund::cancel_unstake(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(Shares::<Test>::get(ALICE), Some(1_000 * USD));
+		assert_eq!(PendingUnstakes::<Test>::get(ALICE), None);
+		assert_eq!(TotalShares::<Test>::get(), 1_000 * USD);
+		System::assert_last_event(
+			Event::UnstakeCancelled { who: ALICE, shares: 1_000 * USD }.into(),
+		);
+		assert_noop!(
+			InsuranceFund::cancel_unstake(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::NothingPending
+		);
+		// After cancelling, withdrawing is impossible even after the old unlock block.
+		run_to_block(200);
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::NothingPending
+		);
+	});
+}
+
+// ------------------------------------------------------------------ withdrawal
+
+#[test]
+fn withdraw_after_cooldown_is_valued_at_withdrawal() {
+	ExtBuilder::default().build_and_execute(|| {
+		stake(ALICE, 1_000 * USD);
+		stake(BOB, 1_000 * USD);
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 1_000 * USD));
+
+		// One block before the unlock: rejected.
+		run_to_block(100);
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::CooldownNotOver
+		);
+
+		// During the cooldown the pending shares bear a 400 USD payout and earn a 100 USD fee:
+		// value 2,000 - 400 + 100 = 1,700 USD.
+		assert_eq!(cover(400 * USD), 400 * USD);
+		pay_fee_to_fund(100 * USD);
+		assert_eq!(InsuranceFund::staker_info(&ALICE).value, Some(850 * USD));
+
+		// At the unlock block: 1,000 x 1,700 / 2,000 = 850 USD.
+		run_to_block(101);
+		assert_ok!(InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(Tokens::get(ALICE), 99_000 * USD + 850 * USD);
+		assert_eq!(InsuranceFund::fund_cash(), 850 * USD as i128);
+		assert_eq!(TotalShares::<Test>::get(), 1_000 * USD);
+		assert_eq!(PendingUnstakes::<Test>::get(ALICE), None);
+		assert_eq!(Shares::<Test>::get(ALICE), None);
+		// BOB's share value is unchanged by the withdrawal: 0.85 USD.
+		assert_eq!(share_value(), usd(85, 100));
+		System::assert_last_event(
+			Event::Unstaked {
+				who: ALICE,
+				shares: 1_000 * USD,
+				amount: 850 * USD,
+				fund_value: 1_700 * USD as i128,
+				total_shares: 1_000 * USD,
+			}
+			.into(),
+		);
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::NothingPending
+		);
+	});
+}
+
+#[test]
+fn withdraw_rejections() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::NothingPending
+		);
+		stake(ALICE, 1_000 * USD);
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 1_000 * USD));
+		run_to_block(101);
+
+		PricesDown::put(true);
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::FundValueUnavailable
+		);
+		PricesDown::put(false);
+
+		// Losses on positions taken over wipe out the value.
+		OtherEquity::insert(fund(), -1_000 * USD as i128);
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::FundValueNotPositive
+		);
+
+		// Value held in collateral taken over, not in cash: 900 USD paid out, 900 USD of
+		// collateral came in, cash 100 USD < 1,000 USD owed.
+		OtherEquity::insert(fund(), 900 * USD as i128);
+		assert_eq!(cover(900 * USD), 900 * USD);
+		assert_eq!(InsuranceFund::fund_value(), Ok(1_000 * USD as i128));
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::InsufficientFundCash
+		);
+	});
+}
+
+#[test]
+fn withdraw_of_dust_burns_shares_for_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		stake(ALICE, 1_000 * USD);
+		assert_eq!(cover(500 * USD), 500 * USD); // 0.5 USD per share
+		stake(BOB, 1); // 1 x 1,000,000,000 / 500,000,000 = 2 share units
+		assert_eq!(Shares::<Test>::get(BOB), Some(2));
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(BOB), 1));
+		run_to_block(101);
+		let tokens = Tokens::get(BOB);
+		assert_ok!(InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(BOB)));
+		assert_eq!(Tokens::get(BOB), tokens);
+		assert_eq!(TotalShares::<Test>::get(), 1_000 * USD + 1);
+		System::assert_last_event(
+			Event::Unstaked {
+				who: BOB,
+				shares: 1,
+				amount: 0,
+				fund_value: 500 * USD as i128 + 1,
+				total_shares: 1_000 * USD + 1,
+			}
+			.into(),
+		);
+	});
+}
+
+#[test]
+fn new_cooldown_applies_to_later_requests_only() {
+	ExtBuilder::default().build_and_execute(|| {
+		stake(ALICE, 1_000 * USD);
+		stake(BOB, 1_000 * USD);
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 10 * USD));
+		assert_ok!(InsuranceFund::set_params(
+			RuntimeOrigin::root(),
+			FundParams { unstake_cooldown: 150, ..default_params() }
+		));
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(BOB), 10 * USD));
+		assert_eq!(PendingUnstakes::<Test>::get(ALICE).map(|p| p.unlock_at), Some(101));
+		assert_eq!(PendingUnstakes::<Test>::get(BOB).map(|p| p.unlock_at), Some(151));
+	});
+}
+
+// ------------------------------------------------------------------ bad-debt cover
+
+#[test]
+fn cover_within_and_beyond_the_cap_and_reset_next_block() {
+	ExtBuilder::default().seeded(10_000 * USD).build_and_execute(|| {
+		Cash::insert(DEBTOR, -3_000 * USD as i128);
+
+		// Within the 1,000 USD cap.
+		assert_eq!(cover(200 * USD), 200 * USD);
+		assert_eq!(Cash::get(DEBTOR), -2_800 * USD as i128);
+		assert_eq!(InsuranceFund::fund_cash(), 9_800 * USD as i128);
+		assert_eq!(InsuranceFund::payouts_in(1), (200 * USD, 1_000 * USD));
+		System::assert_last_event(
+			Event::BadDebtCovered { debtor: DEBTOR, requested: 200 * USD, covered: 200 * USD }
+				.into(),
+		);
+
+		// Beyond the cap: only the 800 USD left this block.
+		assert_eq!(cover(1_000 * USD), 800 * USD);
+		assert_eq!(Cash::get(DEBTOR), -2_000 * USD as i128);
+		System::assert_last_event(
+			Event::BadDebtCovered { debtor: DEBTOR, requested: 1_000 * USD, covered: 800 * USD }
+				.into(),
+		);
+		// Cap exhausted: nothing more this block, still reported.
+		assert_eq!(cover(USD), 0);
+		System::assert_last_event(
+			Event::BadDebtCovered { debtor: DEBTOR, requested: USD, covered: 0 }.into(),
+		);
+		assert_eq!(InsuranceFund::fund_info().paid_this_block, 1_000 * USD);
+
+		// Next block: the cap is available again.
+		run_to_block(2);
+		assert_eq!(InsuranceFund::fund_info().paid_this_block, 0);
+		assert_eq!(cover(1_500 * USD), 1_000 * USD);
+		assert_eq!(Cash::get(DEBTOR), -1_000 * USD as i128);
+		assert_eq!(InsuranceFund::fund_cash(), 8_000 * USD as i128);
+		// Payouts lowered the share value: 8,000 / 10,000.
+		assert_eq!(share_value(), usd(8, 10));
+	});
+}
+
+#[test]
+fn cover_beyond_fund_cash() {
+	ExtBuilder::default().seeded(300 * USD).build_and_execute(|| {
+		assert_eq!(cover(500 * USD), 300 * USD);
+		assert_eq!(InsuranceFund::fund_cash(), 0);
+		assert_eq!(Cash::get(DEBTOR), 300 * USD as i128);
+		assert_eq!(cover(500 * USD), 0);
+		// Negative fund cash (e.g. after paying for positions taken over): nothing.
+		run_to_block(2);
+		Cash::insert(fund(), -5 * USD as i128);
+		assert_eq!(cover(500 * USD), 0);
+		assert_eq!(InsuranceFund::fund_cash(), -5 * USD as i128);
+		System::assert_last_event(
+			Event::BadDebtCovered { debtor: DEBTOR, requested: 500 * USD, covered: 0 }.into(),
+		);
+	});
+}
+
+#[test]
+fn cover_of_nothing_or_of_the_fund_itself_does_nothing() {
+	ExtBuilder::default().seeded(1_000 * USD).build_and_execute(|| {
+		assert_eq!(cover(0), 0);
+		assert_eq!(<InsuranceFund as BadDebtCover<AccountId>>::cover(&fund(), 10 * USD), 0);
+		assert_eq!(InsuranceFund::fund_cash(), 1_000 * USD as i128);
+		assert!(fund_events().is_empty());
+		assert_eq!(Payouts::get(), None);
+	});
+}
+
+#[test]
+fn cover_rolls_back_a_failed_ledger_transfer() {
+	ExtBuilder::default().seeded(1_000 * USD).build_and_execute(|| {
+		FailTransfers::put(true);
+		assert_eq!(cover(100 * USD), 0);
+		assert_eq!(InsuranceFund::fund_cash(), 1_000 * USD as i128);
+		assert_eq!(Cash::get(DEBTOR), 0);
+		assert_eq!(Payouts::get(), None);
+		System::assert_last_event(
+			Event::BadDebtCovered { debtor: DEBTOR, requested: 100 * USD, covered: 0 }.into(),
+		);
+	});
+}
+
+#[test]
+fn cap_change_within_a_block_applies_from_the_next_block() {
+	let params = FundParams { payout_cap_per_block: 2_000 * USD, ..default_params() };
+	ExtBuilder::default().params(params).seeded(10_000 * USD).build_and_execute(|| {
+		assert_eq!(cover(1_500 * USD), 1_500 * USD);
+		// Lower the cap to 1,000 USD (a 50% step) after 1,500 USD were paid in this block.
+		assert_ok!(InsuranceFund::set_params(RuntimeOrigin::root(), default_params()));
+		// This block keeps the 2,000 USD cap it started paying under.
+		assert_eq!(InsuranceFund::fund_info().payout_cap_per_block, 2_000 * USD);
+		assert_eq!(cover(1_000 * USD), 500 * USD);
+		run_to_block(2);
+		assert_eq!(InsuranceFund::fund_info().payout_cap_per_block, 1_000 * USD);
+		assert_eq!(cover(2_000 * USD), 1_000 * USD);
+	});
+}
+
+// ------------------------------------------------------------------ views
+
+#[test]
+fn coverage_ratio_and_fund_info() {
+	ExtBuilder::default().seeded(10_000 * USD).build_and_execute(|| {
+		// No open interest: no ratio.
+		assert_eq!(InsuranceFund::coverage_ratio(), Ok(None));
+
+		// 10,000 USD against 200,000 USD of open interest: 5%.
+		OpenInterest::set(Ok(200_000 * USD));
+		assert_eq!(InsuranceFund::coverage_ratio(), Ok(Some(usd(5, 100))));
+		assert_eq!(cover(400 * USD), 400 * USD);
+		assert_eq!(
+			InsuranceFund::fund_info(),
+			FundInfo {
+				cash: 9_600 * USD as i128,
+				value: Some(9_600 * USD as i128),
+				total_shares: 10_000 * USD,
+				share_value: Some(usd(96, 100)),
+				coverage_ratio: Some(usd(48, 1_000)),
+				payout_cap_per_block: 1_000 * USD,
+				paid_this_block: 400 * USD,
+				fee_share: Permill::from_percent(10),
+			}
+		);
+
+		// Collateral taken over counts in the value at haircut value.
+		OtherEquity::insert(fund(), 400 * USD as i128);
+		assert_eq!(InsuranceFund::coverage_ratio(), Ok(Some(usd(5, 100))));
+
+		// Value not positive: ratio and share value zero.
+		OtherEquity::insert(fund(), -10_000 * USD as i128);
+		assert_eq!(InsuranceFund::coverage_ratio(), Ok(Some(FixedU128::zero())));
+		assert_eq!(InsuranceFund::share_value(), Ok(Some(FixedU128::zero())));
+		assert_eq!(InsuranceFund::staker_info(&TREASURY).value, Some(0));
+		OtherEquity::insert(fund(), 0);
+
+		// Open interest unavailable.
+		OpenInterest::set(Err(PriceError::NoQuorum));
+		assert_eq!(
+			InsuranceFund::coverage_ratio(),
+			Err(Error::<Test>::FundValueUnavailable.into())
+		);
+		assert_eq!(InsuranceFund::fund_info().coverage_ratio, None);
+
+		// Prices unavailable: value-based fields are unknown, cash still shown.
+		OpenInterest::set(Ok(200_000 * USD));
+		PricesDown::put(true);
+		let info = InsuranceFund::fund_info();
+		assert_eq!(info.cash, 9_600 * USD as i128);
+		assert_eq!((info.value, info.share_value, info.coverage_ratio), (None, None, None));
+		assert_eq!(InsuranceFund::staker_info(&TREASURY).value, None);
+	});
+}
+
+#[test]
+fn share_value_without_shares_is_none() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_eq!(InsuranceFund::share_value(), Ok(None));
+		assert_eq!(
+			InsuranceFund::staker_info(&ALICE),
+			StakerInfo { shares: 0, pending_unstake: None, value: Some(0) }
+		);
+	});
+}
+
+// ------------------------------------------------------------------ parameters
+
+#[test]
+fn set_params_within_bounds_and_steps() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_eq!(InsuranceFeeShare::<Test>::get(), Permill::from_percent(10));
+		let new = FundParams {
+			payout_cap_per_block: 1_500 * USD,
+			unstake_cooldown: 150,
+			fee_share: Permill::from_percent(15),
+		};
+		assert_ok!(InsuranceFund::set_params(RuntimeOrigin::root(), new));
+		assert_eq!(Params::<Test>::get(), new);
+		assert_eq!(InsuranceFeeShare::<Test>::get(), Permill::from_percent(15));
+		System::assert_last_event(Event::ParamsUpdated { old: default_params(), new }.into());
+		// Downward steps of 50%.
+		let down = FundParams {
+			payout_cap_per_block: 1_000 * USD,
+			unstake_cooldown: 75,
+			fee_share: Permill::from_rational(75u32, 1_000u32),
+		};
+		assert_ok!(InsuranceFund::set_params(RuntimeOrigin::root(), down));
+		assert_eq!(Params::<Test>::get(), down);
+	});
+}
+
+#[test]
+fn set_params_rejects_out_of_bounds_even_for_root() {
+	ExtBuilder::default().build_and_execute(|| {
+		let p = default_params();
+		assert_noop!(
+			InsuranceFund::set_params(RuntimeOrigin::signed(ALICE), p),
+			DispatchError::BadOrigin
+		);
+		for (params, error) in [
+			(
+				FundParams { payout_cap_per_block: MIN_PAYOUT_CAP_PER_BLOCK - 1, ..p },
+				Error::<Test>::PayoutCapOutOfBounds,
+			),
+			(
+				FundParams { payout_cap_per_block: MAX_PAYOUT_CAP_PER_BLOCK + 1, ..p },
+				Error::<Test>::PayoutCapOutOfBounds,
+			),
+			(
+				FundParams { unstake_cooldown: MIN_COOLDOWN - 1, ..p },
+				Error::<Test>::CooldownOutOfBounds,
+			),
+			(
+				FundParams { unstake_cooldown: MAX_COOLDOWN + 1, ..p },
+				Error::<Test>::CooldownOutOfBounds,
+			),
+			(
+				FundParams { fee_share: MAX_FEE_SHARE.saturating_add(Permill::from_parts(1)), ..p },
+				Error::<Test>::FeeShareOutOfBounds,
+			),
+		] {
+			assert_noop!(InsuranceFund::set_params(RuntimeOrigin::root(), params), error);
+		}
+	});
+}
+
+#[test]
+fn set_params_rejects_steps_above_half() {
+	ExtBuilder::default().build_and_execute(|| {
+		let p = default_params();
+		for (params, error) in [
+			(
+				FundParams { payout_cap_per_block: 1_500 * USD + 1, ..p },
+				Error::<Test>::PayoutCapStepTooLarge,
+			),
+			(FundParams { unstake_cooldown: 151, ..p }, Error::<Test>::CooldownStepTooLarge),
+			(FundParams { unstake_cooldown: 49, ..p }, Error::<Test>::CooldownStepTooLarge),
+			(
+				FundParams { fee_share: Permill::from_parts(150_001), ..p },
+				Error::<Test>::FeeShareStepTooLarge,
+			),
+			(
+				FundParams { fee_share: Permill::from_parts(49_999), ..p },
+				Error::<Test>::FeeShareStepTooLarge,
+			),
+		] {
+			assert_noop!(InsuranceFund::set_params(RuntimeOrigin::root(), params), error);
+		}
+	});
+}
+
+#[test]
+fn fee_share_from_zero_may_take_any_value_in_bounds() {
+	let params = FundParams { fee_share: Permill::zero(), ..default_params() };
+	ExtBuilder::default().params(params).build_and_execute(|| {
+		assert_eq!(InsuranceFeeShare::<Test>::get(), Permill::zero());
+		assert_ok!(InsuranceFund::set_params(
+			RuntimeOrigin::root(),
+			FundParams { fee_share: MAX_FEE_SHARE, ..default_params() }
+		));
+		assert_eq!(InsuranceFeeShare::<Test>::get(), MAX_FEE_SHARE);
+	});
+}

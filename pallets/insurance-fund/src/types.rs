@@ -1,0 +1,151 @@
+//! Domain types of the insurance fund: risk parameters, pending unstakes, the per-block payout
+//! record and the shapes returned by the runtime API.
+//!
+//! ## Units
+//! - USD amounts ([`Balance`], [`SignedBalance`]) are in the settlement asset's smallest unit
+//!   (6 decimals: `1_000_000` = 1 USD).
+//! - Shares ([`Balance`]) also carry 6 decimals: the first stake into an empty fund mints one
+//!   share unit per USD unit, so a whole share (`1_000_000` share units) starts at 1 USD.
+//! - Share value is `FixedU128` USD per whole share = fund value (USD units) / total shares
+//!   (share units).
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use solvent_primitives::{Balance, SignedBalance};
+use sp_arithmetic::{FixedU128, Permill};
+
+/// Hard lower bound of [`FundParams::payout_cap_per_block`]: 1,000 USD (USD units). A zero cap
+/// would switch the fund off and send every bad debt to socialization.
+pub const MIN_PAYOUT_CAP_PER_BLOCK: Balance = 1_000 * 1_000_000;
+/// Hard upper bound of [`FundParams::payout_cap_per_block`]: 1,000,000,000 USD (USD units).
+pub const MAX_PAYOUT_CAP_PER_BLOCK: Balance = 1_000_000_000 * 1_000_000;
+/// Hard upper bound of [`FundParams::fee_share`]: the fund takes at most half of trading fees.
+/// (The lower bound is 0: the fund may live on liquidation penalties alone.)
+pub const MAX_FEE_SHARE: Permill = Permill::from_percent(50);
+/// Largest change of any parameter in one `set_params` call, as a fraction of its current
+/// value (checked with [`solvent_primitives::within_step`]; from zero any in-bounds value is a
+/// valid step). Larger moves need several governance decisions.
+pub const MAX_PARAM_STEP: Permill = Permill::from_percent(50);
+
+/// Default payout cap in genesis and before genesis sets one: 100,000 USD per block.
+pub const DEFAULT_PAYOUT_CAP_PER_BLOCK: Balance = 100_000 * 1_000_000;
+/// Default share of trading fees paid to the fund: 10%.
+pub const DEFAULT_FEE_SHARE: Permill = Permill::from_percent(10);
+
+// The defaults are within the hard bounds (checked at compile time).
+const _: () = {
+	assert!(MIN_PAYOUT_CAP_PER_BLOCK <= DEFAULT_PAYOUT_CAP_PER_BLOCK);
+	assert!(DEFAULT_PAYOUT_CAP_PER_BLOCK <= MAX_PAYOUT_CAP_PER_BLOCK);
+	assert!(DEFAULT_FEE_SHARE.deconstruct() <= MAX_FEE_SHARE.deconstruct());
+};
+
+/// The fund's risk parameters, set at genesis and changed only by the risk-admin origin within
+/// the hard bounds and the maximum step ([`MAX_PARAM_STEP`]).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FundParams<BlockNumber> {
+	/// Most USD (units) the fund pays out in bad-debt cover within one block. Bounds:
+	/// [`MIN_PAYOUT_CAP_PER_BLOCK`], [`MAX_PAYOUT_CAP_PER_BLOCK`].
+	pub payout_cap_per_block: Balance,
+	/// Blocks between `request_unstake` and the earliest `withdraw_unstaked`. Bounds: the
+	/// runtime constants `MinUnstakeCooldown`, `MaxUnstakeCooldown`.
+	pub unstake_cooldown: BlockNumber,
+	/// Share of every trading fee that the fee-charging pallets (options) pay to the fund's
+	/// margin account. Bounds: 0, [`MAX_FEE_SHARE`]. Read by other pallets through
+	/// [`crate::InsuranceFeeShare`].
+	pub fee_share: Permill,
+}
+
+/// Shares waiting for the end of their unstake cooldown. They still carry the fund's gains and
+/// losses until withdrawn.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct PendingUnstake<BlockNumber> {
+	/// Share units requested for unstake (6 decimals).
+	pub shares: Balance,
+	/// First block in which `withdraw_unstaked` succeeds.
+	pub unlock_at: BlockNumber,
+}
+
+/// What the fund has paid out in bad-debt cover in one block.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct BlockPayouts<BlockNumber> {
+	/// The block the record is about; a record of an earlier block means nothing paid yet now.
+	pub block: BlockNumber,
+	/// USD units paid in `block`.
+	pub paid: Balance,
+	/// The payout cap in force for `block`: the parameter as of the block's first payout, so a
+	/// cap change in the middle of a block takes effect from the next block.
+	pub cap: Balance,
+}
+
+/// State of the fund, as returned by the runtime API `InsuranceFundApi::fund_info`.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct FundInfo {
+	/// Cash of the fund's margin account (USD units; negative is a debt to the ledger).
+	pub cash: SignedBalance,
+	/// Value of the fund = equity of its margin account (USD units): cash + haircut value of
+	/// collateral taken over + mark value of positions taken over. `None` when a price the
+	/// equity needs is unavailable.
+	pub value: Option<SignedBalance>,
+	/// Share units outstanding, pending unstakes included (6 decimals).
+	pub total_shares: Balance,
+	/// USD per whole share = value / total shares; `0` when the value is not positive, `None`
+	/// when there are no shares or the value is unavailable.
+	pub share_value: Option<FixedU128>,
+	/// Fund value / open interest notional (a fraction, `0.05` = 5%); `0` when the value is not
+	/// positive, `None` when open interest is zero or a needed price is unavailable.
+	pub coverage_ratio: Option<FixedU128>,
+	/// Payout cap in force for the current block (USD units).
+	pub payout_cap_per_block: Balance,
+	/// Bad-debt cover paid in the current block (USD units).
+	pub paid_this_block: Balance,
+	/// Share of trading fees paid to the fund.
+	pub fee_share: Permill,
+}
+
+/// A staker's position, as returned by the runtime API `InsuranceFundApi::staker_info`.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct StakerInfo<BlockNumber> {
+	/// Active share units (6 decimals), not including pending unstakes.
+	pub shares: Balance,
+	/// Shares waiting for their cooldown, if any.
+	pub pending_unstake: Option<PendingUnstake<BlockNumber>>,
+	/// USD units that active + pending shares are worth now (rounded down); `0` when the fund's
+	/// value is not positive, `None` when the value is unavailable.
+	pub value: Option<Balance>,
+}
