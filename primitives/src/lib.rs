@@ -31,8 +31,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::pallet_prelude::{DispatchError, DispatchResult};
 use scale_info::TypeInfo;
 use sp_arithmetic::{
-	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, FixedPointNumber, FixedU128,
-	Rounding,
+	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, FixedU128, Rounding,
 };
 
 /// Identifier of a fungible asset in `pallet-assets`.
@@ -443,6 +442,7 @@ pub fn usd_to_fixed(amount: Balance) -> FixedU128 {
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use sp_arithmetic::FixedPointNumber;
 
 	#[test]
 	fn value_in_usd_across_decimals() {

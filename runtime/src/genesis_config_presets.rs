@@ -1,11 +1,13 @@
 //! Genesis presets: `development` (`--dev`, one validator: Alice) and `local_testnet`
 //! (`--chain local`, four validators: Alice, Bob, Charlie, Dave).
 //!
-//! Both create the collateral assets (USD 6 decimals, BTC 8, ETH 18), endow the dev accounts
-//! Alice..Ferdie with SLV and test collateral, and set Alice as the Sudo key.
+//! Both create the collateral assets (USD 6 decimals, BTC 8, ETH 18) and endow the dev accounts
+//! Alice..Ferdie with SLV and test collateral. Only `development` has a Sudo key (Alice) and the
+//! fast referendum tracks; `local_testnet` is governed by OpenGov alone, with realistic tracks.
 
 use crate::{
-	AccountId, AssetsConfig, Balance, BalancesConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+	AccountId, AssetsConfig, Balance, BalancesConfig, OriginsConfig, RuntimeGenesisConfig,
+	SudoConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -44,11 +46,14 @@ fn authority(k: Sr25519Keyring, e: Ed25519Keyring) -> (AuraId, GrandpaId) {
 fn testnet_genesis(
 	initial_authorities: Vec<(AuraId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
-	root: AccountId,
+	root: Option<AccountId>,
+	fast_tracks: bool,
 ) -> Value {
+	// The test collateral assets are owned (and can be minted) by Alice, the dev faucet.
+	let owner = Sr25519Keyring::Alice.to_account_id();
 	let asset = |id, dec: u8, name: &str, symbol: &str| {
 		(
-			(id, root.clone(), true, 1u128),
+			(id, owner.clone(), true, 1u128),
 			(id, name.as_bytes().to_vec(), symbol.as_bytes().to_vec(), dec),
 		)
 	};
@@ -80,7 +85,8 @@ fn testnet_genesis(
 		grandpa: pallet_grandpa::GenesisConfig {
 			authorities: initial_authorities.iter().map(|x| (x.1.clone(), 1)).collect::<Vec<_>>(),
 		},
-		sudo: SudoConfig { key: Some(root) },
+		sudo: SudoConfig { key: root },
+		origins: OriginsConfig { fast_tracks },
 		assets: AssetsConfig { assets, metadata, accounts },
 	})
 }
@@ -90,7 +96,8 @@ pub fn development_config_genesis() -> Value {
 	testnet_genesis(
 		vec![authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		dev_accounts(),
-		Sr25519Keyring::Alice.to_account_id(),
+		Some(Sr25519Keyring::Alice.to_account_id()),
+		true,
 	)
 }
 
@@ -104,7 +111,8 @@ pub fn local_config_genesis() -> Value {
 			authority(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
 		],
 		dev_accounts(),
-		Sr25519Keyring::Alice.to_account_id(),
+		None,
+		false,
 	)
 }
 

@@ -225,4 +225,16 @@ mod runtime {
 	pub type Sudo = pallet_sudo;
 	#[runtime::pallet_index(7)]
 	pub type Assets = pallet_assets;
+
+	// Governance (OpenGov).
+	#[runtime::pallet_index(10)]
+	pub type Scheduler = pallet_scheduler;
+	#[runtime::pallet_index(11)]
+	pub type Preimage = pallet_preimage;
+	#[runtime::pallet_index(12)]
+	pub type ConvictionVoting = pallet_conviction_voting;
+	#[runtime::pallet_index(13)]
+	pub type Referenda = pallet_referenda;
+	#[runtime::pallet_index(14)]
+	pub type Origins = pallet_solvent_origins;
 }

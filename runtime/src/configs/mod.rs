@@ -1,5 +1,7 @@
 //! Pallet configuration. Values only; no risk logic.
 
+pub mod governance;
+
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{

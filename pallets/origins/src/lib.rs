@@ -1,0 +1,81 @@
+//! # Solvent governance origins
+//!
+//! The custom origins that OpenGov tracks dispatch with, in the style of the Polkadot runtimes'
+//! `pallet_custom_origins`:
+//!
+//! - [`Origin::RiskAdmin`]: the origin of the **risk-admin** referendum track. Every risk
+//!   parameter of the oracle, margin, options and insurance-fund pallets accepts it (or Root)
+//!   through [`RiskAdmin`], and each pallet still enforces its own hard bounds and maximum step
+//!   per change, so even a passed referendum cannot set an out-of-range value.
+//!
+//! The pallet also stores whether this chain uses the **fast track periods** (a dev chain, where
+//! a referendum passes in minutes) or the realistic ones; the runtime's `TracksInfo` reads
+//! [`FastTracks`], which is set only at genesis.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+pub use pallet::*;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use frame_support::pallet_prelude::*;
+
+	/// Configuration: no associated types.
+	#[pallet::config]
+	pub trait Config: frame_system::Config {}
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// The custom governance origins.
+	#[derive(
+		PartialEq, Eq, Clone, MaxEncodedLen, Encode, Decode, DecodeWithMemTracking, TypeInfo, Debug,
+	)]
+	#[pallet::origin]
+	pub enum Origin {
+		/// A referendum on the risk-admin track passed: may change risk parameters within
+		/// their bounds.
+		RiskAdmin,
+	}
+
+	/// Whether the referendum tracks use the fast (dev) periods. Set at genesis only.
+	#[pallet::storage]
+	pub type FastTracks<T> = StorageValue<_, bool, ValueQuery>;
+
+	/// Genesis: the track speed.
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Use the fast track periods (dev chains).
+		pub fast_tracks: bool,
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			FastTracks::<T>::put(self.fast_tracks);
+		}
+	}
+}
+
+/// `EnsureOrigin` that accepts only [`Origin::RiskAdmin`] (combine with `EnsureRoot` in the
+/// runtime: `EitherOfDiverse<EnsureRoot<_>, RiskAdmin>`).
+pub struct RiskAdmin;
+impl<O: Into<Result<Origin, O>> + From<Origin>> frame_support::traits::EnsureOrigin<O>
+	for RiskAdmin
+{
+	type Success = ();
+
+	fn try_origin(o: O) -> Result<Self::Success, O> {
+		o.into().and_then(|o| match o {
+			Origin::RiskAdmin => Ok(()),
+		})
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn try_successful_origin() -> Result<O, ()> {
+		Ok(O::from(Origin::RiskAdmin))
+	}
+}
