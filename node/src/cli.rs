@@ -51,6 +51,10 @@ pub enum Subcommand {
 	#[command(subcommand)]
 	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
 
+	/// Load generator: pre-signs a workload, submits it at a target rate, reports
+	/// throughput, inclusion/finality latency and block fullness.
+	Loadgen(crate::loadgen::LoadGenCmd),
+
 	/// Db meta columns information.
 	ChainInfo(sc_cli::ChainInfoCmd),
 }

@@ -5,7 +5,9 @@
 mod benchmarking;
 mod chain_spec;
 mod cli;
+mod client;
 mod command;
+mod loadgen;
 mod rpc;
 mod service;
 
