@@ -1,0 +1,520 @@
+//! Benchmarks of the options pallet (frame-benchmarking v2). Every path is set up at its worst
+//! case: full books, full per-account indexes, margin checks on every fill, transfers on every
+//! settled position. The runtime supplies prices, time and cash through
+//! [`crate::BenchmarkHelper`].
+
+#![cfg(feature = "runtime-benchmarks")]
+
+use super::*;
+use alloc::vec::Vec;
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{EnsureOrigin, Get},
+	BoundedVec,
+};
+use frame_system::RawOrigin;
+use solvent_primitives::{AssetId, Balance, Moment, OptionKind, PositionProvider, SeriesId, Side};
+use sp_arithmetic::{traits::Saturating, FixedI128, FixedU128, Permill};
+
+const USD: Balance = 1_000_000;
+/// 2024-01-01 00:00 UTC.
+const T0: Moment = 1_704_067_200_000;
+const ASSET: AssetId = 2;
+
+/// Time and prices: BTC-like underlying at 60,000 USD, 80% implied volatility.
+fn setup_market<T: Config>() {
+	T::BenchmarkHelper::set_time(T0);
+	T::BenchmarkHelper::set_prices(
+		ASSET,
+		FixedU128::from_u32(60_000),
+		FixedU128::from_rational(8, 10),
+	);
+}
+
+/// The `k`-th expiry on the schedule at or after `now + min_time_to_expiry` (k = 0 first).
+fn expiry<T: Config>(k: u64) -> Moment {
+	let p = Params::<T>::get();
+	let base = T0.saturating_add(p.min_time_to_expiry);
+	let mut e = base - base % p.expiry_interval + p.expiry_offset;
+	while e < base {
+		e = e.saturating_add(p.expiry_interval);
+	}
+	e.saturating_add(k.saturating_mul(p.expiry_interval))
+}
+
+fn terms(kind: OptionKind, strike: u32, expiry: Moment) -> SeriesTerms {
+	SeriesTerms {
+		underlying: ASSET,
+		kind,
+		strike: FixedU128::from_u32(strike),
+		expiry,
+		contract_size: FixedU128::from_u32(1),
+	}
+}
+
+fn new_series<T: Config>(
+	kind: OptionKind,
+	strike: u32,
+	k: u64,
+) -> Result<SeriesId, BenchmarkError> {
+	Pallet::<T>::do_list_series(terms(kind, strike, expiry::<T>(k)))
+		.map_err(|_| BenchmarkError::Stop("listing failed"))
+}
+
+/// An account with plenty of cash.
+fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, i, 0);
+	T::BenchmarkHelper::fund_account(&who, 1_000_000_000 * USD);
+	who
+}
+
+/// `long` buys and `short` writes `qty` contracts of `id` (no premium, no checks).
+fn open_pair<T: Config>(
+	id: SeriesId,
+	long: &T::AccountId,
+	short: &T::AccountId,
+	qty: i64,
+) -> Result<(), BenchmarkError> {
+	let info = Series::<T>::get(id).ok_or(BenchmarkError::Stop("no series"))?;
+	let stop = |_| BenchmarkError::Stop("position failed");
+	let mut d = Pallet::<T>::change_position(id, &info.terms, long, qty).map_err(stop)?;
+	d += Pallet::<T>::change_position(id, &info.terms, short, -qty).map_err(stop)?;
+	Pallet::<T>::apply_open_interest(id, d).map_err(stop)
+}
+
+fn place<T: Config>(
+	who: &T::AccountId,
+	id: SeriesId,
+	side: Side,
+	price: Balance,
+	qty: u64,
+) -> Result<(), BenchmarkError> {
+	Pallet::<T>::do_place_order(who, id, side, price, qty, TimeInForce::GoodTilCancelled)
+		.map(|_| ())
+		.map_err(|_| BenchmarkError::Stop("order failed"))
+}
+
+/// `who` holds `n` long positions in fresh series (strikes from `base_strike`).
+fn hold_positions<T: Config>(
+	who: &T::AccountId,
+	n: u32,
+	base_strike: u32,
+) -> Result<(), BenchmarkError> {
+	let other = funded::<T>("counterparty", base_strike);
+	for i in 0..n {
+		let id = new_series::<T>(OptionKind::Call, base_strike + i * 1_000, 1)?;
+		open_pair::<T>(id, who, &other, 1)?;
+	}
+	Ok(())
+}
+
+/// Move the series past its expiry with its book emptied and the settlement started.
+fn start_settling<T: Config>(id: SeriesId) -> Result<SeriesInfo, BenchmarkError> {
+	let mut info = Series::<T>::get(id).ok_or(BenchmarkError::Stop("no series"))?;
+	T::BenchmarkHelper::set_time(info.terms.expiry);
+	T::BenchmarkHelper::set_prices(
+		ASSET,
+		FixedU128::from_u32(60_000),
+		FixedU128::from_rational(8, 10),
+	);
+	Pallet::<T>::expire_series(id, &mut info);
+	if !Pallet::<T>::try_start_settlement(id, &mut info) {
+		return Err(BenchmarkError::Stop("settlement price unavailable"));
+	}
+	Ok(info)
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	/// Listing at the front of an almost full active list.
+	#[benchmark]
+	fn list_series() -> Result<(), BenchmarkError> {
+		setup_market::<T>();
+		let origin =
+			T::ListingOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		for i in 0..T::MaxActiveSeries::get().saturating_sub(1) {
+			new_series::<T>(OptionKind::Call, 10_000 + i, 2)?;
+		}
+		let e = expiry::<T>(1);
+
+		#[extrinsic_call]
+		_(
+			origin as T::RuntimeOrigin,
+			ASSET,
+			OptionKind::Put,
+			FixedU128::from_u32(65_000),
+			e,
+			FixedU128::from_u32(1),
+		);
+
+		assert_eq!(ActiveSeries::<T>::get().first().map(|(x, _)| *x), Some(e));
+		Ok(())
+	}
+
+	/// `s` strikes x `MaxGridExpiries` expiries x both kinds, in front of an active list that
+	/// ends full.
+	#[benchmark]
+	fn list_grid(s: Linear<1, { T::MaxGridStrikes::get() }>) -> Result<(), BenchmarkError> {
+		setup_market::<T>();
+		let origin =
+			T::ListingOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let e_max = T::MaxGridExpiries::get();
+		let grid_max = 2 * T::MaxGridStrikes::get() * e_max;
+		for i in 0..T::MaxActiveSeries::get().saturating_sub(grid_max) {
+			new_series::<T>(OptionKind::Call, 10_000 + i, u64::from(e_max) + 1)?;
+		}
+		let strikes: Vec<_> = (0..s).map(|i| FixedU128::from_u32(50_000 + i * 1_000)).collect();
+		let expiries: Vec<_> = (0..e_max).map(|k| expiry::<T>(u64::from(k))).collect();
+		let before = ActiveSeries::<T>::get().len();
+
+		#[extrinsic_call]
+		_(
+			origin as T::RuntimeOrigin,
+			ASSET,
+			KindSet::Both,
+			BoundedVec::truncate_from(strikes),
+			BoundedVec::truncate_from(expiries),
+			FixedU128::from_u32(1),
+		);
+
+		assert_eq!(ActiveSeries::<T>::get().len(), before + (2 * s * e_max) as usize);
+		Ok(())
+	}
+
+	/// A buy that fills `n` makers (each opening a short: margin check, premium, fees) out of a
+	/// full ask side, then rests its last contract at the front of an almost full bid side;
+	/// the taker has an almost full order index and position index.
+	#[benchmark]
+	fn place_order(n: Linear<0, { T::MaxFillsPerCall::get() }>) -> Result<(), BenchmarkError> {
+		setup_market::<T>();
+		let per_side = T::MaxOrdersPerSide::get();
+		let n = n.min(per_side);
+		let id = new_series::<T>(OptionKind::Call, 65_000, 1)?;
+		for i in 0..per_side {
+			let maker = funded::<T>("maker", i);
+			let price = if i < n { 100 * USD } else { 200 * USD };
+			place::<T>(&maker, id, Side::Sell, price, 1)?;
+		}
+		for i in 0..per_side.saturating_sub(1) {
+			let bidder = funded::<T>("bidder", i);
+			place::<T>(&bidder, id, Side::Buy, 50 * USD, 1)?;
+		}
+		let caller: T::AccountId = whitelisted_caller();
+		T::BenchmarkHelper::fund_account(&caller, 1_000_000_000 * USD);
+		hold_positions::<T>(&caller, T::MaxPositionsPerAccount::get().saturating_sub(1), 70_000)?;
+		let other = new_series::<T>(OptionKind::Put, 40_000, 1)?;
+		let open = T::MaxOpenOrdersPerAccount::get().saturating_sub(1).min(per_side);
+		for i in 0..open {
+			place::<T>(&caller, other, Side::Buy, (10 + u128::from(i)) * USD, 1)?;
+		}
+
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(caller.clone()),
+			id,
+			Side::Buy,
+			100 * USD,
+			u64::from(n) + 1,
+			TimeInForce::GoodTilCancelled,
+		);
+
+		assert_eq!(Positions::<T>::get(id, &caller).unwrap_or(0), i64::from(n));
+		assert_eq!(Book::<T>::get(id, Side::Buy).first().map(|e| e.price), Some(100 * USD));
+		Ok(())
+	}
+
+	/// Cancel the last order of a full book side, owned by an account with a full order index.
+	#[benchmark]
+	fn cancel_order() -> Result<(), BenchmarkError> {
+		setup_market::<T>();
+		let id = new_series::<T>(OptionKind::Call, 65_000, 1)?;
+		let other = new_series::<T>(OptionKind::Put, 40_000, 1)?;
+		let caller: T::AccountId = whitelisted_caller();
+		T::BenchmarkHelper::fund_account(&caller, 1_000_000_000 * USD);
+		let per_side = T::MaxOrdersPerSide::get();
+		for i in 0..per_side.saturating_sub(1) {
+			place::<T>(&funded::<T>("bidder", i), id, Side::Buy, 50 * USD, 1)?;
+		}
+		let open = T::MaxOpenOrdersPerAccount::get().min(per_side);
+		for i in 0..open.saturating_sub(1) {
+			place::<T>(&caller, other, Side::Buy, (10 + u128::from(i)) * USD, 1)?;
+		}
+		place::<T>(&caller, id, Side::Buy, 40 * USD, 1)?;
+		let order_id = NextOrderId::<T>::get() - 1;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), order_id);
+
+		assert!(Orders::<T>::get(order_id).is_none());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_params() -> Result<(), BenchmarkError> {
+		let origin =
+			T::RiskAdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let old = Params::<T>::get();
+		let tenth = |p: Permill| Permill::from_parts(p.deconstruct() / 10);
+		// Every field moves within its step and bounds.
+		let new = OptionsParams {
+			maker_fee_rate: old
+				.maker_fee_rate
+				.saturating_add(tenth(old.maker_fee_rate))
+				.min(MAX_FEE_RATE),
+			taker_fee_rate: old.taker_fee_rate.saturating_sub(tenth(old.taker_fee_rate)),
+			im_base: old.im_base.saturating_add(tenth(old.im_base)).min(IM_BASE_BOUNDS.1),
+			im_min: old.im_min,
+			mm_rate: old.mm_rate.saturating_sub(tenth(old.mm_rate)).max(MM_RATE_BOUNDS.0),
+			rate: {
+				let half_step = MAX_RATE_STEP.into_inner() / 2;
+				let up = old.rate.into_inner().saturating_add(half_step);
+				if up <= RATE_BOUNDS.1.into_inner() {
+					FixedI128::from_inner(up)
+				} else {
+					FixedI128::from_inner(old.rate.into_inner() - half_step)
+				}
+			},
+			settlement_window: (old.settlement_window + old.settlement_window / 10)
+				.min(SETTLEMENT_WINDOW_BOUNDS.1),
+			expiry_interval: old.expiry_interval,
+			expiry_offset: old.expiry_offset - old.expiry_offset / 10,
+			min_time_to_expiry: (old.min_time_to_expiry + old.min_time_to_expiry / 10)
+				.min(MIN_TIME_TO_EXPIRY_BOUNDS.1),
+		};
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, new);
+
+		assert_eq!(Params::<T>::get(), new);
+		Ok(())
+	}
+
+	/// `on_initialize` with a full active list and nothing expired.
+	#[benchmark]
+	fn on_initialize_idle() -> Result<(), BenchmarkError> {
+		setup_market::<T>();
+		for i in 0..T::MaxActiveSeries::get() {
+			new_series::<T>(OptionKind::Call, 10_000 + i, 1)?;
+		}
+
+		#[block]
+		{
+			Pallet::<T>::process_expiries();
+		}
+
+		assert!(Series::<T>::get(0).is_some_and(|s| s.status == SeriesStatus::Trading));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn expire_series() -> Result<(), BenchmarkError> {
+		setup_market::<T>();
+		let id = new_series::<T>(OptionKind::Call, 65_000, 1)?;
+		let mut info = Series::<T>::get(id).ok_or(BenchmarkError::Stop("no series"))?;
+		T::BenchmarkHelper::set_time(info.terms.expiry);
+
+		#[block]
+		{
+			Pallet::<T>::expire_series(id, &mut info);
+		}
+
+		assert!(matches!(
+			Series::<T>::get(id).map(|s| s.status),
+			Some(SeriesStatus::Expired { .. })
+		));
+		Ok(())
+	}
+
+	/// Cancel `n` resting orders of an expired series.
+	#[benchmark]
+	fn cancel_expired_orders(
+		n: Linear<0, { T::MaxSettlementsPerBlock::get() }>,
+	) -> Result<(), BenchmarkError> {
+		setup_market::<T>();
+		let id = new_series::<T>(OptionKind::Call, 65_000, 1)?;
+		let per_side = T::MaxOrdersPerSide::get();
+		let n = n.min(per_side.saturating_mul(2));
+		for i in 0..n {
+			let who = funded::<T>("owner", i);
+			if i < per_side {
+				place::<T>(&who, id, Side::Buy, (10 + u128::from(i)) * USD, 1)?;
+			} else {
+				place::<T>(&who, id, Side::Sell, (1_000 + u128::from(i)) * USD, 1)?;
+			}
+		}
+		let mut info = Series::<T>::get(id).ok_or(BenchmarkError::Stop("no series"))?;
+		T::BenchmarkHelper::set_time(info.terms.expiry);
+		Pallet::<T>::expire_series(id, &mut info);
+		let left;
+
+		#[block]
+		{
+			left = Pallet::<T>::cancel_expired_orders(id, n).1;
+		}
+
+		assert!(!left);
+		assert_eq!(Orders::<T>::iter().count(), 0);
+		Ok(())
+	}
+
+	/// Fix the settlement price, compute the payouts and take socialized losses (an
+	/// in-the-money series with open interest).
+	#[benchmark]
+	fn start_settlement() -> Result<(), BenchmarkError> {
+		setup_market::<T>();
+		let id = new_series::<T>(OptionKind::Call, 50_000, 1)?;
+		open_pair::<T>(id, &funded::<T>("long", 0), &funded::<T>("short", 0), 10)?;
+		let mut info = Series::<T>::get(id).ok_or(BenchmarkError::Stop("no series"))?;
+		T::BenchmarkHelper::set_time(info.terms.expiry);
+		T::BenchmarkHelper::set_prices(
+			ASSET,
+			FixedU128::from_u32(60_000),
+			FixedU128::from_rational(8, 10),
+		);
+		Pallet::<T>::expire_series(id, &mut info);
+		let started;
+
+		#[block]
+		{
+			started = Pallet::<T>::try_start_settlement(id, &mut info);
+		}
+
+		assert!(started);
+		assert_eq!(Series::<T>::get(id).map(|s| s.status), Some(SeriesStatus::Settling));
+		Ok(())
+	}
+
+	/// Settle `n` in-the-money positions (a transfer each) from the cursor.
+	#[benchmark]
+	fn settle_positions(
+		n: Linear<0, { T::MaxSettlementsPerBlock::get() }>,
+	) -> Result<(), BenchmarkError> {
+		setup_market::<T>();
+		let id = new_series::<T>(OptionKind::Call, 50_000, 1)?;
+		// n + 1 positions or more: the extra one is read but not settled.
+		for i in 0..(n / 2 + 1) {
+			open_pair::<T>(id, &funded::<T>("long", i), &funded::<T>("short", i), 1)?;
+		}
+		start_settling::<T>(id)?;
+		let settled;
+
+		#[block]
+		{
+			settled = Pallet::<T>::settle_positions(id, n).0;
+		}
+
+		assert_eq!(settled, n);
+		Ok(())
+	}
+
+	/// Pay the dust to the insurance fund and close the record.
+	#[benchmark]
+	fn finish_settlement() -> Result<(), BenchmarkError> {
+		setup_market::<T>();
+		let id = new_series::<T>(OptionKind::Call, 50_000, 1)?;
+		open_pair::<T>(id, &funded::<T>("long", 0), &funded::<T>("short", 0), 3)?;
+		let mut info = start_settling::<T>(id)?;
+		let (count, done) = Pallet::<T>::settle_positions(id, 2);
+		if count != 2 || !done {
+			return Err(BenchmarkError::Stop("positions not settled"));
+		}
+		// Force a non-zero dust.
+		let account = Pallet::<T>::settlement_account(id);
+		T::BenchmarkHelper::fund_account(&account, 1);
+		Settlements::<T>::mutate(id, |st| {
+			if let Some(st) = st {
+				st.collected = st.collected.saturating_add(1);
+			}
+		});
+
+		#[block]
+		{
+			Pallet::<T>::finish_settlement(id, &mut info);
+		}
+
+		assert!(Settlements::<T>::get(id).is_some_and(|s| s.dust >= 1));
+		assert_eq!(Series::<T>::get(id).map(|s| s.status), Some(SeriesStatus::Settled));
+		Ok(())
+	}
+
+	/// Margin requirement of an account with `p` short positions (Black–Scholes mark and the
+	/// short-option margin for each).
+	#[benchmark]
+	fn margin_requirement(
+		p: Linear<1, { T::MaxPositionsPerAccount::get() }>,
+	) -> Result<(), BenchmarkError> {
+		setup_market::<T>();
+		let who = funded::<T>("writer", 0);
+		let long = funded::<T>("long", 0);
+		for i in 0..p {
+			let id = new_series::<T>(OptionKind::Put, 50_000 + i * 1_000, 1)?;
+			open_pair::<T>(id, &long, &who, 1)?;
+		}
+		let result;
+
+		#[block]
+		{
+			result = <Pallet<T> as PositionProvider<T::AccountId>>::margin_requirement(&who);
+		}
+
+		assert!(result.is_ok_and(|r| r.initial > 0));
+		Ok(())
+	}
+
+	/// Liquidation transfer of a long at mark to a receiver with an almost full position
+	/// index.
+	#[benchmark]
+	fn transfer_position() -> Result<(), BenchmarkError> {
+		setup_market::<T>();
+		let id = new_series::<T>(OptionKind::Call, 65_000, 1)?;
+		let from = funded::<T>("from", 0);
+		let to = funded::<T>("to", 0);
+		open_pair::<T>(id, &from, &funded::<T>("short", 0), 2)?;
+		hold_positions::<T>(&to, T::MaxPositionsPerAccount::get().saturating_sub(1), 70_000)?;
+		let result;
+
+		#[block]
+		{
+			result =
+				<Pallet<T> as PositionProvider<T::AccountId>>::transfer_position(&from, &to, id, 1);
+		}
+
+		assert!(result.is_ok());
+		assert_eq!(Positions::<T>::get(id, &to), Some(1));
+		Ok(())
+	}
+
+	/// Liquidation: cancel the `n` resting orders of an account in a full book.
+	#[benchmark]
+	fn cancel_orders(
+		n: Linear<0, { T::MaxOpenOrdersPerAccount::get() }>,
+	) -> Result<(), BenchmarkError> {
+		setup_market::<T>();
+		let id = new_series::<T>(OptionKind::Call, 65_000, 1)?;
+		let per_side = T::MaxOrdersPerSide::get();
+		let n = n.min(per_side);
+		let who = funded::<T>("liquidated", 0);
+		for i in 0..n {
+			place::<T>(&who, id, Side::Buy, (10 + u128::from(i)) * USD, 1)?;
+		}
+		for i in 0..per_side.saturating_sub(n) {
+			place::<T>(&funded::<T>("bidder", i), id, Side::Buy, 5 * USD, 1)?;
+		}
+
+		#[block]
+		{
+			let _ = <Pallet<T> as PositionProvider<T::AccountId>>::cancel_orders(&who);
+		}
+
+		assert!(AccountOrders::<T>::get(&who).is_empty());
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
+}

@@ -1,0 +1,630 @@
+//! # Options pallet
+//!
+//! European, cash-settled options on the oracle's underlyings: listing of series, a
+//! price-time-priority order book per series, net positions, the mark price and Greeks
+//! (Black–Scholes, [`solvent_option_pricing`]), the short-option margin rule, and settlement at
+//! expiry against the oracle's TWAP. Implements [`solvent_primitives::PositionProvider`] for
+//! `pallet-margin`.
+//!
+//! ## Series
+//! A series is `(underlying, call/put, strike, expiry, contract size)` ([`SeriesTerms`]),
+//! listed by [`Config::ListingOrigin`] one at a time ([`Pallet::list_series`]) or as a grid of
+//! strikes x expiries ([`Pallet::list_grid`]). The expiry must be on the schedule
+//! `expiry % expiry_interval == expiry_offset` (e.g. daily at 08:00 UTC, as Deribit) and at
+//! least `min_time_to_expiry` ahead. Terms are unique ([`SeriesIndex`]); at most
+//! [`Config::MaxActiveSeries`] series are active (listed and not yet fully settled).
+//!
+//! ## Trading
+//! [`Pallet::place_order`] matches an incoming order against the opposite side of the series'
+//! book, best price first and, at one price, earliest first; each fill is at the resting
+//! (maker) order's price. At each fill the premium (`price x quantity`, USD units) moves from
+//! the buyer's to the seller's margin account ([`MarginLedger::transfer_cash`]) and both pay
+//! their fee (see [`Pallet::fee`]; the share [`Config::InsuranceFeeShare`] to
+//! [`Config::InsuranceFundAccount`], the rest to [`Config::FeeCollector`]). An account whose
+//! fill is not reduce-only (see [`Pallet::is_reduce_only`]) must pass
+//! [`MarginLedger::ensure_initial_margin`] after it: if the taker fails, the call fails; if a
+//! maker fails, its fill is rolled back, its order cancelled, and matching continues. The
+//! unfilled part is handled by the [`TimeInForce`].
+//!
+//! ## Mark price and margin
+//! Mark price = Black–Scholes price from the oracle's spot and implied volatility (rate
+//! [`OptionsParams::rate`]); after expiry, the intrinsic value at the current spot, and once
+//! the settlement price is fixed, at the settlement price. Shorts need the margin of
+//! [`Pallet::short_margin`] (Deribit's rule); longs need none. See `risk.rs`.
+//!
+//! ## Settlement
+//! From the first block whose `on_initialize` sees the time past the expiry: the series takes
+//! no orders, its resting orders are cancelled, and once the oracle's TWAP over
+//! `[expiry - settlement_window, expiry]` is available, every position is settled in cash
+//! through the series' settlement account ([`Pallet::settlement_account`]), at most
+//! [`Config::MaxSettlementsPerBlock`] positions per block. Losses waiting for socialization are
+//! deducted from the payouts pro rata ([`MarginLedger::socialize_losses`]); the rounding dust
+//! goes to the insurance fund, so the settlement account ends at zero. See `settlement.rs`.
+//!
+//! ## Parameters
+//! [`OptionsParams`] in [`Params`]: genesis values, changed by [`Config::RiskAdminOrigin`]
+//! through [`Pallet::set_params`] within hard bounds and maximum steps (see [`types`]).
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+pub mod runtime_api;
+pub mod types;
+pub mod weights;
+
+mod listing;
+mod params;
+mod risk;
+mod settlement;
+mod trading;
+mod views;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use risk::{ShortMargin, UnitMark};
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// Sets up what the benchmarks need in the concrete runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Set the time (`Config::Time::now()`) to `now` (ms).
+	fn set_time(now: solvent_primitives::Moment);
+	/// Make the oracle report `spot` (USD per whole unit) and `vol` (annualized fraction) as
+	/// available for `asset` now, and `spot` as `twap(Spot(asset), window, end)` for every
+	/// window ending at or before now.
+	fn set_prices(
+		asset: solvent_primitives::AssetId,
+		spot: solvent_primitives::Price,
+		vol: sp_arithmetic::FixedU128,
+	);
+	/// Credit `amount` USD units to the cash of `who`'s margin account (so that its initial
+	/// margin checks pass).
+	fn fund_account(who: &AccountId, amount: solvent_primitives::Balance);
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		dispatch::DispatchResultWithPostInfo,
+		pallet_prelude::*,
+		traits::{Get, Time},
+		PalletId,
+	};
+	use frame_system::pallet_prelude::*;
+	use solvent_primitives::{
+		AssetId, Balance, MarginLedger, Moment, OptionKind, OrderId, Price, PriceProvider,
+		SeriesId, Side, SignedBalance,
+	};
+	use sp_arithmetic::{FixedU128, Permill};
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// Id of the pallet; each series' settlement account is its sub-account
+		/// `("series", id)` ([`Pallet::settlement_account`]).
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+
+		/// Oracle: spot and implied volatility of underlyings, TWAP for settlement.
+		type Prices: PriceProvider;
+
+		/// Margin ledger (`pallet-margin`): cash transfers and the initial-margin check.
+		type Ledger: MarginLedger<Self::AccountId>;
+
+		/// Current time in ms since the Unix epoch (`pallet-timestamp`).
+		type Time: Time<Moment = Moment>;
+
+		/// Origin allowed to list series (governance or Root).
+		type ListingOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Origin allowed to change [`Params`] (within bounds and steps).
+		type RiskAdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Margin account of the insurance fund: its share of fees and the settlement dust.
+		type InsuranceFundAccount: Get<Self::AccountId>;
+
+		/// Share of each trading fee paid to [`Config::InsuranceFundAccount`] (rounded down);
+		/// the rest goes to [`Config::FeeCollector`].
+		type InsuranceFeeShare: Get<Permill>;
+
+		/// Margin account receiving the trading fees net of the insurance fund's share.
+		type FeeCollector: Get<Self::AccountId>;
+
+		/// Most series active at once (listed and not fully settled).
+		#[pallet::constant]
+		type MaxActiveSeries: Get<u32>;
+
+		/// Most strikes in one [`Pallet::list_grid`].
+		#[pallet::constant]
+		type MaxGridStrikes: Get<u32>;
+
+		/// Most expiries in one [`Pallet::list_grid`].
+		#[pallet::constant]
+		type MaxGridExpiries: Get<u32>;
+
+		/// Most resting orders on one side of one book.
+		#[pallet::constant]
+		type MaxOrdersPerSide: Get<u32>;
+
+		/// Most resting orders of one account over all books.
+		#[pallet::constant]
+		type MaxOpenOrdersPerAccount: Get<u32>;
+
+		/// Most resting orders one `place_order` visits (fills, plus makers cancelled for a
+		/// failed margin check, position limit or self-trade).
+		#[pallet::constant]
+		type MaxFillsPerCall: Get<u32>;
+
+		/// Most series in which one account holds a position.
+		#[pallet::constant]
+		type MaxPositionsPerAccount: Get<u32>;
+
+		/// Work units per block of the settlement in `on_initialize`: a unit is one position
+		/// settled, one resting order of an expired series cancelled, or one state transition
+		/// (expiry, settlement-price attempt, end of settlement).
+		#[pallet::constant]
+		type MaxSettlementsPerBlock: Get<u32>;
+
+		/// Weights of the calls and hooks.
+		type WeightInfo: WeightInfo;
+
+		/// Benchmark setup in the concrete runtime.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Risk and market parameters.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, OptionsParams, ValueQuery>;
+
+	/// Id of the next series.
+	#[pallet::storage]
+	pub type NextSeriesId<T: Config> = StorageValue<_, SeriesId, ValueQuery>;
+
+	/// Every series ever listed (settled ones stay as the record).
+	#[pallet::storage]
+	pub type Series<T: Config> = StorageMap<_, Twox64Concat, SeriesId, SeriesInfo>;
+
+	/// Terms -> id, to reject duplicate listings.
+	#[pallet::storage]
+	pub type SeriesIndex<T: Config> = StorageMap<_, Blake2_128Concat, SeriesTerms, SeriesId>;
+
+	/// Active series as `(expiry, id)`, sorted ascending: listed and not fully settled.
+	#[pallet::storage]
+	pub type ActiveSeries<T: Config> =
+		StorageValue<_, BoundedVec<(Moment, SeriesId), T::MaxActiveSeries>, ValueQuery>;
+
+	/// Settlement of a series, from its start (kept as the record after the end).
+	#[pallet::storage]
+	pub type Settlements<T: Config> = StorageMap<_, Twox64Concat, SeriesId, Settlement>;
+
+	/// Net position (contracts; + long, - short) of an account in a series. No zero entries.
+	#[pallet::storage]
+	pub type Positions<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SeriesId,
+		Blake2_128Concat,
+		T::AccountId,
+		i64,
+		OptionQuery,
+	>;
+
+	/// Series in which an account holds a (non-zero) position.
+	#[pallet::storage]
+	pub type AccountSeries<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<SeriesId, T::MaxPositionsPerAccount>,
+		ValueQuery,
+	>;
+
+	/// Id of the next order.
+	#[pallet::storage]
+	pub type NextOrderId<T: Config> = StorageValue<_, OrderId, ValueQuery>;
+
+	/// Resting orders.
+	#[pallet::storage]
+	pub type Orders<T: Config> = StorageMap<_, Twox64Concat, OrderId, Order<T::AccountId>>;
+
+	/// One side of a series' book: best price first, then earliest order.
+	#[pallet::storage]
+	pub type Book<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SeriesId,
+		Twox64Concat,
+		Side,
+		BoundedVec<BookEntry, T::MaxOrdersPerSide>,
+		ValueQuery,
+	>;
+
+	/// Resting orders of an account, oldest first.
+	#[pallet::storage]
+	pub type AccountOrders<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<OrderId, T::MaxOpenOrdersPerAccount>,
+		ValueQuery,
+	>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Initial parameters (must be within the hard bounds and consistent).
+		pub params: OptionsParams,
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			if let Err(e) = Pallet::<T>::check_bounds(&self.params) {
+				panic!("options genesis params out of bounds: {e:?}");
+			}
+			Params::<T>::put(self.params);
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A series was listed.
+		SeriesListed { series: SeriesId, terms: SeriesTerms },
+		/// An order was received (before matching). `price`: USD units per contract.
+		OrderPlaced {
+			order_id: OrderId,
+			who: T::AccountId,
+			series: SeriesId,
+			side: Side,
+			price: Balance,
+			quantity: u64,
+			time_in_force: TimeInForce,
+		},
+		/// A fill at the maker's `price` (USD units per contract): `premium = price x
+		/// quantity` moved from the buyer to the seller; fees in USD units. `taker_side`: the
+		/// taker bought or sold.
+		OrderFilled {
+			series: SeriesId,
+			maker_order: OrderId,
+			taker_order: OrderId,
+			maker: T::AccountId,
+			taker: T::AccountId,
+			taker_side: Side,
+			price: Balance,
+			quantity: u64,
+			premium: Balance,
+			maker_fee: Balance,
+			taker_fee: Balance,
+		},
+		/// An order (or the unfilled part of an incoming order) was cancelled with `remaining`
+		/// contracts unfilled.
+		OrderCancelled {
+			order_id: OrderId,
+			who: T::AccountId,
+			series: SeriesId,
+			remaining: u64,
+			reason: CancelReason,
+		},
+		/// `quantity` contracts of a position moved from `from` to `to` at the mark price
+		/// (liquidation): `quantity > 0` a long moved, `< 0` a short moved. `value` (USD
+		/// units): `> 0` paid by `to` to `from`, `< 0` paid by `from` to `to`.
+		PositionTransferred {
+			series: SeriesId,
+			from: T::AccountId,
+			to: T::AccountId,
+			quantity: i64,
+			value: SignedBalance,
+		},
+		/// The series passed its expiry: it takes no more orders.
+		SeriesExpired { series: SeriesId },
+		/// The settlement price (TWAP) is not available yet; retried every block. Emitted once.
+		SettlementPriceUnavailable { series: SeriesId },
+		/// Settlement began at `price`: `payout_per_contract` and `total_payout` in USD units;
+		/// `socialized` of them go to socialized losses.
+		SettlementStarted {
+			series: SeriesId,
+			price: Price,
+			payout_per_contract: Balance,
+			total_payout: Balance,
+			socialized: Balance,
+		},
+		/// A position was settled: a long (`quantity > 0`) received `amount` USD units, a
+		/// short (`< 0`) paid `amount`.
+		SettledPosition { series: SeriesId, who: T::AccountId, quantity: i64, amount: Balance },
+		/// A settlement transfer of `amount` USD units failed (ledger error); the position is
+		/// settled without it and the dust absorbs the difference.
+		SettlementTransferFailed { series: SeriesId, who: T::AccountId, amount: Balance },
+		/// Every position of the series is settled: shorts paid `collected`, longs received
+		/// `paid`, `socialized` went to socialized losses, `dust` to the insurance fund (USD
+		/// units); `collected == paid + socialized + dust`.
+		SeriesSettled {
+			series: SeriesId,
+			collected: Balance,
+			paid: Balance,
+			socialized: Balance,
+			dust: SignedBalance,
+		},
+		/// The risk admin changed the parameters.
+		ParamsSet { old: OptionsParams, new: OptionsParams },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The strike is zero.
+		ZeroStrike,
+		/// The contract size is zero.
+		ZeroContractSize,
+		/// The expiry is not on the schedule `expiry % expiry_interval == expiry_offset`.
+		ExpiryOffSchedule,
+		/// The expiry is less than `min_time_to_expiry` ahead of now.
+		ExpiryTooSoon,
+		/// A series with the same terms exists (or appears twice in the grid).
+		SeriesExists,
+		/// Listing would exceed `MaxActiveSeries`.
+		TooManySeries,
+		/// The grid has no strike or no expiry.
+		EmptyGrid,
+		/// No such series.
+		UnknownSeries,
+		/// The series is past its expiry: no orders.
+		SeriesExpired,
+		/// The series is being settled or is settled.
+		SeriesSettling,
+		/// The quantity is zero.
+		ZeroQuantity,
+		/// The limit premium is zero.
+		ZeroPrice,
+		/// A post-only order would match on arrival.
+		PostOnlyWouldCross,
+		/// A fill-or-kill order cannot be filled in full now.
+		FillOrKillNotFilled,
+		/// The book side of the series is full (`MaxOrdersPerSide`).
+		BookSideFull,
+		/// The account has `MaxOpenOrdersPerAccount` resting orders.
+		TooManyOpenOrders,
+		/// The account holds positions in `MaxPositionsPerAccount` series.
+		TooManyPositions,
+		/// The account fails its initial margin after the fill.
+		InsufficientMargin,
+		/// A price needed (spot, implied volatility of the underlying) is unavailable.
+		PriceUnavailable,
+		/// No such resting order.
+		UnknownOrder,
+		/// The order belongs to another account.
+		NotOrderOwner,
+		/// The account's position is smaller than the quantity to transfer.
+		InsufficientPosition,
+		/// A transfer from an account to itself.
+		SelfTransfer,
+		/// An amount or quantity does not fit its type.
+		Overflow,
+		/// `maker_fee_rate` is above [`MAX_FEE_RATE`].
+		MakerFeeOutOfBounds,
+		/// `maker_fee_rate` moves by more than [`MAX_PARAM_STEP`].
+		MakerFeeStepTooLarge,
+		/// `taker_fee_rate` is above [`MAX_FEE_RATE`].
+		TakerFeeOutOfBounds,
+		/// `taker_fee_rate` moves by more than [`MAX_PARAM_STEP`].
+		TakerFeeStepTooLarge,
+		/// `im_base` is outside [`IM_BASE_BOUNDS`].
+		ImBaseOutOfBounds,
+		/// `im_base` moves by more than [`MAX_MARGIN_STEP`].
+		ImBaseStepTooLarge,
+		/// `im_min` is outside [`IM_MIN_BOUNDS`].
+		ImMinOutOfBounds,
+		/// `im_min` moves by more than [`MAX_MARGIN_STEP`].
+		ImMinStepTooLarge,
+		/// `mm_rate` is outside [`MM_RATE_BOUNDS`].
+		MmRateOutOfBounds,
+		/// `mm_rate` moves by more than [`MAX_MARGIN_STEP`].
+		MmRateStepTooLarge,
+		/// The margin fractions are not ordered `mm_rate <= im_min <= im_base`.
+		MarginFractionsInconsistent,
+		/// `rate` is outside [`RATE_BOUNDS`].
+		RateOutOfBounds,
+		/// `rate` moves by more than [`MAX_RATE_STEP`].
+		RateStepTooLarge,
+		/// `settlement_window` is outside [`SETTLEMENT_WINDOW_BOUNDS`].
+		SettlementWindowOutOfBounds,
+		/// `settlement_window` moves by more than [`MAX_PARAM_STEP`].
+		SettlementWindowStepTooLarge,
+		/// `expiry_interval` is outside [`EXPIRY_INTERVAL_BOUNDS`].
+		ExpiryIntervalOutOfBounds,
+		/// `expiry_interval` moves by more than [`MAX_PARAM_STEP`].
+		ExpiryIntervalStepTooLarge,
+		/// `expiry_offset` is not below `expiry_interval`.
+		ExpiryOffsetOutOfBounds,
+		/// `expiry_offset` moves by more than [`MAX_PARAM_STEP`].
+		ExpiryOffsetStepTooLarge,
+		/// `min_time_to_expiry` is outside [`MIN_TIME_TO_EXPIRY_BOUNDS`].
+		MinTimeToExpiryOutOfBounds,
+		/// `min_time_to_expiry` moves by more than [`MAX_PARAM_STEP`].
+		MinTimeToExpiryStepTooLarge,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Expire, cancel the orders of, and settle series past their expiry, within the
+		/// per-block bounds. Returns the weight used.
+		fn on_initialize(_n: BlockNumberFor<T>) -> Weight {
+			Self::process_expiries()
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxActiveSeries::get() > 0, "MaxActiveSeries must be positive");
+			assert!(T::MaxGridStrikes::get() > 0, "MaxGridStrikes must be positive");
+			assert!(T::MaxGridExpiries::get() > 0, "MaxGridExpiries must be positive");
+			assert!(T::MaxOrdersPerSide::get() > 0, "MaxOrdersPerSide must be positive");
+			assert!(
+				T::MaxOpenOrdersPerAccount::get() > 0,
+				"MaxOpenOrdersPerAccount must be positive"
+			);
+			assert!(T::MaxFillsPerCall::get() > 0, "MaxFillsPerCall must be positive");
+			assert!(
+				T::MaxPositionsPerAccount::get() > 0,
+				"MaxPositionsPerAccount must be positive"
+			);
+			assert!(
+				T::MaxSettlementsPerBlock::get() > 0,
+				"MaxSettlementsPerBlock must be positive"
+			);
+			assert!(
+				Pallet::<T>::check_bounds(&OptionsParams::default()).is_ok(),
+				"default parameters must be within bounds"
+			);
+			assert!(
+				Pallet::<T>::max_on_initialize_weight().all_lte(T::BlockWeights::get().max_block),
+				"the heaviest on_initialize (MaxSettlementsPerBlock units) exceeds a block"
+			);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// List one option series.
+		///
+		/// Origin: [`Config::ListingOrigin`]. `strike`: USD per whole unit of `underlying`
+		/// (non-zero); `expiry`: ms since the Unix epoch, on the schedule
+		/// (`expiry % expiry_interval == expiry_offset`) and at least `min_time_to_expiry`
+		/// from now; `contract_size`: whole units of the underlying per contract (non-zero).
+		///
+		/// Emits [`Event::SeriesListed`]. Errors: [`Error::ZeroStrike`],
+		/// [`Error::ZeroContractSize`], [`Error::ExpiryOffSchedule`],
+		/// [`Error::ExpiryTooSoon`], [`Error::SeriesExists`], [`Error::TooManySeries`],
+		/// `BadOrigin`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::list_series())]
+		pub fn list_series(
+			origin: OriginFor<T>,
+			underlying: AssetId,
+			kind: OptionKind,
+			strike: Price,
+			expiry: Moment,
+			contract_size: FixedU128,
+		) -> DispatchResult {
+			T::ListingOrigin::ensure_origin(origin)?;
+			Self::do_list_series(SeriesTerms { underlying, kind, strike, expiry, contract_size })
+				.map(|_| ())
+		}
+
+		/// List a grid of series on `underlying`: every kind of `kinds` x every strike x every
+		/// expiry, all with `contract_size`. All or nothing.
+		///
+		/// Origin: [`Config::ListingOrigin`]. Units as in [`Pallet::list_series`]; at most
+		/// [`Config::MaxGridStrikes`] strikes and [`Config::MaxGridExpiries`] expiries.
+		///
+		/// Emits [`Event::SeriesListed`] per series (kinds, then expiries, then strikes, in
+		/// the given order). Errors: [`Error::EmptyGrid`] and those of
+		/// [`Pallet::list_series`] ([`Error::SeriesExists`] also for a repeated strike or
+		/// expiry). Weight: per strike, as for `MaxGridExpiries` expiries and both kinds.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::list_grid(strikes.len() as u32))]
+		pub fn list_grid(
+			origin: OriginFor<T>,
+			underlying: AssetId,
+			kinds: KindSet,
+			strikes: BoundedVec<Price, T::MaxGridStrikes>,
+			expiries: BoundedVec<Moment, T::MaxGridExpiries>,
+			contract_size: FixedU128,
+		) -> DispatchResult {
+			T::ListingOrigin::ensure_origin(origin)?;
+			Self::do_list_grid(underlying, kinds, &strikes, &expiries, contract_size)
+		}
+
+		/// Place an order in a series' book.
+		///
+		/// Origin: signed (the trader, whose margin account pays and receives). `side`: buy
+		/// (go long / reduce a short) or sell (write / reduce a long); `limit_premium`: USD
+		/// units per contract (non-zero); `quantity`: contracts (non-zero).
+		///
+		/// Matches against the opposite side best price first, then earliest, at the resting
+		/// orders' prices, visiting at most [`Config::MaxFillsPerCall`] resting orders. Per
+		/// fill: premium buyer -> seller, maker and taker fees ([`Pallet::fee`]), an
+		/// initial-margin check of each side whose fill is not reduce-only (a failing maker
+		/// is rolled back and cancelled; the taker is checked once after its last fill, and
+		/// its failure fails the call). A resting order of the caller met on the way is
+		/// cancelled (self-trade prevention). Unfilled part: `GoodTilCancelled` rests (but is
+		/// cancelled if it still crosses when matching stopped), `ImmediateOrCancel` is
+		/// cancelled, `FillOrKill` fails the call, `PostOnly` rests (fails if it would cross).
+		/// If the series' prices are unavailable, the caller's fills must be reduce-only and
+		/// matching stops at a maker whose fill is not.
+		///
+		/// Weight: charged for `MaxFillsPerCall` visited orders plus one margin computation of
+		/// `MaxPositionsPerAccount` positions per margin check; refunded to the orders visited.
+		///
+		/// Emits [`Event::OrderPlaced`], [`Event::OrderFilled`] per fill,
+		/// [`Event::OrderCancelled`] per cancelled maker and for a cancelled remainder.
+		/// Errors: [`Error::UnknownSeries`], [`Error::SeriesExpired`], [`Error::ZeroQuantity`],
+		/// [`Error::ZeroPrice`], [`Error::PostOnlyWouldCross`],
+		/// [`Error::FillOrKillNotFilled`], [`Error::BookSideFull`],
+		/// [`Error::TooManyOpenOrders`], [`Error::TooManyPositions`],
+		/// [`Error::InsufficientMargin`], [`Error::PriceUnavailable`], [`Error::Overflow`],
+		/// or the ledger's error of a failed transfer.
+		#[pallet::call_index(2)]
+		#[pallet::weight(Pallet::<T>::place_order_weight(T::MaxFillsPerCall::get()))]
+		pub fn place_order(
+			origin: OriginFor<T>,
+			series: SeriesId,
+			side: Side,
+			limit_premium: Balance,
+			quantity: u64,
+			time_in_force: TimeInForce,
+		) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			let visited =
+				Self::do_place_order(&who, series, side, limit_premium, quantity, time_in_force)?;
+			Ok(Some(Self::place_order_weight(visited)).into())
+		}
+
+		/// Cancel one of the caller's resting orders.
+		///
+		/// Origin: signed (the owner). Emits [`Event::OrderCancelled`] with reason
+		/// [`CancelReason::ByOwner`]. Errors: [`Error::UnknownOrder`], [`Error::NotOrderOwner`].
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::cancel_order())]
+		pub fn cancel_order(origin: OriginFor<T>, order_id: OrderId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_cancel_order(&who, order_id)
+		}
+
+		/// Set the parameters.
+		///
+		/// Origin: [`Config::RiskAdminOrigin`]. Every field within its hard bounds (see
+		/// [`OptionsParams`] and the constants of [`types`]), `mm_rate <= im_min <= im_base`,
+		/// `expiry_offset < expiry_interval`, and each field within its maximum step of the
+		/// current value ([`MAX_MARGIN_STEP`] for margin fractions, [`MAX_RATE_STEP`]
+		/// absolute for the rate, [`MAX_PARAM_STEP`] otherwise). New margin fractions apply at
+		/// once to every margin computation; a new schedule only to later listings; a new
+		/// settlement window to settlements starting afterwards.
+		///
+		/// Emits [`Event::ParamsSet`]. Errors: the `*OutOfBounds`, `*StepTooLarge` error of the
+		/// first offending field, [`Error::MarginFractionsInconsistent`], `BadOrigin`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::set_params())]
+		pub fn set_params(origin: OriginFor<T>, params: OptionsParams) -> DispatchResult {
+			T::RiskAdminOrigin::ensure_origin(origin)?;
+			Self::do_set_params(params)
+		}
+	}
+}

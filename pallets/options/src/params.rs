@@ -1,0 +1,113 @@
+//! Parameters: hard bounds, maximum steps, and `set_params`.
+
+use crate::{pallet::*, types::*};
+use frame_support::{ensure, pallet_prelude::DispatchResult};
+use solvent_primitives::within_step;
+use sp_arithmetic::Permill;
+
+fn permill_step(old: Permill, new: Permill, step: Permill) -> bool {
+	within_step(old.deconstruct().into(), new.deconstruct().into(), step)
+}
+
+fn in_bounds<V: PartialOrd>(v: V, (lo, hi): (V, V)) -> bool {
+	lo <= v && v <= hi
+}
+
+impl<T: Config> Pallet<T> {
+	/// Hard bounds and consistency of `p` (no step check). Used at genesis and by
+	/// [`Pallet::set_params`].
+	///
+	/// Errors: [`Error::MakerFeeOutOfBounds`], [`Error::TakerFeeOutOfBounds`],
+	/// [`Error::ImBaseOutOfBounds`], [`Error::ImMinOutOfBounds`], [`Error::MmRateOutOfBounds`],
+	/// [`Error::MarginFractionsInconsistent`], [`Error::RateOutOfBounds`],
+	/// [`Error::SettlementWindowOutOfBounds`], [`Error::ExpiryIntervalOutOfBounds`],
+	/// [`Error::ExpiryOffsetOutOfBounds`], [`Error::MinTimeToExpiryOutOfBounds`].
+	pub fn check_bounds(p: &OptionsParams) -> Result<(), Error<T>> {
+		ensure!(p.maker_fee_rate <= MAX_FEE_RATE, Error::<T>::MakerFeeOutOfBounds);
+		ensure!(p.taker_fee_rate <= MAX_FEE_RATE, Error::<T>::TakerFeeOutOfBounds);
+		ensure!(in_bounds(p.im_base, IM_BASE_BOUNDS), Error::<T>::ImBaseOutOfBounds);
+		ensure!(in_bounds(p.im_min, IM_MIN_BOUNDS), Error::<T>::ImMinOutOfBounds);
+		ensure!(in_bounds(p.mm_rate, MM_RATE_BOUNDS), Error::<T>::MmRateOutOfBounds);
+		ensure!(
+			p.mm_rate <= p.im_min && p.im_min <= p.im_base,
+			Error::<T>::MarginFractionsInconsistent
+		);
+		ensure!(in_bounds(p.rate, RATE_BOUNDS), Error::<T>::RateOutOfBounds);
+		ensure!(
+			in_bounds(p.settlement_window, SETTLEMENT_WINDOW_BOUNDS),
+			Error::<T>::SettlementWindowOutOfBounds
+		);
+		ensure!(
+			in_bounds(p.expiry_interval, EXPIRY_INTERVAL_BOUNDS),
+			Error::<T>::ExpiryIntervalOutOfBounds
+		);
+		ensure!(p.expiry_offset < p.expiry_interval, Error::<T>::ExpiryOffsetOutOfBounds);
+		ensure!(
+			in_bounds(p.min_time_to_expiry, MIN_TIME_TO_EXPIRY_BOUNDS),
+			Error::<T>::MinTimeToExpiryOutOfBounds
+		);
+		Ok(())
+	}
+
+	/// Maximum steps from `old` to `new`.
+	///
+	/// Errors: the `*StepTooLarge` error of the first field that moves too far.
+	pub fn check_steps(old: &OptionsParams, new: &OptionsParams) -> Result<(), Error<T>> {
+		ensure!(
+			permill_step(old.maker_fee_rate, new.maker_fee_rate, MAX_PARAM_STEP),
+			Error::<T>::MakerFeeStepTooLarge
+		);
+		ensure!(
+			permill_step(old.taker_fee_rate, new.taker_fee_rate, MAX_PARAM_STEP),
+			Error::<T>::TakerFeeStepTooLarge
+		);
+		ensure!(
+			permill_step(old.im_base, new.im_base, MAX_MARGIN_STEP),
+			Error::<T>::ImBaseStepTooLarge
+		);
+		ensure!(
+			permill_step(old.im_min, new.im_min, MAX_MARGIN_STEP),
+			Error::<T>::ImMinStepTooLarge
+		);
+		ensure!(
+			permill_step(old.mm_rate, new.mm_rate, MAX_MARGIN_STEP),
+			Error::<T>::MmRateStepTooLarge
+		);
+		ensure!(
+			old.rate.into_inner().abs_diff(new.rate.into_inner())
+				<= MAX_RATE_STEP.into_inner().unsigned_abs(),
+			Error::<T>::RateStepTooLarge
+		);
+		ensure!(
+			within_step(old.settlement_window.into(), new.settlement_window.into(), MAX_PARAM_STEP),
+			Error::<T>::SettlementWindowStepTooLarge
+		);
+		ensure!(
+			within_step(old.expiry_interval.into(), new.expiry_interval.into(), MAX_PARAM_STEP),
+			Error::<T>::ExpiryIntervalStepTooLarge
+		);
+		ensure!(
+			within_step(old.expiry_offset.into(), new.expiry_offset.into(), MAX_PARAM_STEP),
+			Error::<T>::ExpiryOffsetStepTooLarge
+		);
+		ensure!(
+			within_step(
+				old.min_time_to_expiry.into(),
+				new.min_time_to_expiry.into(),
+				MAX_PARAM_STEP
+			),
+			Error::<T>::MinTimeToExpiryStepTooLarge
+		);
+		Ok(())
+	}
+
+	/// Check bounds and steps, store, emit [`Event::ParamsSet`].
+	pub(crate) fn do_set_params(new: OptionsParams) -> DispatchResult {
+		Self::check_bounds(&new)?;
+		let old = Params::<T>::get();
+		Self::check_steps(&old, &new)?;
+		Params::<T>::put(new);
+		Self::deposit_event(Event::ParamsSet { old, new });
+		Ok(())
+	}
+}

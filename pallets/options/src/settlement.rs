@@ -1,0 +1,362 @@
+//! Expiry and cash settlement, driven by `on_initialize` with bounded work per block.
+//!
+//! Per series past its expiry (in expiry order):
+//! 1. `Trading` -> `Expired`: no more orders ([`Event::SeriesExpired`]).
+//! 2. Cancel its resting orders ([`CancelReason::Expired`]).
+//! 3. Settlement price = oracle TWAP of `Spot(underlying)` over
+//!    `[expiry - settlement_window, expiry]`; if unavailable, wait and retry next block
+//!    ([`Event::SettlementPriceUnavailable`] once).
+//! 4. Start ([`Event::SettlementStarted`]): payout per contract
+//!    `pc = floor(intrinsic(price) x size)` (USD units), total payout `P = open interest x pc`,
+//!    `d = MarginLedger::socialize_losses(settlement account, P)`.
+//! 5. Settle positions, a cursor over `Positions[series]` (the last raw key,
+//!    `iter_prefix_from`): a short of `q` pays `q x pc` into the settlement account; a long of
+//!    `q` receives `floor(q x pc x (P - d) / P)` ([`Event::SettledPosition`]). The position is
+//!    removed.
+//! 6. End ([`Event::SeriesSettled`]): `dust = collected - d - paid` goes to the insurance fund
+//!    account, so the settlement account ends at zero; the series leaves the active list.
+//!
+//! Budget per block: `MaxSettlementsPerBlock` work units, where a unit is one position
+//! settled, one resting order cancelled, or one state transition (expiry, a settlement-price
+//! attempt, the end of a settlement). Series waiting for their price take one unit per block
+//! each, ahead of later expiries.
+//!
+//! The settlement account may go negative in between (it pays `d` first and longs may come
+//! before shorts in the map's order); it is back at zero at the end.
+
+use crate::{pallet::*, risk::contracts_value, types::*, weights::WeightInfo};
+use alloc::vec::Vec;
+use frame_support::{pallet_prelude::Weight, traits::Get, BoundedVec};
+use solvent_option_pricing::intrinsic;
+use solvent_primitives::{Balance, MarginLedger, OracleKey, Price, PriceProvider, SeriesId, Side};
+use sp_arithmetic::{helpers_128bit::multiply_by_rational_with_rounding, Rounding};
+use sp_runtime::traits::AccountIdConversion;
+
+impl<T: Config> Pallet<T> {
+	/// The settlement account of series `id`: sub-account `("series", id)` of the pallet's
+	/// [`Config::PalletId`]. Its margin-account cash is zero outside a settlement.
+	pub fn settlement_account(id: SeriesId) -> T::AccountId {
+		T::PalletId::get().into_sub_account_truncating((b"series", id))
+	}
+
+	/// The `on_initialize` work: expire, cancel orders of, and settle series past their
+	/// expiry, in expiry order, within `MaxSettlementsPerBlock` work units (see the module
+	/// docs). Returns the weight used.
+	pub(crate) fn process_expiries() -> Weight {
+		let mut weight = T::WeightInfo::on_initialize_idle();
+		let now = Self::now();
+		let mut budget = T::MaxSettlementsPerBlock::get();
+		let mut finished: Vec<SeriesId> = Vec::new();
+		for (expiry, id) in ActiveSeries::<T>::get() {
+			if expiry > now || budget == 0 {
+				break;
+			}
+			let (w, done) = Self::step_series(id, &mut budget);
+			weight = weight.saturating_add(w);
+			if done {
+				finished.push(id);
+			}
+		}
+		if !finished.is_empty() {
+			ActiveSeries::<T>::mutate(|active| active.retain(|(_, id)| !finished.contains(id)));
+		}
+		weight
+	}
+
+	/// Weight of the heaviest `on_initialize`: every work unit at the cost of the most
+	/// expensive kind of unit.
+	pub fn max_on_initialize_weight() -> Weight {
+		let unit = T::WeightInfo::expire_series()
+			.max(T::WeightInfo::start_settlement())
+			.max(T::WeightInfo::finish_settlement())
+			.max(T::WeightInfo::cancel_expired_orders(1))
+			.max(T::WeightInfo::settle_positions(1));
+		T::WeightInfo::on_initialize_idle()
+			.saturating_add(unit.saturating_mul(u64::from(T::MaxSettlementsPerBlock::get())))
+	}
+
+	/// Advance one series past its expiry as far as `budget` allows. Returns the weight used
+	/// and whether the series is fully settled.
+	fn step_series(id: SeriesId, budget: &mut u32) -> (Weight, bool) {
+		let mut weight = Weight::zero();
+		let Some(mut info) = Series::<T>::get(id) else { return (weight, true) };
+		// One work unit for a state transition, if any is left.
+		let take_unit = |budget: &mut u32| {
+			if *budget == 0 {
+				return false;
+			}
+			*budget -= 1;
+			true
+		};
+		loop {
+			match info.status {
+				SeriesStatus::Trading => {
+					if !take_unit(budget) {
+						return (weight, false);
+					}
+					Self::expire_series(id, &mut info);
+					weight = weight.saturating_add(T::WeightInfo::expire_series());
+				}
+				SeriesStatus::Expired { .. } => {
+					let (cancelled, orders_left) = Self::cancel_expired_orders(id, *budget);
+					*budget = budget.saturating_sub(cancelled);
+					weight = weight.saturating_add(T::WeightInfo::cancel_expired_orders(cancelled));
+					if orders_left || !take_unit(budget) {
+						return (weight, false);
+					}
+					weight = weight.saturating_add(T::WeightInfo::start_settlement());
+					if !Self::try_start_settlement(id, &mut info) {
+						return (weight, false);
+					}
+				}
+				SeriesStatus::Settling => {
+					let (settled, done) = Self::settle_positions(id, *budget);
+					*budget = budget.saturating_sub(settled);
+					weight = weight.saturating_add(T::WeightInfo::settle_positions(settled));
+					if !done || !take_unit(budget) {
+						return (weight, false);
+					}
+					Self::finish_settlement(id, &mut info);
+					weight = weight.saturating_add(T::WeightInfo::finish_settlement());
+				}
+				SeriesStatus::Settled => return (weight, true),
+			}
+		}
+	}
+
+	/// `Trading` -> `Expired`: the series takes no more orders.
+	pub(crate) fn expire_series(id: SeriesId, info: &mut SeriesInfo) {
+		info.status = SeriesStatus::Expired { price_wait_reported: false };
+		Series::<T>::insert(id, *info);
+		Self::deposit_event(Event::SeriesExpired { series: id });
+	}
+
+	/// Ask the oracle for the settlement price (TWAP of the underlying's spot over
+	/// `[expiry - settlement_window, expiry]`) and start the settlement if it is available;
+	/// otherwise report the wait once. Returns whether the settlement started.
+	pub(crate) fn try_start_settlement(id: SeriesId, info: &mut SeriesInfo) -> bool {
+		let window = Params::<T>::get().settlement_window;
+		let key = OracleKey::Spot(info.terms.underlying);
+		match T::Prices::twap(&key, window, info.terms.expiry) {
+			Ok(price) => {
+				Self::start_settlement(id, info, price);
+				true
+			}
+			Err(e) => {
+				if info.status == (SeriesStatus::Expired { price_wait_reported: false }) {
+					log::info!(
+						target: "runtime::options",
+						"settlement price of series {id} unavailable: {e:?}"
+					);
+					info.status = SeriesStatus::Expired { price_wait_reported: true };
+					Series::<T>::insert(id, *info);
+					Self::deposit_event(Event::SettlementPriceUnavailable { series: id });
+				}
+				false
+			}
+		}
+	}
+
+	/// Cancel up to `budget` resting orders of series `id` (bids first). Returns how many and
+	/// whether any remain.
+	pub(crate) fn cancel_expired_orders(id: SeriesId, budget: u32) -> (u32, bool) {
+		let mut n: u32 = 0;
+		let mut left = false;
+		for side in [Side::Buy, Side::Sell] {
+			let mut book = Book::<T>::get(id, side);
+			if book.is_empty() {
+				continue;
+			}
+			let take = book.len().min(budget.saturating_sub(n) as usize);
+			if take == 0 {
+				left = true;
+				break;
+			}
+			for entry in book.iter().take(take) {
+				if let Some(order) = Orders::<T>::get(entry.order_id) {
+					Self::drop_order(entry.order_id, &order, CancelReason::Expired);
+				}
+			}
+			n = n.saturating_add(take as u32);
+			if take == book.len() {
+				Book::<T>::remove(id, side);
+			} else {
+				let rest: Vec<BookEntry> = book.drain(take..).collect();
+				Book::<T>::insert(id, side, BoundedVec::truncate_from(rest));
+				left = true;
+			}
+		}
+		(n, left)
+	}
+
+	/// Fix the settlement price, compute the payouts, take the socialized losses, and move the
+	/// series to `Settling`.
+	fn start_settlement(id: SeriesId, info: &mut SeriesInfo, price: Price) {
+		let terms = &info.terms;
+		let payout_per_contract = contracts_value(
+			1,
+			terms.contract_size,
+			intrinsic(terms.kind, price, terms.strike),
+			Rounding::Down,
+		);
+		let total_payout = payout_per_contract.saturating_mul(u128::from(info.open_interest));
+		let socialized = if total_payout > 0 {
+			let taken = T::Ledger::socialize_losses(&Self::settlement_account(id), total_payout);
+			if taken > total_payout {
+				log::error!(
+					target: "runtime::options",
+					"ledger socialized {taken} > payout {total_payout} of series {id}"
+				);
+			}
+			taken.min(total_payout)
+		} else {
+			0
+		};
+		Settlements::<T>::insert(
+			id,
+			Settlement {
+				price,
+				payout_per_contract,
+				total_payout,
+				socialized,
+				collected: 0,
+				paid: 0,
+				dust: 0,
+				longs_settled: 0,
+				shorts_settled: 0,
+				cursor: None,
+			},
+		);
+		info.status = SeriesStatus::Settling;
+		Series::<T>::insert(id, *info);
+		Self::deposit_event(Event::SettlementStarted {
+			series: id,
+			price,
+			payout_per_contract,
+			total_payout,
+			socialized,
+		});
+	}
+
+	/// Settle up to `budget` positions of series `id` from the cursor. Returns how many and
+	/// whether none remain.
+	pub(crate) fn settle_positions(id: SeriesId, budget: u32) -> (u32, bool) {
+		let Some(mut st) = Settlements::<T>::get(id) else { return (0, true) };
+		let want = (budget as usize).saturating_add(1);
+		// One more than the budget, to know whether this block finishes the series.
+		let batch: Vec<(T::AccountId, i64)> = match &st.cursor {
+			Some(raw) => Positions::<T>::iter_prefix_from(id, raw.to_vec()).take(want).collect(),
+			None => Positions::<T>::iter_prefix(id).take(want).collect(),
+		};
+		let done = batch.len() < want;
+		let account = Self::settlement_account(id);
+		let mut n: u32 = 0;
+		for (who, quantity) in batch.into_iter().take(budget as usize) {
+			Self::settle_position(id, &mut st, &account, &who, quantity);
+			st.cursor = BoundedVec::try_from(Positions::<T>::hashed_key_for(id, &who)).ok();
+			n = n.saturating_add(1);
+		}
+		Settlements::<T>::insert(id, st);
+		(n, done)
+	}
+
+	/// Settle one position: pay or collect, remove it, emit [`Event::SettledPosition`].
+	fn settle_position(
+		id: SeriesId,
+		st: &mut Settlement,
+		account: &T::AccountId,
+		who: &T::AccountId,
+		quantity: i64,
+	) {
+		let n = quantity.unsigned_abs();
+		let amount = if quantity > 0 {
+			let gross = st.payout_per_contract.saturating_mul(u128::from(n));
+			let net = if st.total_payout == 0 {
+				0
+			} else {
+				multiply_by_rational_with_rounding(
+					gross,
+					st.total_payout.saturating_sub(st.socialized),
+					st.total_payout,
+					Rounding::Down,
+				)
+				.unwrap_or(0)
+			};
+			match Self::transfer(account, who, net) {
+				Ok(()) => st.paid = st.paid.saturating_add(net),
+				Err(e) => Self::transfer_failed(id, who, net, e),
+			}
+			st.longs_settled = st.longs_settled.saturating_add(n);
+			net
+		} else {
+			let owed = st.payout_per_contract.saturating_mul(u128::from(n));
+			match Self::transfer(who, account, owed) {
+				Ok(()) => st.collected = st.collected.saturating_add(owed),
+				Err(e) => Self::transfer_failed(id, who, owed, e),
+			}
+			st.shorts_settled = st.shorts_settled.saturating_add(n);
+			owed
+		};
+		Positions::<T>::remove(id, who);
+		AccountSeries::<T>::mutate_exists(who, |ids| {
+			if let Some(v) = ids {
+				v.retain(|x| *x != id);
+				if v.is_empty() {
+					*ids = None;
+				}
+			}
+		});
+		Self::deposit_event(Event::SettledPosition {
+			series: id,
+			who: who.clone(),
+			quantity,
+			amount,
+		});
+	}
+
+	fn transfer_failed(
+		id: SeriesId,
+		who: &T::AccountId,
+		amount: Balance,
+		e: frame_support::pallet_prelude::DispatchError,
+	) {
+		log::error!(target: "runtime::options", "settlement transfer of series {id} failed: {e:?}");
+		Self::deposit_event(Event::SettlementTransferFailed {
+			series: id,
+			who: who.clone(),
+			amount,
+		});
+	}
+
+	/// Pay the dust to the insurance fund account (or take a shortfall from it), record the
+	/// end, and mark the series settled.
+	pub(crate) fn finish_settlement(id: SeriesId, info: &mut SeriesInfo) {
+		let Some(mut st) = Settlements::<T>::get(id) else { return };
+		let collected = i128::try_from(st.collected).unwrap_or(i128::MAX);
+		let out = i128::try_from(st.socialized.saturating_add(st.paid)).unwrap_or(i128::MAX);
+		let dust = collected.saturating_sub(out);
+		let account = Self::settlement_account(id);
+		let fund = T::InsuranceFundAccount::get();
+		let result = if dust >= 0 {
+			Self::transfer(&account, &fund, dust.unsigned_abs())
+		} else {
+			Self::transfer(&fund, &account, dust.unsigned_abs())
+		};
+		if let Err(e) = result {
+			Self::transfer_failed(id, &fund, dust.unsigned_abs(), e);
+		}
+		st.dust = dust;
+		st.cursor = None;
+		let event = Event::SeriesSettled {
+			series: id,
+			collected: st.collected,
+			paid: st.paid,
+			socialized: st.socialized,
+			dust,
+		};
+		Settlements::<T>::insert(id, st);
+		info.status = SeriesStatus::Settled;
+		Series::<T>::insert(id, *info);
+		Self::deposit_event(event);
+	}
+}

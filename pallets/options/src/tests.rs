@@ -1,0 +1,1730 @@
+//! Tests of the options pallet. USD amounts in 6-decimal units (`USD` = 1 USD); BTC spot
+//! 60,000 USD and implied volatility 80% unless a test changes them; fees 0.03% (18 USD per
+//! one-BTC contract at 60,000, capped at 12.5% of the premium) with 10% to the insurance fund.
+
+use crate::{
+	mock::*, AccountOrders, AccountSeries, ActiveSeries, Book, BookEntry, CancelReason, Error,
+	Event, KindSet, OptionsParams, Order, OrderBookView, Orders, Params, Positions, PriceLevel,
+	Series, SeriesIndex, SeriesInfo, SeriesStatus, Settlements, ShortMargin, TimeInForce, DAY,
+	HOUR, MINUTE,
+};
+use frame_support::{assert_noop, assert_ok, BoundedVec};
+use solvent_option_pricing::{black_scholes, present_value, year_fraction, BlackScholesInput};
+use solvent_primitives::{
+	Balance, MarginRequirement, OptionKind, OracleKey, PositionProvider, PositionRisk, PriceError,
+	SeriesId, Side, SignedBalance, TransferOutcome,
+};
+use sp_arithmetic::{FixedI128, FixedU128, Permill};
+use sp_runtime::DispatchError;
+
+use OptionKind::{Call, Put};
+use Side::{Buy, Sell};
+use TimeInForce::{FillOrKill, GoodTilCancelled as Gtc, ImmediateOrCancel as Ioc, PostOnly};
+
+fn s(x: Balance) -> SignedBalance {
+	x as SignedBalance
+}
+
+fn place(who: AccountId, series: SeriesId, side: Side, price: Balance, qty: u64, tif: TimeInForce) {
+	assert_ok!(Options::place_order(RuntimeOrigin::signed(who), series, side, price, qty, tif));
+}
+
+/// `seller` rests an ask of `qty` at 100 USD, `buyer` takes it (fee 12.5 USD per contract each).
+fn trade(buyer: AccountId, seller: AccountId, series: SeriesId, qty: u64) {
+	place(seller, series, Sell, 100 * USD, qty, Gtc);
+	place(buyer, series, Buy, 100 * USD, qty, Ioc);
+}
+
+fn pos(series: SeriesId, who: AccountId) -> i64 {
+	Positions::<Test>::get(series, who).unwrap_or(0)
+}
+
+fn oi(series: SeriesId) -> u64 {
+	Series::<Test>::get(series).unwrap().open_interest
+}
+
+fn status(series: SeriesId) -> SeriesStatus {
+	Series::<Test>::get(series).unwrap().status
+}
+
+fn asks(series: SeriesId) -> Vec<(u64, Balance)> {
+	Book::<Test>::get(series, Sell).iter().map(|e| (e.order_id, e.price)).collect()
+}
+
+fn bids(series: SeriesId) -> Vec<(u64, Balance)> {
+	Book::<Test>::get(series, Buy).iter().map(|e| (e.order_id, e.price)).collect()
+}
+
+fn last_event() -> Event<Test> {
+	options_events().pop().expect("an event")
+}
+
+/// The default call: BTC 65,000 expiring E2, one BTC per contract.
+fn call_65k() -> SeriesId {
+	list(btc(Call, 65_000, E2))
+}
+
+fn cancelled(
+	order_id: u64,
+	who: AccountId,
+	series: SeriesId,
+	remaining: u64,
+	reason: CancelReason,
+) -> Event<Test> {
+	Event::OrderCancelled { order_id, who, series, remaining, reason }
+}
+
+// ================================================================== listing
+
+#[test]
+fn list_series_records_terms_index_and_active_list() {
+	ExtBuilder::default().build_and_execute(|| {
+		let terms = btc(Call, 65_000, E2);
+		let id = list(terms);
+		assert_eq!(id, 0);
+		assert_eq!(
+			Series::<Test>::get(0),
+			Some(SeriesInfo { terms, status: SeriesStatus::Trading, open_interest: 0 })
+		);
+		assert_eq!(SeriesIndex::<Test>::get(terms), Some(0));
+		assert_eq!(ActiveSeries::<Test>::get().to_vec(), vec![(E2, 0)]);
+		assert_eq!(last_event(), Event::SeriesListed { series: 0, terms });
+		// An earlier expiry goes first in the active list.
+		let id1 = list(btc(Put, 65_000, E1));
+		assert_eq!(ActiveSeries::<Test>::get().to_vec(), vec![(E1, id1), (E2, 0)]);
+	});
+}
+
+#[test]
+fn list_rejects_past_or_too_soon_expiry() {
+	ExtBuilder::default().build_and_execute(|| {
+		let past = E1 - DAY; // on the schedule, but in the past
+		assert_noop!(
+			Options::list_series(RuntimeOrigin::root(), BTC, Call, fixed(65_000), past, fixed(1)),
+			Error::<Test>::ExpiryTooSoon
+		);
+		// 30 minutes before E1, with at least one hour required.
+		set_now(E1 - 30 * MINUTE);
+		assert_noop!(
+			Options::list_series(RuntimeOrigin::root(), BTC, Call, fixed(65_000), E1, fixed(1)),
+			Error::<Test>::ExpiryTooSoon
+		);
+		// Exactly one hour ahead is fine.
+		set_now(E1 - HOUR);
+		list(btc(Call, 65_000, E1));
+	});
+}
+
+#[test]
+fn list_rejects_off_schedule_expiry_and_zero_terms() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			Options::list_series(RuntimeOrigin::root(), BTC, Call, fixed(65_000), E2 + 1, fixed(1)),
+			Error::<Test>::ExpiryOffSchedule
+		);
+		assert_noop!(
+			Options::list_series(
+				RuntimeOrigin::root(),
+				BTC,
+				Call,
+				fixed(65_000),
+				E2 + HOUR,
+				fixed(1)
+			),
+			Error::<Test>::ExpiryOffSchedule
+		);
+		assert_noop!(
+			Options::list_series(RuntimeOrigin::root(), BTC, Call, fixed(0), E2, fixed(1)),
+			Error::<Test>::ZeroStrike
+		);
+		assert_noop!(
+			Options::list_series(RuntimeOrigin::root(), BTC, Call, fixed(65_000), E2, fixed(0)),
+			Error::<Test>::ZeroContractSize
+		);
+	});
+}
+
+#[test]
+fn list_rejects_duplicates_and_bad_origin() {
+	ExtBuilder::default().build_and_execute(|| {
+		call_65k();
+		assert_noop!(
+			Options::list_series(RuntimeOrigin::root(), BTC, Call, fixed(65_000), E2, fixed(1)),
+			Error::<Test>::SeriesExists
+		);
+		assert_noop!(
+			Options::list_series(
+				RuntimeOrigin::signed(ALICE),
+				BTC,
+				Put,
+				fixed(65_000),
+				E2,
+				fixed(1)
+			),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Options::list_grid(
+				RuntimeOrigin::signed(ALICE),
+				BTC,
+				KindSet::Both,
+				BoundedVec::truncate_from(vec![fixed(60_000)]),
+				BoundedVec::truncate_from(vec![E2]),
+				fixed(1)
+			),
+			DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn list_grid_lists_every_kind_expiry_and_strike_in_order() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Options::list_grid(
+			RuntimeOrigin::root(),
+			BTC,
+			KindSet::Both,
+			BoundedVec::truncate_from(vec![fixed(60_000), fixed(65_000), fixed(70_000)]),
+			BoundedVec::truncate_from(vec![E1, E2]),
+			fixed_rational(1, 10)
+		));
+		assert_eq!(crate::NextSeriesId::<Test>::get(), 12);
+		let listed: Vec<_> = (0..12).map(|id| Series::<Test>::get(id).unwrap().terms).collect();
+		let mut expected = Vec::new();
+		for kind in [Call, Put] {
+			for expiry in [E1, E2] {
+				for strike in [60_000, 65_000, 70_000] {
+					expected.push(crate::SeriesTerms {
+						underlying: BTC,
+						kind,
+						strike: fixed(strike),
+						expiry,
+						contract_size: fixed_rational(1, 10),
+					});
+				}
+			}
+		}
+		assert_eq!(listed, expected);
+		// Active list sorted by expiry, then id.
+		let active: Vec<_> = ActiveSeries::<Test>::get().to_vec();
+		assert_eq!(
+			active,
+			vec![
+				(E1, 0),
+				(E1, 1),
+				(E1, 2),
+				(E1, 6),
+				(E1, 7),
+				(E1, 8),
+				(E2, 3),
+				(E2, 4),
+				(E2, 5),
+				(E2, 9),
+				(E2, 10),
+				(E2, 11)
+			]
+		);
+		assert_eq!(options_events().len(), 12);
+	});
+}
+
+#[test]
+fn list_grid_rejections() {
+	ExtBuilder::default().build_and_execute(|| {
+		let grid = |kinds, strikes: Vec<u128>, expiries: Vec<u64>| {
+			Options::list_grid(
+				RuntimeOrigin::root(),
+				BTC,
+				kinds,
+				BoundedVec::truncate_from(strikes.into_iter().map(fixed).collect()),
+				BoundedVec::truncate_from(expiries),
+				fixed(1),
+			)
+		};
+		assert_noop!(grid(KindSet::Calls, vec![], vec![E2]), Error::<Test>::EmptyGrid);
+		assert_noop!(grid(KindSet::Calls, vec![60_000], vec![]), Error::<Test>::EmptyGrid);
+		// A repeated strike or expiry.
+		assert_noop!(
+			grid(KindSet::Calls, vec![60_000, 60_000], vec![E2]),
+			Error::<Test>::SeriesExists
+		);
+		assert_noop!(grid(KindSet::Puts, vec![60_000], vec![E2, E2]), Error::<Test>::SeriesExists);
+		// One of the grid's series exists already: nothing is listed.
+		list(btc(Put, 65_000, E2));
+		assert_noop!(
+			grid(KindSet::Both, vec![60_000, 65_000], vec![E1, E2]),
+			Error::<Test>::SeriesExists
+		);
+		// One bad expiry rejects the whole grid.
+		assert_noop!(
+			grid(KindSet::Calls, vec![60_000], vec![E1, E2 + 1]),
+			Error::<Test>::ExpiryOffSchedule
+		);
+		// The grid's dimensions are bounded by the call's types (4 strikes, 3 expiries).
+		assert!(BoundedVec::<FixedU128, <Test as crate::Config>::MaxGridStrikes>::try_from(
+			vec![fixed(1); 5]
+		)
+		.is_err());
+		assert!(BoundedVec::<u64, <Test as crate::Config>::MaxGridExpiries>::try_from(vec![E1; 4])
+			.is_err());
+		// A full-size grid: 2 kinds x 4 strikes x 3 expiries = 24, plus 1 listed = 25 of 30.
+		let e3 = E2 + DAY;
+		assert_ok!(grid(KindSet::Both, vec![50_000, 55_000, 60_000, 70_000], vec![E1, E2, e3]));
+		assert_eq!(ActiveSeries::<Test>::get().len(), 25);
+		// 6 more would exceed MaxActiveSeries = 30.
+		assert_noop!(
+			grid(KindSet::Both, vec![80_000, 85_000, 90_000], vec![E1]),
+			Error::<Test>::TooManySeries
+		);
+		assert_ok!(grid(KindSet::Calls, vec![80_000, 85_000, 90_000, 95_000], vec![E1]));
+		assert_eq!(ActiveSeries::<Test>::get().len(), 29);
+		list(btc(Call, 100_000, E1));
+		assert_noop!(
+			Options::list_series(RuntimeOrigin::root(), BTC, Call, fixed(101_000), E1, fixed(1)),
+			Error::<Test>::TooManySeries
+		);
+	});
+}
+
+// ================================================================== matching
+
+#[test]
+fn matching_is_best_price_then_earliest_with_partial_fills() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		place(ALICE, id, Sell, 1_000 * USD, 2, Gtc); // order 0
+		place(BOB, id, Sell, 990 * USD, 1, Gtc); // order 1: better price
+		place(CHARLIE, id, Sell, 1_000 * USD, 3, Gtc); // order 2: same price as 0, later
+		assert_eq!(asks(id), vec![(1, 990 * USD), (0, 1_000 * USD), (2, 1_000 * USD)]);
+		let before: Vec<_> = [ALICE, BOB, CHARLIE, DAVE, FUND, COLLECTOR].map(cash).to_vec();
+		System::reset_events();
+
+		place(DAVE, id, Buy, 1_000 * USD, 5, Gtc); // order 3
+
+		let fill = |maker_order, maker, price, quantity: u64| Event::OrderFilled {
+			series: id,
+			maker_order,
+			taker_order: 3,
+			maker,
+			taker: DAVE,
+			taker_side: Buy,
+			price,
+			quantity,
+			premium: price * quantity as u128,
+			maker_fee: 18 * USD * quantity as u128,
+			taker_fee: 18 * USD * quantity as u128,
+		};
+		assert_eq!(
+			options_events(),
+			vec![
+				Event::OrderPlaced {
+					order_id: 3,
+					who: DAVE,
+					series: id,
+					side: Buy,
+					price: 1_000 * USD,
+					quantity: 5,
+					time_in_force: Gtc
+				},
+				fill(1, BOB, 990 * USD, 1),
+				fill(0, ALICE, 1_000 * USD, 2),
+				fill(2, CHARLIE, 1_000 * USD, 2),
+			]
+		);
+		// CHARLIE's order keeps 1 contract at the front; DAVE's order is filled, nothing rests.
+		assert_eq!(asks(id), vec![(2, 1_000 * USD)]);
+		assert_eq!(Orders::<Test>::get(2).unwrap().remaining, 1);
+		assert!(Orders::<Test>::get(0).is_none() && Orders::<Test>::get(1).is_none());
+		assert!(bids(id).is_empty());
+		assert_eq!(AccountOrders::<Test>::get(ALICE).len(), 0);
+		assert_eq!(AccountOrders::<Test>::get(CHARLIE).to_vec(), vec![2]);
+		// Positions and open interest.
+		assert_eq!(
+			(pos(id, DAVE), pos(id, ALICE), pos(id, BOB), pos(id, CHARLIE)),
+			(5, -2, -1, -2)
+		);
+		assert_eq!(oi(id), 5);
+		// Cash: DAVE pays 4,990 premium + 90 taker fees; makers receive premium - 18/contract;
+		// fees 180 USD: 10% (18 USD) to the fund, 162 USD to the collector.
+		let after: Vec<_> = [ALICE, BOB, CHARLIE, DAVE, FUND, COLLECTOR].map(cash).to_vec();
+		let delta: Vec<_> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
+		assert_eq!(
+			delta,
+			vec![
+				s(1_964 * USD),
+				s(972 * USD),
+				s(1_964 * USD),
+				-s(5_080 * USD),
+				s(18 * USD),
+				s(162 * USD)
+			]
+		);
+	});
+}
+
+#[test]
+fn good_til_cancelled_remainder_rests_at_its_limit() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		place(ALICE, id, Sell, 1_000 * USD, 2, Gtc);
+		place(BOB, id, Buy, 1_000 * USD, 5, Gtc); // order 1
+		assert_eq!(pos(id, BOB), 2);
+		assert!(asks(id).is_empty());
+		assert_eq!(bids(id), vec![(1, 1_000 * USD)]);
+		assert_eq!(
+			Orders::<Test>::get(1),
+			Some(Order {
+				series: id,
+				owner: BOB,
+				side: Buy,
+				price: 1_000 * USD,
+				remaining: 3,
+				quantity: 5
+			})
+		);
+		// Later bids at the same price queue behind; a better bid goes in front.
+		place(CHARLIE, id, Buy, 1_000 * USD, 1, Gtc); // 2
+		place(DAVE, id, Buy, 1_001 * USD, 1, Gtc); // 3
+		place(EVE, id, Buy, 999 * USD, 1, Gtc); // 4
+		assert_eq!(
+			bids(id),
+			vec![(3, 1_001 * USD), (1, 1_000 * USD), (2, 1_000 * USD), (4, 999 * USD)]
+		);
+	});
+}
+
+#[test]
+fn immediate_or_cancel_cancels_the_remainder() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		place(ALICE, id, Sell, 1_000 * USD, 2, Gtc);
+		place(BOB, id, Buy, 1_000 * USD, 5, Ioc); // order 1
+		assert_eq!(pos(id, BOB), 2);
+		assert!(bids(id).is_empty() && asks(id).is_empty());
+		assert!(Orders::<Test>::get(1).is_none());
+		assert_eq!(last_event(), cancelled(1, BOB, id, 3, CancelReason::Unfilled));
+		// Nothing crosses: everything is cancelled, nothing moves.
+		place(ALICE, id, Sell, 1_200 * USD, 1, Gtc); // 2
+		place(BOB, id, Buy, 1_100 * USD, 1, Ioc); // 3
+		assert_eq!(last_event(), cancelled(3, BOB, id, 1, CancelReason::Unfilled));
+		assert_eq!(pos(id, BOB), 2);
+	});
+}
+
+#[test]
+fn fill_or_kill_fills_all_or_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		place(ALICE, id, Sell, 1_000 * USD, 2, Gtc);
+		place(CHARLIE, id, Sell, 1_010 * USD, 1, Gtc);
+		// 4 wanted, 3 available (and 1 beyond the limit price).
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(BOB), id, Buy, 1_010 * USD, 4, FillOrKill),
+			Error::<Test>::FillOrKillNotFilled
+		);
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(BOB), id, Buy, 1_000 * USD, 3, FillOrKill),
+			Error::<Test>::FillOrKillNotFilled
+		);
+		place(BOB, id, Buy, 1_010 * USD, 3, FillOrKill);
+		assert_eq!(pos(id, BOB), 3);
+		assert!(asks(id).is_empty());
+	});
+}
+
+#[test]
+fn post_only_rests_or_is_rejected() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		place(ALICE, id, Sell, 1_000 * USD, 2, PostOnly); // 0
+		assert_eq!(asks(id), vec![(0, 1_000 * USD)]);
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(BOB), id, Buy, 1_000 * USD, 1, PostOnly),
+			Error::<Test>::PostOnlyWouldCross
+		);
+		place(BOB, id, Buy, 999 * USD, 1, PostOnly); // 1
+		assert_eq!(bids(id), vec![(1, 999 * USD)]);
+		assert_eq!(pos(id, BOB), 0);
+	});
+}
+
+#[test]
+fn fills_per_call_are_bounded_and_a_crossing_remainder_is_cancelled() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		for who in [ALICE, BOB, CHARLIE, DAVE] {
+			place(who, id, Sell, 1_000 * USD, 1, Gtc); // 0..=3
+		}
+		place(EVE, id, Buy, 1_000 * USD, 5, Gtc); // 4: MaxFillsPerCall = 3
+		assert_eq!(pos(id, EVE), 3);
+		assert_eq!(asks(id), vec![(3, 1_000 * USD)]);
+		// The remainder would cross DAVE's ask: cancelled, not rested.
+		assert!(bids(id).is_empty());
+		assert_eq!(last_event(), cancelled(4, EVE, id, 2, CancelReason::MatchingStopped));
+		// Below the remaining ask, a remainder rests normally.
+		place(FERDIE, id, Sell, 900 * USD, 1, Gtc); // 5
+		place(EVE, id, Buy, 950 * USD, 3, Gtc); // 6
+		assert_eq!(pos(id, EVE), 4);
+		assert_eq!(bids(id), vec![(6, 950 * USD)]);
+		assert_eq!(Orders::<Test>::get(6).unwrap().remaining, 2);
+	});
+}
+
+#[test]
+fn order_rejections() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		let po = |series, price, qty| {
+			Options::place_order(RuntimeOrigin::signed(ALICE), series, Buy, price, qty, Gtc)
+		};
+		assert_noop!(po(id, USD, 0), Error::<Test>::ZeroQuantity);
+		assert_noop!(po(id, 0, 1), Error::<Test>::ZeroPrice);
+		assert_noop!(po(7, USD, 1), Error::<Test>::UnknownSeries);
+		assert_noop!(po(id, u128::MAX, 2), Error::<Test>::Overflow);
+		assert_noop!(po(id, USD, u64::MAX), Error::<Test>::Overflow);
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::none(), id, Buy, USD, 1, Gtc),
+			DispatchError::BadOrigin
+		);
+		// At the expiry the series takes no orders, even before on_initialize marks it.
+		set_now(E2);
+		assert_noop!(po(id, USD, 1), Error::<Test>::SeriesExpired);
+	});
+}
+
+#[test]
+fn cancel_order_by_owner_only() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		place(ALICE, id, Sell, 1_000 * USD, 2, Gtc); // 0
+		place(ALICE, id, Sell, 1_100 * USD, 1, Gtc); // 1
+		assert_noop!(
+			Options::cancel_order(RuntimeOrigin::signed(BOB), 0),
+			Error::<Test>::NotOrderOwner
+		);
+		assert_noop!(
+			Options::cancel_order(RuntimeOrigin::signed(ALICE), 9),
+			Error::<Test>::UnknownOrder
+		);
+		assert_ok!(Options::cancel_order(RuntimeOrigin::signed(ALICE), 0));
+		assert_eq!(last_event(), cancelled(0, ALICE, id, 2, CancelReason::ByOwner));
+		assert_eq!(asks(id), vec![(1, 1_100 * USD)]);
+		assert_eq!(AccountOrders::<Test>::get(ALICE).to_vec(), vec![1]);
+		assert!(Orders::<Test>::get(0).is_none());
+		assert_noop!(
+			Options::cancel_order(RuntimeOrigin::signed(ALICE), 0),
+			Error::<Test>::UnknownOrder
+		);
+		assert_ok!(Options::cancel_order(RuntimeOrigin::signed(ALICE), 1));
+		assert!(!Book::<Test>::contains_key(id, Sell));
+		assert!(!AccountOrders::<Test>::contains_key(ALICE));
+	});
+}
+
+#[test]
+fn self_trade_cancels_the_resting_order() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		place(ALICE, id, Sell, 1_000 * USD, 2, Gtc); // 0
+		place(BOB, id, Sell, 1_010 * USD, 1, Gtc); // 1
+		place(ALICE, id, Buy, 1_010 * USD, 2, Gtc); // 2
+		let events = options_events();
+		assert!(events.contains(&cancelled(0, ALICE, id, 2, CancelReason::SelfTrade)));
+		// Then BOB's ask fills; the remaining 1 rests at 1,010 (nothing crosses anymore).
+		assert_eq!(pos(id, ALICE), 1);
+		assert_eq!(pos(id, BOB), -1);
+		assert!(asks(id).is_empty());
+		assert_eq!(bids(id), vec![(2, 1_010 * USD)]);
+	});
+}
+
+// ================================================================== fees
+
+#[test]
+fn fees_are_exact_and_split_between_fund_and_collector() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		place(ALICE, id, Sell, 1_000 * USD, 1, Gtc);
+		place(BOB, id, Buy, 1_000 * USD, 1, Gtc);
+		// Index fee 0.03% x 60,000 = 18 USD < 12.5% x 1,000 = 125 USD.
+		assert_eq!(cash(ALICE), s(1_000_000 * USD + 1_000 * USD - 18 * USD));
+		assert_eq!(cash(BOB), s(1_000_000 * USD - 1_000 * USD - 18 * USD));
+		assert_eq!(cash(FUND), s(3_600_000)); // 1.8 + 1.8 USD
+		assert_eq!(cash(COLLECTOR), s(32_400_000));
+		// Premium 100 USD: the 12.5% cap (12.5 USD) applies.
+		place(ALICE, id, Sell, 100 * USD, 2, Gtc);
+		place(BOB, id, Buy, 100 * USD, 2, Gtc);
+		match last_event() {
+			Event::OrderFilled { maker_fee, taker_fee, premium, .. } => {
+				assert_eq!((premium, maker_fee, taker_fee), (200 * USD, 25 * USD, 25 * USD));
+			}
+			e => panic!("unexpected {e:?}"),
+		}
+		assert_eq!(cash(FUND), s(3_600_000 + 5_000_000));
+		assert_eq!(cash(COLLECTOR), s(32_400_000 + 45_000_000));
+	});
+}
+
+#[test]
+fn fee_rule_rounds_up_and_fund_share_rounds_down() {
+	ExtBuilder::default().build_and_execute(|| {
+		let rate = Permill::from_parts(300);
+		// 0.0003 x 60,000.123457 = 18.0000370371 USD -> 18,000,038 units (rounded up).
+		let spot = fixed_rational(60_000_123_457, 1_000_000);
+		assert_eq!(Options::fee(rate, Some(spot), fixed(1), 1_000 * USD, 1), 18_000_038);
+		// 3 contracts: 54.0001111113 USD -> 54,000,112 (one rounding for the fill).
+		assert_eq!(Options::fee(rate, Some(spot), fixed(1), 1_000 * USD, 3), 54_000_112);
+		// Contract size 0.1: 1.80000370371 -> 1,800,004.
+		assert_eq!(
+			Options::fee(rate, Some(spot), fixed_rational(1, 10), 1_000 * USD, 1),
+			1_800_004
+		);
+		// The cap: 12.5% of 100.000001 USD = 12.500000125 -> 12,500,001.
+		assert_eq!(Options::fee(rate, Some(spot), fixed(1), 100_000_001, 1), 12_500_001);
+		// Without an index price, the cap.
+		assert_eq!(Options::fee(rate, None, fixed(1), 1_000 * USD, 2), 250 * USD);
+		// Zero rate, zero fee.
+		assert_eq!(Options::fee(Permill::zero(), Some(spot), fixed(1), 1_000 * USD, 2), 0);
+		// Split: 10% of 18,000,038 = 1,800,003.8 -> 1,800,003 to the fund.
+		assert_ok!(Options::pay_fee(&ALICE, 18_000_038));
+		assert_eq!(cash(FUND), 1_800_003);
+		assert_eq!(cash(COLLECTOR), 16_200_035);
+		assert_eq!(cash(ALICE), s(1_000_000 * USD) - 18_000_038);
+	});
+}
+
+// ================================================================== margin on fills
+
+#[test]
+fn writer_without_margin_is_rejected_with_state_unchanged() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		place(BOB, id, Buy, 1_000 * USD, 1, Gtc);
+		Mode::insert(ALICE, MarginMode::Fail);
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(ALICE), id, Sell, 1_000 * USD, 1, Ioc),
+			Error::<Test>::InsufficientMargin
+		);
+		// With the real check: 100 USD of cash cannot back a short call (IM ~ 6,000 USD).
+		Cash::insert(EVE, 100 * s(USD));
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(EVE), id, Sell, 1_000 * USD, 1, Ioc),
+			Error::<Test>::InsufficientMargin
+		);
+		// With 7,000 USD more in collateral it can.
+		Collateral::insert(EVE, 7_000 * s(USD));
+		place(EVE, id, Sell, 1_000 * USD, 1, Ioc);
+		assert_eq!(pos(id, EVE), -1);
+	});
+}
+
+#[test]
+fn maker_failing_margin_is_cancelled_and_matching_goes_on() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		place(ALICE, id, Sell, 990 * USD, 1, Gtc); // 0
+		place(BOB, id, Sell, 1_000 * USD, 1, Gtc); // 1
+		Mode::insert(ALICE, MarginMode::Fail);
+		let alice_cash = cash(ALICE);
+		place(CHARLIE, id, Buy, 1_000 * USD, 1, Gtc); // 2
+		let events = options_events();
+		assert!(events.contains(&cancelled(0, ALICE, id, 1, CancelReason::MakerMarginCheckFailed)));
+		// ALICE's fill was rolled back; BOB filled instead.
+		assert_eq!(cash(ALICE), alice_cash);
+		assert_eq!(pos(id, ALICE), 0);
+		assert_eq!(pos(id, BOB), -1);
+		assert_eq!(pos(id, CHARLIE), 1);
+		assert_eq!(oi(id), 1);
+		assert!(asks(id).is_empty() && bids(id).is_empty());
+		assert!(!AccountSeries::<Test>::contains_key(ALICE));
+		assert!(!events.iter().any(|e| matches!(e, Event::OrderFilled { maker: ALICE, .. })));
+	});
+}
+
+#[test]
+fn reduce_only_fills_need_no_margin_check() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		trade(BOB, ALICE, id, 3); // ALICE short 3
+		assert_eq!(pos(id, ALICE), -3);
+		Mode::insert(ALICE, MarginMode::Fail);
+		let checks = ImChecks::get(ALICE);
+		// As taker: buying back 2 of 3 reduces the short.
+		place(CHARLIE, id, Sell, 100 * USD, 2, Gtc);
+		place(ALICE, id, Buy, 100 * USD, 2, Ioc);
+		assert_eq!(pos(id, ALICE), -1);
+		// As maker: ALICE's resting bid for the last one.
+		place(ALICE, id, Buy, 100 * USD, 1, Gtc);
+		place(DAVE, id, Sell, 100 * USD, 1, Ioc);
+		assert_eq!(pos(id, ALICE), 0);
+		assert_eq!(ImChecks::get(ALICE), checks);
+		// Opening a long is not reduce-only: checked.
+		Mode::insert(ALICE, MarginMode::Pass);
+		trade(ALICE, EVE, id, 1);
+		assert_eq!(ImChecks::get(ALICE), checks + 1);
+	});
+}
+
+#[test]
+fn flipping_through_zero_is_checked() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		trade(BOB, ALICE, id, 1); // ALICE -1
+		Mode::insert(ALICE, MarginMode::Fail);
+		place(CHARLIE, id, Sell, 100 * USD, 2, Gtc);
+		// -1 -> +1 is not reduce-only, so the failing check rejects the call.
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(ALICE), id, Buy, 100 * USD, 2, Ioc),
+			Error::<Test>::InsufficientMargin
+		);
+		assert!(!Options::is_reduce_only(-1, 1));
+		assert!(Options::is_reduce_only(-3, -1));
+		assert!(Options::is_reduce_only(5, 0));
+		assert!(!Options::is_reduce_only(0, 1));
+		assert!(!Options::is_reduce_only(2, 3));
+	});
+}
+
+#[test]
+fn unavailable_prices_block_risk_increasing_fills() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		trade(BOB, ALICE, id, 2); // BOB long 2, ALICE short 2
+		place(CHARLIE, id, Buy, 100 * USD, 3, Gtc); // order 2 (the trade used 0 and 1)
+		halt(BTC, true);
+		// DAVE opening a short against CHARLIE's bid: rejected.
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(DAVE), id, Sell, 100 * USD, 1, Ioc),
+			Error::<Test>::PriceUnavailable
+		);
+		// BOB closing 1 of his long: allowed, but CHARLIE's fill would open a long, which
+		// needs the prices: matching stops, CHARLIE's order stays, BOB's remainder is cancelled.
+		place(BOB, id, Sell, 100 * USD, 1, Gtc);
+		assert_eq!(pos(id, BOB), 2);
+		assert_eq!(bids(id), vec![(2, 100 * USD)]);
+		assert_eq!(last_event(), cancelled(3, BOB, id, 1, CancelReason::MatchingStopped));
+		// ALICE reducing her short against CHARLIE-free liquidity: BOB's resting ask reduces
+		// BOB's long, so it fills; the fee is the 12.5% cap (no index price).
+		place(BOB, id, Sell, 200 * USD, 1, Gtc); // 4: rests above CHARLIE's bid
+		place(ALICE, id, Buy, 200 * USD, 1, Ioc); // 5
+		assert_eq!((pos(id, ALICE), pos(id, BOB)), (-1, 1));
+		match options_events().into_iter().rev().find(|e| matches!(e, Event::OrderFilled { .. })) {
+			Some(Event::OrderFilled { maker_fee, taker_fee, .. }) => {
+				assert_eq!((maker_fee, taker_fee), (25 * USD, 25 * USD));
+			}
+			e => panic!("unexpected {e:?}"),
+		}
+		// Risk figures are unavailable too.
+		assert_eq!(
+			<Options as PositionProvider<AccountId>>::margin_requirement(&ALICE),
+			Err(PriceError::Halted)
+		);
+		assert_eq!(
+			<Options as PositionProvider<AccountId>>::positions(&BOB),
+			Err(PriceError::Halted)
+		);
+	});
+}
+
+// ================================================================== bounds
+
+#[test]
+fn open_orders_per_account_are_bounded() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		for i in 0..4 {
+			place(ALICE, id, Sell, (1_000 + i) * USD, 1, Gtc);
+		}
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(ALICE), id, Sell, 2_000 * USD, 1, Gtc),
+			Error::<Test>::TooManyOpenOrders
+		);
+		// IOC orders never rest: still allowed.
+		place(ALICE, id, Buy, 10 * USD, 1, Ioc);
+	});
+}
+
+#[test]
+fn orders_per_book_side_are_bounded() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		for who in [ALICE, BOB, CHARLIE, DAVE, EVE] {
+			place(who, id, Sell, 1_000 * USD, 1, Gtc);
+		}
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(FERDIE), id, Sell, 1_000 * USD, 1, Gtc),
+			Error::<Test>::BookSideFull
+		);
+		// The other side is independent.
+		place(FERDIE, id, Buy, 900 * USD, 1, Gtc);
+	});
+}
+
+#[test]
+fn positions_per_account_are_bounded() {
+	ExtBuilder::default().build_and_execute(|| {
+		let ids: Vec<_> =
+			[60_000, 65_000, 70_000, 75_000].into_iter().map(|k| list(btc(Call, k, E2))).collect();
+		for id in &ids[..3] {
+			trade(ALICE, BOB, *id, 1);
+		}
+		assert_eq!(AccountSeries::<Test>::get(ALICE).to_vec(), ids[..3].to_vec());
+		// Taker opening a 4th series: the call fails.
+		place(CHARLIE, ids[3], Sell, 100 * USD, 1, Gtc); // resting ask
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(ALICE), ids[3], Buy, 100 * USD, 1, Ioc),
+			Error::<Test>::TooManyPositions
+		);
+		// Resting an order that would open a 4th series: rejected at placement.
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(ALICE), ids[3], Buy, 50 * USD, 1, Gtc),
+			Error::<Test>::TooManyPositions
+		);
+		// A maker who filled up its positions meanwhile is cancelled and skipped.
+		place(DAVE, ids[3], Buy, 90 * USD, 1, Gtc); // DAVE: no positions yet
+		for id in &ids[..3] {
+			trade(DAVE, EVE, *id, 1);
+		}
+		let dave_order = AccountOrders::<Test>::get(DAVE)[0];
+		place(FERDIE, ids[3], Sell, 90 * USD, 1, Ioc);
+		assert!(options_events().contains(&cancelled(
+			dave_order,
+			DAVE,
+			ids[3],
+			1,
+			CancelReason::MakerPositionLimit
+		)));
+		assert_eq!(pos(ids[3], FERDIE), 0);
+		// Closing a position frees a slot.
+		trade(BOB, ALICE, ids[0], 1);
+		assert_eq!(pos(ids[0], ALICE), 0);
+		place(ALICE, ids[3], Buy, 100 * USD, 1, Ioc);
+		assert_eq!(pos(ids[3], ALICE), 1);
+	});
+}
+
+// ================================================================== pricing and margin
+
+fn bs_price(kind: OptionKind, strike: u128, expiry: u64) -> FixedU128 {
+	black_scholes(
+		kind,
+		&BlackScholesInput {
+			spot: fixed(60_000),
+			strike: fixed(strike),
+			time_to_expiry: year_fraction(Now::get(), expiry),
+			volatility: fixed_rational(8, 10),
+			rate: Params::<Test>::get().rate,
+		},
+	)
+	.unwrap()
+	.price
+}
+
+/// USD units of `n x price` (price at 18 decimals), rounded down / up.
+fn units_down(price: FixedU128, n: u128) -> u128 {
+	price.into_inner() * n / 1_000_000_000_000
+}
+fn units_up(price: FixedU128, n: u128) -> u128 {
+	(price.into_inner() * n).div_ceil(1_000_000_000_000)
+}
+
+#[test]
+fn mark_is_black_scholes_per_contract() {
+	ExtBuilder::default().build_and_execute(|| {
+		let call = call_65k();
+		let size = fixed_rational(1, 10);
+		let put = list(crate::SeriesTerms { contract_size: size, ..btc(Put, 65_000, E2) });
+		let c = bs_price(Call, 65_000, E2);
+		let p = bs_price(Put, 65_000, E2);
+		assert_eq!(Options::mark_per_contract(call), Ok(units_down(c, 1)));
+		// 0.1 BTC per contract.
+		assert_eq!(Options::mark_per_contract(put), Ok(p.into_inner() / 10 / 1_000_000_000_000));
+		// After expiry (before settlement): intrinsic at the current spot.
+		set_now(E2);
+		set_spot(BTC, fixed(70_000));
+		assert_eq!(Options::mark_per_contract(call), Ok(5_000 * USD));
+		assert_eq!(Options::mark_per_contract(put), Ok(0));
+		set_spot(BTC, fixed(61_000));
+		assert_eq!(Options::mark_per_contract(put), Ok(400 * USD)); // 4,000 x 0.1
+	});
+}
+
+#[test]
+fn put_call_parity_holds_on_chain() {
+	let params = OptionsParams { rate: rate(5, 100), ..default_params() };
+	ExtBuilder::default().params(params).build_and_execute(|| {
+		for (strike, expiry) in [(65_000u128, E2), (55_000, E2 + 6 * DAY), (60_000, E1)] {
+			let call = list(btc(Call, strike, expiry));
+			let put = list(btc(Put, strike, expiry));
+			let c = Options::mark_per_contract(call).unwrap() as i128;
+			let p = Options::mark_per_contract(put).unwrap() as i128;
+			let pv = present_value(fixed(strike), rate(5, 100), year_fraction(T0, expiry)).unwrap();
+			// S - K e^{-rT} at 18 decimals.
+			let expected = fixed(60_000).into_inner() as i128 - pv.into_inner() as i128;
+			let diff = (c - p) * 1_000_000_000_000;
+			assert!(
+				(diff - expected).abs() <= 1_000_000_000_000,
+				"parity off by more than 1 unit: {diff} vs {expected}"
+			);
+		}
+	});
+}
+
+#[test]
+fn short_margin_follows_the_deribit_rule() {
+	ExtBuilder::default().build_and_execute(|| {
+		let p = default_params();
+		let m = |kind, spot: FixedU128, strike: u128, mark: FixedU128, size, n| {
+			Options::short_margin(kind, spot, fixed(strike), mark, size, n, &p)
+		};
+		let spot = fixed(60_000);
+		let one = fixed(1);
+		let margin = |im: u128, mm: u128| ShortMargin { initial: im * USD, maintenance: mm * USD };
+		// OTM call K 65,000: max(9,000 - 5,000, 6,000) + 500 = 6,500; MM 4,500 + 500.
+		assert_eq!(m(Call, spot, 65_000, fixed(500), one, 1), margin(6_500, 5_000));
+		// Slightly OTM call K 62,000: 9,000 - 2,000 = 7,000 > 6,000 -> 8,200; MM 5,700.
+		assert_eq!(m(Call, spot, 62_000, fixed(1_200), one, 1), margin(8_200, 5_700));
+		// ITM call K 55,000 (OTM amount 0): 9,000 + 6,000 = 15,000; MM 10,500. Two contracts.
+		assert_eq!(m(Call, spot, 55_000, fixed(6_000), one, 2), margin(30_000, 21_000));
+		// OTM put K 55,000: max(9,000 - 5,000, 6,000) + 400 = 6,400; MM 4,900.
+		assert_eq!(m(Put, spot, 55_000, fixed(400), one, 1), margin(6_400, 4_900));
+		// ITM put K 65,000: 9,000 + 6,000 = 15,000; MM 10,500; below the cap of 65,000.
+		assert_eq!(m(Put, spot, 65_000, fixed(6_000), one, 1), margin(15_000, 10_500));
+		// Put cap K x size: K 5,000: IM 6,000 + 1 capped at 5,000, MM 4,501 not capped.
+		assert_eq!(m(Put, spot, 5_000, fixed(1), one, 1), margin(5_000, 4_501));
+		// K 4,000: both capped at 4,000 x 3 contracts.
+		assert_eq!(m(Put, spot, 4_000, fixed(1), one, 3), margin(12_000, 12_000));
+		// Contract size 0.1: a tenth.
+		assert_eq!(m(Call, spot, 65_000, fixed(500), fixed_rational(1, 10), 1), margin(650, 500));
+		// Rounding up: S 60,000.000001, mark 500.0000001: IM 6,500.0000002 -> 6,500,000,001
+		// units; MM 5,000.000000175 -> 5,000,000,001.
+		let spot = fixed_rational(60_000_000_001, 1_000_000);
+		let mark = fixed_rational(5_000_000_001, 10_000_000);
+		assert_eq!(
+			m(Call, spot, 65_000, mark, one, 1),
+			ShortMargin { initial: 6_500_000_001, maintenance: 5_000_000_001 }
+		);
+		// The fractions are parameters: with im_base 0.18 the slightly OTM call needs
+		// 10,800 - 2,000 + 1,200 = 10,000.
+		let p2 = OptionsParams { im_base: Permill::from_percent(18), ..p };
+		assert_eq!(
+			Options::short_margin(Call, fixed(60_000), fixed(62_000), fixed(1_200), one, 1, &p2),
+			margin(10_000, 5_700)
+		);
+	});
+}
+
+#[test]
+fn position_provider_reports_risk_at_mark() {
+	ExtBuilder::default().build_and_execute(|| {
+		let call = call_65k();
+		let put = list(btc(Put, 55_000, E2));
+		trade(ALICE, BOB, call, 2); // ALICE +2 call, BOB -2 call
+		trade(BOB, ALICE, put, 3); // BOB +3 put, ALICE -3 put
+		let c = bs_price(Call, 65_000, E2);
+		let p = bs_price(Put, 55_000, E2);
+		let params = default_params();
+		let short_put =
+			Options::short_margin(Put, fixed(60_000), fixed(55_000), p, fixed(1), 3, &params);
+		let short_call =
+			Options::short_margin(Call, fixed(60_000), fixed(65_000), c, fixed(1), 2, &params);
+		let alice = <Options as PositionProvider<AccountId>>::positions(&ALICE).unwrap();
+		assert_eq!(
+			alice,
+			vec![
+				PositionRisk {
+					id: call,
+					quantity: 2,
+					mark_value: units_down(c, 2) as i128,
+					initial_margin: 0,
+					maintenance_margin: 0,
+					notional: 120_000 * USD,
+				},
+				PositionRisk {
+					id: put,
+					quantity: -3,
+					mark_value: -(units_up(p, 3) as i128),
+					initial_margin: short_put.initial,
+					maintenance_margin: short_put.maintenance,
+					notional: 180_000 * USD,
+				},
+			]
+		);
+		assert_eq!(
+			<Options as PositionProvider<AccountId>>::margin_requirement(&BOB),
+			Ok(MarginRequirement {
+				initial: short_call.initial,
+				maintenance: short_call.maintenance,
+				unrealized_pnl: units_down(p, 3) as i128 - units_up(c, 2) as i128,
+			})
+		);
+		assert!(<Options as PositionProvider<AccountId>>::has_positions(&ALICE));
+		assert!(!<Options as PositionProvider<AccountId>>::has_positions(&CHARLIE));
+		// Open interest notional: (2 + 3) x 60,000.
+		assert_eq!(
+			<Options as PositionProvider<AccountId>>::open_interest_notional(),
+			Ok(300_000 * USD)
+		);
+		halt(BTC, true);
+		assert_eq!(
+			<Options as PositionProvider<AccountId>>::open_interest_notional(),
+			Err(PriceError::Halted)
+		);
+	});
+}
+
+#[test]
+fn transfer_position_moves_contracts_at_mark() {
+	ExtBuilder::default().build_and_execute(|| {
+		let call = call_65k();
+		trade(ALICE, BOB, call, 3); // ALICE +3, BOB -3
+		let c = bs_price(Call, 65_000, E2);
+		let (a, b, f) = (cash(ALICE), cash(BOB), cash(FUND));
+		// A long moved: the fund pays ALICE floor(2 x mark).
+		let out =
+			<Options as PositionProvider<AccountId>>::transfer_position(&ALICE, &FUND, call, 2)
+				.unwrap();
+		let v = units_down(c, 2);
+		assert_eq!(out, TransferOutcome { quantity: 2, value: v as i128, notional: 120_000 * USD });
+		assert_eq!((pos(call, ALICE), pos(call, FUND), oi(call)), (1, 2, 3));
+		assert_eq!((cash(ALICE) - a, cash(FUND) - f), (v as i128, -(v as i128)));
+		assert_eq!(
+			last_event(),
+			Event::PositionTransferred {
+				series: call,
+				from: ALICE,
+				to: FUND,
+				quantity: 2,
+				value: v as i128
+			}
+		);
+		// A short moved onto the fund's long: BOB pays ceil(2 x mark); the fund nets to zero
+		// and the open interest falls by 2.
+		let f = cash(FUND);
+		let out = <Options as PositionProvider<AccountId>>::transfer_position(&BOB, &FUND, call, 2)
+			.unwrap();
+		let v = units_up(c, 2);
+		assert_eq!(out.value, -(v as i128));
+		assert_eq!((pos(call, BOB), pos(call, FUND), oi(call)), (-1, 0, 1));
+		assert_eq!((cash(BOB) - b, cash(FUND) - f), (-(v as i128), v as i128));
+		assert!(!AccountSeries::<Test>::contains_key(FUND));
+	});
+}
+
+#[test]
+fn transfer_position_rejections() {
+	ExtBuilder::default().build_and_execute(|| {
+		let ids: Vec<_> =
+			[60_000, 65_000, 70_000, 75_000].into_iter().map(|k| list(btc(Call, k, E2))).collect();
+		trade(ALICE, BOB, ids[0], 2);
+		let tp = |from, to, id, q| {
+			<Options as PositionProvider<AccountId>>::transfer_position(&from, &to, id, q)
+		};
+		assert_noop!(tp(ALICE, FUND, ids[0], 0), Error::<Test>::ZeroQuantity);
+		assert_noop!(tp(ALICE, ALICE, ids[0], 1), Error::<Test>::SelfTransfer);
+		assert_noop!(tp(ALICE, FUND, 99, 1), Error::<Test>::UnknownSeries);
+		assert_noop!(tp(ALICE, FUND, ids[0], 3), Error::<Test>::InsufficientPosition);
+		assert_noop!(tp(CHARLIE, FUND, ids[0], 1), Error::<Test>::InsufficientPosition);
+		// The receiver holds MaxPositionsPerAccount other series.
+		for id in &ids[1..] {
+			trade(CHARLIE, DAVE, *id, 1);
+		}
+		assert_noop!(tp(ALICE, CHARLIE, ids[0], 1), Error::<Test>::TooManyPositions);
+		halt(BTC, true);
+		assert_noop!(tp(ALICE, FUND, ids[0], 1), Error::<Test>::PriceUnavailable);
+	});
+}
+
+#[test]
+fn cancel_orders_for_liquidation() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		place(ALICE, id, Sell, 1_000 * USD, 1, Gtc); // 0
+		place(ALICE, id, Buy, 500 * USD, 2, Gtc); // 1
+		place(BOB, id, Buy, 400 * USD, 1, Gtc); // 2
+		assert!(<Options as PositionProvider<AccountId>>::has_positions(&ALICE));
+		assert_ok!(<Options as PositionProvider<AccountId>>::cancel_orders(&ALICE));
+		assert_eq!(
+			options_events()[options_events().len() - 2..].to_vec(),
+			vec![
+				cancelled(0, ALICE, id, 1, CancelReason::Liquidation),
+				cancelled(1, ALICE, id, 2, CancelReason::Liquidation),
+			]
+		);
+		assert!(asks(id).is_empty());
+		assert_eq!(bids(id), vec![(2, 400 * USD)]);
+		assert!(!<Options as PositionProvider<AccountId>>::has_positions(&ALICE));
+	});
+}
+
+// ================================================================== expiry and settlement
+
+#[test]
+fn expiry_stops_trading_and_cancels_resting_orders_within_the_budget() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		place(ALICE, id, Sell, 1_000 * USD, 1, Gtc); // 0
+		place(BOB, id, Sell, 1_001 * USD, 1, Gtc); // 1
+		place(CHARLIE, id, Sell, 1_002 * USD, 1, Gtc); // 2
+		place(DAVE, id, Buy, 500 * USD, 1, Gtc); // 3
+		place(EVE, id, Buy, 499 * USD, 1, Gtc); // 4
+		set_twap(BTC, fixed(60_000));
+		next_block(); // before expiry: nothing happens
+		assert_eq!(status(id), SeriesStatus::Trading);
+		set_now(E2);
+		System::reset_events();
+		next_block();
+		// Budget 5 units: the expiry, both bids, the two best asks.
+		assert_eq!(
+			options_events(),
+			vec![
+				Event::SeriesExpired { series: id },
+				cancelled(3, DAVE, id, 1, CancelReason::Expired),
+				cancelled(4, EVE, id, 1, CancelReason::Expired),
+				cancelled(0, ALICE, id, 1, CancelReason::Expired),
+				cancelled(1, BOB, id, 1, CancelReason::Expired),
+			]
+		);
+		assert_eq!(status(id), SeriesStatus::Expired { price_wait_reported: false });
+		assert_eq!(asks(id), vec![(2, 1_002 * USD)]);
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(ALICE), id, Sell, USD, 1, Gtc),
+			Error::<Test>::SeriesExpired
+		);
+		System::reset_events();
+		next_block();
+		assert_eq!(
+			options_events(),
+			vec![
+				cancelled(2, CHARLIE, id, 1, CancelReason::Expired),
+				Event::SettlementStarted {
+					series: id,
+					price: fixed(60_000),
+					payout_per_contract: 0,
+					total_payout: 0,
+					socialized: 0
+				},
+				Event::SeriesSettled { series: id, collected: 0, paid: 0, socialized: 0, dust: 0 },
+			]
+		);
+		assert_eq!(status(id), SeriesStatus::Settled);
+		assert!(ActiveSeries::<Test>::get().is_empty());
+		assert!(AccountOrders::<Test>::iter().next().is_none());
+	});
+}
+
+#[test]
+fn settlement_waits_for_the_twap_and_reports_once() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		trade(ALICE, BOB, id, 1);
+		set_now(E2 + 6_000);
+		next_block();
+		next_block();
+		next_block();
+		assert_eq!(status(id), SeriesStatus::Expired { price_wait_reported: true });
+		let waits = options_events()
+			.into_iter()
+			.filter(|e| matches!(e, Event::SettlementPriceUnavailable { .. }))
+			.count();
+		assert_eq!(waits, 1);
+		// The window asked for: [E2 - 30 min, E2].
+		assert_eq!(LastTwapRequest::get(), Some((OracleKey::Spot(BTC), 30 * MINUTE, E2)));
+		// Marked at intrinsic on the current spot meanwhile.
+		set_spot(BTC, fixed(66_000));
+		assert_eq!(Options::mark_per_contract(id), Ok(1_000 * USD));
+		set_twap(BTC, fixed(67_000));
+		next_block();
+		assert_eq!(status(id), SeriesStatus::Settled);
+		assert_eq!(Settlements::<Test>::get(id).unwrap().paid, 2_000 * USD);
+	});
+}
+
+/// Settle series `id` with the TWAP at `price`: expire it and run blocks until settled.
+fn settle(id: SeriesId, price: FixedU128) {
+	let expiry = Series::<Test>::get(id).unwrap().terms.expiry;
+	set_twap(BTC, price);
+	set_now(expiry.max(Now::get()));
+	for _ in 0..10 {
+		next_block();
+		if status(id) == SeriesStatus::Settled {
+			return;
+		}
+	}
+	panic!("series {id} did not settle");
+}
+
+fn settled_amount(id: SeriesId, who: AccountId) -> Option<(i64, Balance)> {
+	options_events().into_iter().find_map(|e| match e {
+		Event::SettledPosition { series, who: w, quantity, amount } if series == id && w == who => {
+			Some((quantity, amount))
+		}
+		_ => None,
+	})
+}
+
+#[test]
+fn itm_call_settles_exactly() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = list(btc(Call, 60_000, E2));
+		trade(ALICE, CHARLIE, id, 2);
+		trade(BOB, CHARLIE, id, 1);
+		let before = [ALICE, BOB, CHARLIE, FUND].map(cash);
+		System::reset_events();
+		settle(id, fixed_rational(630_005, 10)); // 63,000.5
+										   // 3,000.5 USD per contract.
+		assert_eq!(
+			options_events()[0..2].to_vec(),
+			vec![
+				Event::SeriesExpired { series: id },
+				Event::SettlementStarted {
+					series: id,
+					price: fixed_rational(630_005, 10),
+					payout_per_contract: 3_000_500_000,
+					total_payout: 9_001_500_000,
+					socialized: 0
+				},
+			]
+		);
+		let after = [ALICE, BOB, CHARLIE, FUND].map(cash);
+		let delta: Vec<_> = after.iter().zip(before.iter()).map(|(a, b)| a - b).collect();
+		assert_eq!(delta, vec![6_001_000_000, 3_000_500_000, -9_001_500_000, 0]);
+		assert_eq!(settled_amount(id, ALICE), Some((2, 6_001_000_000)));
+		assert_eq!(settled_amount(id, CHARLIE), Some((-3, 9_001_500_000)));
+		assert_eq!(cash(Options::settlement_account(id)), 0);
+		let st = Settlements::<Test>::get(id).unwrap();
+		assert_eq!(
+			(st.collected, st.paid, st.socialized, st.dust),
+			(9_001_500_000, 9_001_500_000, 0, 0)
+		);
+		// Everything is cleaned up.
+		assert!(Positions::<Test>::iter_prefix(id).next().is_none());
+		assert!(!AccountSeries::<Test>::contains_key(ALICE));
+		assert!(!<Options as PositionProvider<AccountId>>::has_positions(&CHARLIE));
+		assert_eq!(
+			last_event(),
+			Event::SeriesSettled {
+				series: id,
+				collected: 9_001_500_000,
+				paid: 9_001_500_000,
+				socialized: 0,
+				dust: 0
+			}
+		);
+	});
+}
+
+#[test]
+fn otm_options_settle_at_zero_and_puts_pay_strike_minus_price() {
+	ExtBuilder::default().build_and_execute(|| {
+		let otm_call = list(btc(Call, 60_000, E2));
+		let itm_put = list(btc(Put, 60_000, E2));
+		let otm_put = list(btc(Put, 55_000, E2));
+		trade(ALICE, BOB, otm_call, 2);
+		trade(ALICE, BOB, itm_put, 2);
+		trade(ALICE, BOB, otm_put, 1);
+		let (a, b) = (cash(ALICE), cash(BOB));
+		set_twap(BTC, fixed(58_000));
+		set_now(E2);
+		// 5 units per block: expiry, start, 2 positions, end: one series per block.
+		next_block();
+		assert_eq!(status(otm_call), SeriesStatus::Settled);
+		assert_eq!(status(itm_put), SeriesStatus::Trading);
+		next_block();
+		next_block();
+		for id in [otm_call, itm_put, otm_put] {
+			assert_eq!(status(id), SeriesStatus::Settled);
+		}
+		assert_eq!(settled_amount(otm_call, ALICE), Some((2, 0)));
+		assert_eq!(settled_amount(otm_call, BOB), Some((-2, 0)));
+		assert_eq!(settled_amount(otm_put, ALICE), Some((1, 0)));
+		// Put K 60,000 at 58,000: 2,000 USD per contract.
+		assert_eq!(settled_amount(itm_put, ALICE), Some((2, 4_000 * USD)));
+		assert_eq!(settled_amount(itm_put, BOB), Some((-2, 4_000 * USD)));
+		assert_eq!((cash(ALICE) - a, cash(BOB) - b), (s(4_000 * USD), -s(4_000 * USD)));
+	});
+}
+
+#[test]
+fn payout_per_contract_rounds_down() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = list(crate::SeriesTerms {
+			contract_size: fixed_rational(1, 10),
+			..btc(Call, 60_000, E2)
+		});
+		trade(ALICE, BOB, id, 3);
+		// (60,000.123457 - 60,000) x 0.1 = 0.0123457 USD -> 12,345 units per contract.
+		settle(id, fixed_rational(60_000_123_457, 1_000_000));
+		let st = Settlements::<Test>::get(id).unwrap();
+		assert_eq!((st.payout_per_contract, st.total_payout), (12_345, 37_035));
+		assert_eq!(settled_amount(id, ALICE), Some((3, 37_035)));
+		assert_eq!(settled_amount(id, BOB), Some((-3, 37_035)));
+	});
+}
+
+#[test]
+fn settlement_spans_blocks_with_a_cursor() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		trade(ALICE, DAVE, id, 1);
+		trade(BOB, EVE, id, 1);
+		trade(CHARLIE, FERDIE, id, 1);
+		assert_eq!(Positions::<Test>::iter_prefix(id).count(), 6);
+		set_twap(BTC, fixed(70_000));
+		set_now(E2);
+		System::reset_events();
+		next_block();
+		let settled = |events: &[Event<Test>]| {
+			events.iter().filter(|e| matches!(e, Event::SettledPosition { .. })).count()
+		};
+		// MaxSettlementsPerBlock = 5 units: the expiry, the start, 3 positions.
+		assert_eq!(settled(&options_events()), 3);
+		assert_eq!(status(id), SeriesStatus::Settling);
+		assert_eq!(Positions::<Test>::iter_prefix(id).count(), 3);
+		let st = Settlements::<Test>::get(id).unwrap();
+		assert!(st.cursor.is_some());
+		assert_eq!(st.longs_settled + st.shorts_settled, 3);
+		Options::do_try_state().unwrap(); // open interest = remaining + settled
+		next_block();
+		assert_eq!(settled(&options_events()), 6);
+		assert_eq!(status(id), SeriesStatus::Settled);
+		let st = Settlements::<Test>::get(id).unwrap();
+		assert_eq!((st.collected, st.paid, st.dust), (15_000 * USD, 15_000 * USD, 0));
+		assert_eq!(st.cursor, None);
+		for who in [ALICE, BOB, CHARLIE] {
+			assert_eq!(settled_amount(id, who), Some((1, 5_000 * USD)));
+		}
+		for who in [DAVE, EVE, FERDIE] {
+			assert_eq!(settled_amount(id, who), Some((-1, 5_000 * USD)));
+		}
+		assert_eq!(cash(Options::settlement_account(id)), 0);
+		// Liquidation cannot move positions once settlement started: covered below.
+	});
+}
+
+#[test]
+fn no_transfer_once_settling() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		for (b, sl) in [(ALICE, DAVE), (BOB, EVE), (CHARLIE, FERDIE)] {
+			trade(b, sl, id, 1);
+		}
+		set_twap(BTC, fixed(70_000));
+		set_now(E2);
+		next_block();
+		assert_eq!(status(id), SeriesStatus::Settling);
+		let (holder, _) = Positions::<Test>::iter_prefix(id).next().unwrap();
+		assert_noop!(
+			<Options as PositionProvider<AccountId>>::transfer_position(&holder, &FUND, id, 1),
+			Error::<Test>::SeriesSettling
+		);
+		// The remaining positions are marked at the settlement intrinsic, no oracle needed.
+		halt(BTC, true);
+		assert_eq!(Options::mark_per_contract(id), Ok(5_000 * USD));
+		assert!(<Options as PositionProvider<AccountId>>::positions(&holder).is_ok());
+	});
+}
+
+#[test]
+fn socialized_losses_are_deducted_pro_rata_with_dust_to_the_fund() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		trade(ALICE, CHARLIE, id, 1);
+		trade(BOB, CHARLIE, id, 2);
+		PendingLosses::put(100_000_001);
+		let before = [ALICE, BOB, CHARLIE, FUND, DEBTOR].map(cash);
+		settle(id, fixed(66_000)); // 1,000 USD per contract, P = 3,000 USD
+		let st = Settlements::<Test>::get(id).unwrap();
+		assert_eq!(st.total_payout, 3_000 * USD);
+		assert_eq!(st.socialized, 100_000_001);
+		// ALICE: floor(1,000,000,000 x 2,899,999,999 / 3,000,000,000) = 966,666,666;
+		// BOB: floor(2,000,000,000 x 2,899,999,999 / 3,000,000,000) = 1,933,333,332; dust 1.
+		let after = [ALICE, BOB, CHARLIE, FUND, DEBTOR].map(cash);
+		let delta: Vec<_> = after.iter().zip(before.iter()).map(|(a, b)| a - b).collect();
+		assert_eq!(delta, vec![966_666_666, 1_933_333_332, -3_000_000_000, 1, 100_000_001]);
+		assert_eq!((st.paid, st.collected, st.dust), (2_899_999_998, 3_000 * USD, 1));
+		// Conservation to the unit, and the settlement account ends at zero.
+		assert_eq!(st.paid as i128 + st.socialized as i128 + st.dust, st.collected as i128);
+		assert_eq!(cash(Options::settlement_account(id)), 0);
+		assert!(options_events().contains(&Event::SettlementStarted {
+			series: id,
+			price: fixed(66_000),
+			payout_per_contract: 1_000 * USD,
+			total_payout: 3_000 * USD,
+			socialized: 100_000_001,
+		}));
+		assert_eq!(PendingLosses::get(), 0);
+	});
+}
+
+#[test]
+fn socialized_losses_can_take_the_whole_payout() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		trade(ALICE, BOB, id, 2);
+		PendingLosses::put(10_000 * USD);
+		let a = cash(ALICE);
+		settle(id, fixed(66_000)); // P = 2,000 USD
+		let st = Settlements::<Test>::get(id).unwrap();
+		assert_eq!(
+			(st.socialized, st.paid, st.dust, st.collected),
+			(2_000 * USD, 0, 0, 2_000 * USD)
+		);
+		assert_eq!(cash(ALICE), a);
+		assert_eq!(settled_amount(id, ALICE), Some((2, 0)));
+		assert_eq!(PendingLosses::get(), 8_000 * USD);
+		assert_eq!(cash(Options::settlement_account(id)), 0);
+	});
+}
+
+#[test]
+fn funds_are_conserved_over_many_settlements() {
+	ExtBuilder::default().build_and_execute(|| {
+		let ids: Vec<_> = [60_000u128, 61_000, 62_000]
+			.into_iter()
+			.map(|k| {
+				list(crate::SeriesTerms { contract_size: fixed_rational(3, 7), ..btc(Call, k, E2) })
+			})
+			.collect();
+		let who = [ALICE, BOB, CHARLIE, DAVE, EVE, FERDIE];
+		for (i, id) in ids.iter().enumerate() {
+			trade(who[i], who[i + 3], *id, 3 + i as u64);
+			trade(who[(i + 1) % 3], who[3 + (i + 2) % 3], *id, 2);
+		}
+		PendingLosses::put(777_777);
+		let total_before: i128 =
+			who.iter().chain(&[FUND, COLLECTOR, DEBTOR]).map(|a| cash(*a)).sum();
+		set_twap(BTC, fixed_rational(63_456_789_123, 1_000_000));
+		set_now(E2);
+		run_to_block(10);
+		for id in &ids {
+			assert_eq!(status(*id), SeriesStatus::Settled);
+			let st = Settlements::<Test>::get(id).unwrap();
+			assert_eq!(st.paid as i128 + st.socialized as i128 + st.dust, st.collected as i128);
+			assert_eq!(st.collected, st.total_payout);
+			assert_eq!(cash(Options::settlement_account(*id)), 0);
+		}
+		// Cash only moved between these accounts.
+		let total_after: i128 =
+			who.iter().chain(&[FUND, COLLECTOR, DEBTOR]).map(|a| cash(*a)).sum();
+		assert_eq!(total_after, total_before);
+		assert_eq!(PendingLosses::get(), 0);
+	});
+}
+
+// ================================================================== parameters
+
+#[test]
+fn set_params_within_bounds_and_steps() {
+	ExtBuilder::default().build_and_execute(|| {
+		let old = default_params();
+		let new = OptionsParams {
+			maker_fee_rate: Permill::from_parts(450),
+			taker_fee_rate: Permill::from_parts(150),
+			im_base: Permill::from_percent(18),
+			im_min: Permill::from_percent(12),
+			mm_rate: Permill::from_parts(90_000),
+			rate: rate(1, 100),
+			settlement_window: 45 * MINUTE,
+			expiry_interval: DAY / 2,
+			expiry_offset: 4 * HOUR,
+			min_time_to_expiry: 30 * MINUTE,
+		};
+		assert_ok!(Options::set_params(RuntimeOrigin::root(), new));
+		assert_eq!(Params::<Test>::get(), new);
+		assert_eq!(last_event(), Event::ParamsSet { old, new });
+		assert_noop!(
+			Options::set_params(RuntimeOrigin::signed(ALICE), old),
+			DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn set_params_rejects_out_of_bounds() {
+	ExtBuilder::default().build_and_execute(|| {
+		let p = default_params();
+		let cases: Vec<(OptionsParams, Error<Test>)> = vec![
+			(
+				OptionsParams { maker_fee_rate: Permill::from_parts(2_001), ..p },
+				Error::MakerFeeOutOfBounds,
+			),
+			(
+				OptionsParams { taker_fee_rate: Permill::from_parts(2_001), ..p },
+				Error::TakerFeeOutOfBounds,
+			),
+			(OptionsParams { im_base: Permill::from_percent(4), ..p }, Error::ImBaseOutOfBounds),
+			(OptionsParams { im_base: Permill::from_percent(51), ..p }, Error::ImBaseOutOfBounds),
+			(OptionsParams { im_min: Permill::from_percent(1), ..p }, Error::ImMinOutOfBounds),
+			(OptionsParams { mm_rate: Permill::from_parts(9_999), ..p }, Error::MmRateOutOfBounds),
+			(
+				OptionsParams { mm_rate: Permill::from_percent(11), ..p },
+				Error::MarginFractionsInconsistent,
+			),
+			(
+				OptionsParams { im_min: Permill::from_percent(16), ..p },
+				Error::MarginFractionsInconsistent,
+			),
+			(OptionsParams { rate: rate(21, 100), ..p }, Error::RateOutOfBounds),
+			(OptionsParams { rate: rate(-6, 100), ..p }, Error::RateOutOfBounds),
+			(
+				OptionsParams { settlement_window: MINUTE - 1, ..p },
+				Error::SettlementWindowOutOfBounds,
+			),
+			(
+				OptionsParams { settlement_window: 4 * HOUR + 1, ..p },
+				Error::SettlementWindowOutOfBounds,
+			),
+			(
+				OptionsParams { expiry_interval: MINUTE - 1, expiry_offset: 0, ..p },
+				Error::ExpiryIntervalOutOfBounds,
+			),
+			(OptionsParams { expiry_interval: 8 * DAY, ..p }, Error::ExpiryIntervalOutOfBounds),
+			(OptionsParams { expiry_offset: DAY, ..p }, Error::ExpiryOffsetOutOfBounds),
+			(
+				OptionsParams { min_time_to_expiry: MINUTE - 1, ..p },
+				Error::MinTimeToExpiryOutOfBounds,
+			),
+			(
+				OptionsParams { min_time_to_expiry: 7 * DAY + 1, ..p },
+				Error::MinTimeToExpiryOutOfBounds,
+			),
+		];
+		for (params, error) in cases {
+			assert_noop!(Options::set_params(RuntimeOrigin::root(), params), error);
+		}
+	});
+}
+
+#[test]
+fn set_params_rejects_large_steps() {
+	ExtBuilder::default().build_and_execute(|| {
+		let p = default_params();
+		let cases: Vec<(OptionsParams, Error<Test>)> = vec![
+			// 50% of 300 ppm is 150 ppm.
+			(
+				OptionsParams { maker_fee_rate: Permill::from_parts(451), ..p },
+				Error::MakerFeeStepTooLarge,
+			),
+			(
+				OptionsParams { taker_fee_rate: Permill::from_parts(149), ..p },
+				Error::TakerFeeStepTooLarge,
+			),
+			// 20% of 0.15 is 0.03.
+			(
+				OptionsParams { im_base: Permill::from_parts(180_001), ..p },
+				Error::ImBaseStepTooLarge,
+			),
+			(
+				OptionsParams {
+					im_min: Permill::from_parts(79_999),
+					mm_rate: Permill::from_parts(70_000),
+					..p
+				},
+				Error::ImMinStepTooLarge,
+			),
+			(
+				OptionsParams { mm_rate: Permill::from_parts(59_999), ..p },
+				Error::MmRateStepTooLarge,
+			),
+			// One percentage point.
+			(
+				OptionsParams { rate: FixedI128::from_inner(10_000_000_000_000_001), ..p },
+				Error::RateStepTooLarge,
+			),
+			(
+				OptionsParams { settlement_window: 45 * MINUTE + 1, ..p },
+				Error::SettlementWindowStepTooLarge,
+			),
+			(
+				OptionsParams { expiry_interval: DAY * 3 / 2 + 1, ..p },
+				Error::ExpiryIntervalStepTooLarge,
+			),
+			(OptionsParams { expiry_offset: 12 * HOUR + 1, ..p }, Error::ExpiryOffsetStepTooLarge),
+			(
+				OptionsParams { min_time_to_expiry: 90 * MINUTE + 1, ..p },
+				Error::MinTimeToExpiryStepTooLarge,
+			),
+		];
+		for (params, error) in cases {
+			assert_noop!(Options::set_params(RuntimeOrigin::root(), params), error);
+		}
+		// The largest steps are accepted.
+		assert_ok!(Options::set_params(
+			RuntimeOrigin::root(),
+			OptionsParams {
+				maker_fee_rate: Permill::from_parts(450),
+				im_base: Permill::from_parts(180_000),
+				rate: rate(1, 100),
+				settlement_window: 45 * MINUTE,
+				..p
+			}
+		));
+	});
+}
+
+#[test]
+fn new_schedule_applies_to_later_listings() {
+	ExtBuilder::default().build_and_execute(|| {
+		let p = OptionsParams { expiry_offset: 12 * HOUR, ..default_params() };
+		assert_ok!(Options::set_params(RuntimeOrigin::root(), p));
+		assert_noop!(
+			Options::list_series(RuntimeOrigin::root(), BTC, Call, fixed(65_000), E2, fixed(1)),
+			Error::<Test>::ExpiryOffSchedule
+		);
+		list(btc(Call, 65_000, E2 + 4 * HOUR));
+	});
+}
+
+#[test]
+#[should_panic(expected = "options genesis params out of bounds")]
+fn genesis_rejects_params_out_of_bounds() {
+	let params = OptionsParams { mm_rate: Permill::from_percent(12), ..default_params() };
+	let _ = ExtBuilder::default().params(params).build();
+}
+
+// ================================================================== views
+
+#[test]
+fn runtime_api_views() {
+	ExtBuilder::default().build_and_execute(|| {
+		let call = call_65k();
+		let size = fixed_rational(1, 10);
+		let put = list(crate::SeriesTerms { contract_size: size, ..btc(Put, 55_000, E2) });
+		trade(ALICE, BOB, call, 2);
+		trade(BOB, ALICE, put, 5);
+		place(CHARLIE, call, Buy, 90 * USD, 2, Gtc);
+		place(DAVE, call, Buy, 90 * USD, 1, Gtc);
+		place(EVE, call, Buy, 80 * USD, 4, Gtc);
+		place(FERDIE, call, Sell, 150 * USD, 1, Gtc);
+
+		// Series list.
+		let list = Options::series_list();
+		assert_eq!(
+			list.iter().map(|v| (v.id, v.open_interest)).collect::<Vec<_>>(),
+			vec![(0, 2), (1, 5)]
+		);
+
+		// Mark and Greeks of the put: per contract = per unit x 0.1.
+		let m = Options::mark_view(put).unwrap();
+		let g = black_scholes(
+			Put,
+			&BlackScholesInput {
+				spot: fixed(60_000),
+				strike: fixed(55_000),
+				time_to_expiry: year_fraction(T0, E2),
+				volatility: fixed_rational(8, 10),
+				rate: FixedI128::from_inner(0),
+			},
+		)
+		.unwrap();
+		assert_eq!(m.per_unit, g);
+		assert_eq!(m.per_contract.delta, FixedI128::from_inner(g.delta.into_inner() / 10));
+		assert_eq!(m.per_contract.vega, FixedI128::from_inner(g.vega.into_inner() / 10));
+		assert_eq!(m.mark_per_contract, g.price.into_inner() / 10 / 1_000_000_000_000);
+		assert_eq!(m.theta_per_contract, g.theta.into_inner() / 10 / 1_000_000_000_000);
+		assert_eq!(m.volatility, Some(fixed_rational(8, 10)));
+		assert_eq!(m.spot, fixed(60_000));
+
+		// Account view: ALICE +2 calls, -5 puts (0.1 BTC each).
+		let v = Options::account_view(&ALICE);
+		assert_eq!(v.positions.len(), 2);
+		let call_g = Options::mark_view(call).unwrap().per_contract;
+		let expected_delta = call_g.delta.into_inner() * 2 - m.per_contract.delta.into_inner() * 5;
+		assert_eq!(v.totals.delta.into_inner(), expected_delta);
+		assert_eq!(v.totals_by_underlying, vec![(BTC, v.totals)]);
+		assert_eq!(
+			v.margin,
+			<Options as PositionProvider<AccountId>>::margin_requirement(&ALICE).ok()
+		);
+
+		// Order book, aggregated by level, depth-bounded.
+		assert_eq!(
+			Options::order_book_view(call, 10),
+			Some(OrderBookView {
+				series: call,
+				bids: vec![
+					PriceLevel { price: 90 * USD, quantity: 3, orders: 2 },
+					PriceLevel { price: 80 * USD, quantity: 4, orders: 1 },
+				],
+				asks: vec![PriceLevel { price: 150 * USD, quantity: 1, orders: 1 }],
+			})
+		);
+		assert_eq!(Options::order_book_view(call, 1).unwrap().bids.len(), 1);
+		assert_eq!(Options::order_book_view(99, 1), None);
+
+		// Open orders.
+		let open = Options::open_orders(&CHARLIE);
+		assert_eq!(open.len(), 1);
+		assert_eq!(open[0].order.remaining, 2);
+
+		// Unavailable prices: no mark, risk None per position.
+		halt(BTC, true);
+		assert_eq!(Options::mark_view(call), None);
+		let v = Options::account_view(&ALICE);
+		assert!(v.positions.iter().all(|p| p.risk.is_none() && p.greeks.is_none()));
+		assert_eq!(v.margin, None);
+	});
+}
+
+#[test]
+fn book_entries_and_orders_stay_consistent() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		place(ALICE, id, Sell, 1_000 * USD, 3, Gtc);
+		place(BOB, id, Buy, 1_000 * USD, 1, Gtc);
+		assert_eq!(
+			Book::<Test>::get(id, Sell).to_vec(),
+			vec![BookEntry { order_id: 0, price: 1_000 * USD }]
+		);
+	});
+}
+
+#[test]
+fn a_series_waiting_for_its_price_does_not_block_others() {
+	ExtBuilder::default().build_and_execute(|| {
+		let btc_call = list(btc(Call, 65_000, E1));
+		let eth_call = list(crate::SeriesTerms {
+			underlying: ETH,
+			kind: Call,
+			strike: fixed(2_900),
+			expiry: E1,
+			contract_size: fixed(1),
+		});
+		trade(ALICE, BOB, btc_call, 1);
+		trade(ALICE, BOB, eth_call, 1);
+		set_twap(ETH, fixed(3_000));
+		set_now(E1);
+		next_block(); // BTC: expiry + failed attempt (2 units); ETH: expiry, start, 2 positions
+		next_block(); // ETH: end
+		assert_eq!(status(btc_call), SeriesStatus::Expired { price_wait_reported: true });
+		assert_eq!(status(eth_call), SeriesStatus::Settled);
+		assert_eq!(settled_amount(eth_call, ALICE), Some((1, 100 * USD)));
+		assert_eq!(ActiveSeries::<Test>::get().to_vec(), vec![(E1, btc_call)]);
+	});
+}
+
+#[test]
+fn place_order_refunds_weight_to_the_orders_visited() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		place(ALICE, id, Sell, 1_000 * USD, 1, Gtc);
+		let info =
+			Options::place_order(RuntimeOrigin::signed(BOB), id, Buy, 1_000 * USD, 1, Ioc).unwrap();
+		assert_eq!(info.actual_weight, Some(Options::place_order_weight(1)));
+		assert!(Options::place_order_weight(1).all_lt(Options::place_order_weight(3)));
+	});
+}
+
+#[test]
+fn params_genesis_json_round_trips() {
+	let p = OptionsParams { rate: rate(5, 100), ..default_params() };
+	let json = serde_json::to_string(&p).unwrap();
+	assert_eq!(
+		json,
+		"{\"makerFeeRate\":300,\"takerFeeRate\":300,\"imBase\":150000,\"imMin\":100000,\
+		 \"mmRate\":75000,\"rate\":\"50000000000000000\",\"settlementWindow\":1800000,\
+		 \"expiryInterval\":86400000,\"expiryOffset\":28800000,\"minTimeToExpiry\":3600000}"
+	);
+	assert_eq!(serde_json::from_str::<OptionsParams>(&json).unwrap(), p);
+}

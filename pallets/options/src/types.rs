@@ -1,0 +1,529 @@
+//! Domain types of the options pallet: series terms and status, orders and the book, the
+//! settlement record, the risk parameters with their hard bounds, and the shapes returned by the
+//! runtime API.
+//!
+//! ## Units
+//! - USD amounts ([`Balance`], [`SignedBalance`]): the settlement asset's smallest unit
+//!   (6 decimals, `1_000_000` = 1 USD). Premiums and limit prices are USD units **per contract**.
+//! - Prices ([`Price`] = `FixedU128`, 18 decimals): USD per one whole unit of the underlying.
+//! - Contract size (`FixedU128`): whole units of the underlying per contract (`0.1` = 0.1 BTC).
+//! - Quantities: contracts (`u64` for order sizes, `i64` for net positions, `+` long `-` short).
+//! - Time ([`Moment`]): milliseconds since the Unix epoch.
+//! - Fractions: `Permill` (parts per million) for fee rates and margin fractions, `FixedI128`
+//!   (per year, continuously compounded) for the interest rate.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{traits::ConstU32, BoundedVec};
+use scale_info::TypeInfo;
+use solvent_option_pricing::Greeks;
+use solvent_primitives::{
+	AssetId, Balance, MarginRequirement, Moment, OptionKind, OrderId, Price, SeriesId, Side,
+	SignedBalance,
+};
+use sp_arithmetic::{FixedI128, FixedU128, Permill};
+
+extern crate alloc;
+use alloc::vec::Vec;
+
+// ---------------------------------------------------------------------------- parameters
+
+/// One minute in milliseconds.
+pub const MINUTE: Moment = 60_000;
+/// One hour in milliseconds.
+pub const HOUR: Moment = 60 * MINUTE;
+/// One day in milliseconds.
+pub const DAY: Moment = 24 * HOUR;
+
+/// Cap of the trading fee as a fraction of the premium: 12.5% (Deribit options fee rule: the fee
+/// per contract is `min(fee rate x index price x contract size, 12.5% x option price)`).
+pub const FEE_CAP_OF_PREMIUM: Permill = Permill::from_parts(125_000);
+
+/// Hard upper bound of the maker and taker fee rates: 0.2% of the underlying's value per
+/// contract (Deribit charges 0.03%). Lower bound 0.
+pub const MAX_FEE_RATE: Permill = Permill::from_parts(2_000);
+/// Hard bounds of [`OptionsParams::im_base`]: 5%..=50% of the index price.
+pub const IM_BASE_BOUNDS: (Permill, Permill) =
+	(Permill::from_percent(5), Permill::from_percent(50));
+/// Hard bounds of [`OptionsParams::im_min`]: 2%..=50% of the index price (and at most
+/// `im_base`).
+pub const IM_MIN_BOUNDS: (Permill, Permill) = (Permill::from_percent(2), Permill::from_percent(50));
+/// Hard bounds of [`OptionsParams::mm_rate`]: 1%..=25% of the index price (and at most
+/// `im_min`, so that the initial margin is never below the maintenance margin).
+pub const MM_RATE_BOUNDS: (Permill, Permill) =
+	(Permill::from_percent(1), Permill::from_percent(25));
+/// Hard bounds of [`OptionsParams::rate`]: -5%..=20% per year.
+pub const RATE_BOUNDS: (FixedI128, FixedI128) = (
+	FixedI128::from_inner(-50_000_000_000_000_000),
+	FixedI128::from_inner(200_000_000_000_000_000),
+);
+/// Largest change of [`OptionsParams::rate`] in one `set_params` call: 1 percentage point
+/// (absolute, since a relative step is meaningless around a zero rate).
+pub const MAX_RATE_STEP: FixedI128 = FixedI128::from_inner(10_000_000_000_000_000);
+/// Hard bounds of [`OptionsParams::settlement_window`]: 1 minute..=4 hours.
+pub const SETTLEMENT_WINDOW_BOUNDS: (Moment, Moment) = (MINUTE, 4 * HOUR);
+/// Hard bounds of [`OptionsParams::expiry_interval`]: 1 minute..=7 days.
+pub const EXPIRY_INTERVAL_BOUNDS: (Moment, Moment) = (MINUTE, 7 * DAY);
+/// Hard bounds of [`OptionsParams::min_time_to_expiry`]: 1 minute..=7 days.
+pub const MIN_TIME_TO_EXPIRY_BOUNDS: (Moment, Moment) = (MINUTE, 7 * DAY);
+
+/// Largest change of a margin fraction (`im_base`, `im_min`, `mm_rate`) in one `set_params`
+/// call, relative to its current value ([`solvent_primitives::within_step`]).
+pub const MAX_MARGIN_STEP: Permill = Permill::from_percent(20);
+/// Largest change of every other parameter (fee rates, settlement window, expiry schedule,
+/// minimum time to expiry) in one call, relative to its current value (from zero, any value
+/// within the bounds).
+pub const MAX_PARAM_STEP: Permill = Permill::from_percent(50);
+
+/// Default maker fee rate: 0.03% (Deribit options).
+pub const DEFAULT_MAKER_FEE_RATE: Permill = Permill::from_parts(300);
+/// Default taker fee rate: 0.03% (Deribit options).
+pub const DEFAULT_TAKER_FEE_RATE: Permill = Permill::from_parts(300);
+/// Default `im_base`: 15% (Deribit).
+pub const DEFAULT_IM_BASE: Permill = Permill::from_percent(15);
+/// Default `im_min`: 10% (Deribit).
+pub const DEFAULT_IM_MIN: Permill = Permill::from_percent(10);
+/// Default `mm_rate`: 7.5% (Deribit).
+pub const DEFAULT_MM_RATE: Permill = Permill::from_parts(75_000);
+/// Default settlement window: 30 minutes (Deribit's settlement TWAP).
+pub const DEFAULT_SETTLEMENT_WINDOW: Moment = 30 * MINUTE;
+/// Default expiry interval: one day.
+pub const DEFAULT_EXPIRY_INTERVAL: Moment = DAY;
+/// Default expiry offset: 08:00 UTC (Deribit).
+pub const DEFAULT_EXPIRY_OFFSET: Moment = 8 * HOUR;
+/// Default minimum time to expiry at listing: one hour.
+pub const DEFAULT_MIN_TIME_TO_EXPIRY: Moment = HOUR;
+
+// The defaults are within the hard bounds and consistent (checked at compile time).
+const _: () = {
+	assert!(DEFAULT_MAKER_FEE_RATE.deconstruct() <= MAX_FEE_RATE.deconstruct());
+	assert!(DEFAULT_TAKER_FEE_RATE.deconstruct() <= MAX_FEE_RATE.deconstruct());
+	assert!(DEFAULT_MM_RATE.deconstruct() <= DEFAULT_IM_MIN.deconstruct());
+	assert!(DEFAULT_IM_MIN.deconstruct() <= DEFAULT_IM_BASE.deconstruct());
+	assert!(DEFAULT_EXPIRY_OFFSET < DEFAULT_EXPIRY_INTERVAL);
+};
+
+/// Risk and market parameters of the options pallet, set at genesis and changed only by the
+/// risk-admin origin within the hard bounds above and the maximum steps ([`MAX_MARGIN_STEP`],
+/// [`MAX_PARAM_STEP`], [`MAX_RATE_STEP`]).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OptionsParams {
+	/// Maker fee rate: fraction of `index price x contract size` per contract (before the
+	/// [`FEE_CAP_OF_PREMIUM`] cap). Bounds 0..=[`MAX_FEE_RATE`].
+	pub maker_fee_rate: Permill,
+	/// Taker fee rate, as `maker_fee_rate`. Bounds 0..=[`MAX_FEE_RATE`].
+	pub taker_fee_rate: Permill,
+	/// Initial margin base fraction of the index price for short options (Deribit: 0.15).
+	/// Bounds [`IM_BASE_BOUNDS`].
+	pub im_base: Permill,
+	/// Initial margin floor fraction of the index price for short options (Deribit: 0.10).
+	/// Bounds [`IM_MIN_BOUNDS`], at most `im_base`.
+	pub im_min: Permill,
+	/// Maintenance margin fraction of the index price for short options (Deribit: 0.075).
+	/// Bounds [`MM_RATE_BOUNDS`], at most `im_min`.
+	pub mm_rate: Permill,
+	/// Risk-free rate of the Black–Scholes mark, per year, continuously compounded.
+	/// Bounds [`RATE_BOUNDS`], step [`MAX_RATE_STEP`].
+	pub rate: FixedI128,
+	/// The settlement price is the oracle TWAP of the underlying's spot over
+	/// `[expiry - settlement_window, expiry]` (ms). Bounds [`SETTLEMENT_WINDOW_BOUNDS`].
+	pub settlement_window: Moment,
+	/// Expiries must satisfy `expiry % expiry_interval == expiry_offset` (ms).
+	/// Bounds [`EXPIRY_INTERVAL_BOUNDS`].
+	pub expiry_interval: Moment,
+	/// See `expiry_interval` (ms). Must be below `expiry_interval`.
+	pub expiry_offset: Moment,
+	/// A series may only be listed if `expiry >= now + min_time_to_expiry` (ms).
+	/// Bounds [`MIN_TIME_TO_EXPIRY_BOUNDS`].
+	pub min_time_to_expiry: Moment,
+}
+
+impl Default for OptionsParams {
+	fn default() -> Self {
+		Self {
+			maker_fee_rate: DEFAULT_MAKER_FEE_RATE,
+			taker_fee_rate: DEFAULT_TAKER_FEE_RATE,
+			im_base: DEFAULT_IM_BASE,
+			im_min: DEFAULT_IM_MIN,
+			mm_rate: DEFAULT_MM_RATE,
+			rate: FixedI128::from_inner(0),
+			settlement_window: DEFAULT_SETTLEMENT_WINDOW,
+			expiry_interval: DEFAULT_EXPIRY_INTERVAL,
+			expiry_offset: DEFAULT_EXPIRY_OFFSET,
+			min_time_to_expiry: DEFAULT_MIN_TIME_TO_EXPIRY,
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------- series
+
+/// Which kinds a grid listing creates.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum KindSet {
+	/// Calls only.
+	Calls,
+	/// Puts only.
+	Puts,
+	/// A call and a put for every strike and expiry.
+	Both,
+}
+
+impl KindSet {
+	/// The kinds in the set, calls first.
+	pub fn kinds(self) -> &'static [OptionKind] {
+		match self {
+			KindSet::Calls => &[OptionKind::Call],
+			KindSet::Puts => &[OptionKind::Put],
+			KindSet::Both => &[OptionKind::Call, OptionKind::Put],
+		}
+	}
+}
+
+/// The terms of an option series: a European, cash-settled option. Unique among series.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct SeriesTerms {
+	/// Underlying asset (its oracle keys `Spot(underlying)` and `ImpliedVol(underlying)`).
+	pub underlying: AssetId,
+	/// Call or put.
+	pub kind: OptionKind,
+	/// Strike, USD per whole unit of the underlying (non-zero).
+	pub strike: Price,
+	/// Expiry, ms since the Unix epoch, on the expiry schedule.
+	pub expiry: Moment,
+	/// Whole units of the underlying per contract (non-zero).
+	pub contract_size: FixedU128,
+}
+
+/// Life cycle of a series.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum SeriesStatus {
+	/// Before expiry: the book accepts orders.
+	Trading,
+	/// Past expiry: no orders; resting orders are being cancelled, then the pallet waits for
+	/// the settlement price. `price_wait_reported` records that
+	/// [`crate::Event::SettlementPriceUnavailable`] was emitted (once).
+	Expired {
+		/// Whether the missing settlement price has been reported.
+		price_wait_reported: bool,
+	},
+	/// The settlement price is fixed ([`crate::Settlements`]); positions are being settled.
+	Settling,
+	/// Every position is settled; the series is no longer active.
+	Settled,
+}
+
+/// A listed series.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct SeriesInfo {
+	/// The terms.
+	pub terms: SeriesTerms,
+	/// Where it is in its life cycle.
+	pub status: SeriesStatus,
+	/// Open interest: total long contracts (= total short contracts).
+	pub open_interest: u64,
+}
+
+/// Longest raw storage key kept as the settlement cursor (a `Positions` key is 60 bytes plus
+/// the encoded account id).
+pub const MAX_CURSOR_LEN: u32 = 256;
+
+/// The settlement of a series, from its start to its end. Kept after the end as the record.
+///
+/// Conservation (checked by `try_state`): `paid + socialized + dust == collected`, and at the
+/// end `collected == total_payout` unless a transfer failed (then [`crate::Event`] tells).
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub struct Settlement {
+	/// Settlement price: TWAP of the underlying's spot over the settlement window (USD per
+	/// whole unit).
+	pub price: Price,
+	/// Payout per contract: `intrinsic(price) x contract size`, USD units rounded down.
+	pub payout_per_contract: Balance,
+	/// `P` = open interest x payout per contract (USD units).
+	pub total_payout: Balance,
+	/// `d`: taken by `MarginLedger::socialize_losses` from the payouts (USD units, `<= P`).
+	pub socialized: Balance,
+	/// Paid in by the shorts so far (USD units).
+	pub collected: Balance,
+	/// Paid out to the longs so far (USD units).
+	pub paid: Balance,
+	/// At the end: `collected - socialized - paid`, paid to the insurance fund account
+	/// (negative only if a short's transfer failed: then the fund pays the shortfall in).
+	pub dust: SignedBalance,
+	/// Long contracts settled so far.
+	pub longs_settled: u64,
+	/// Short contracts settled so far.
+	pub shorts_settled: u64,
+	/// Raw storage key of the last settled position (`None` before the first and at the end).
+	pub cursor: Option<BoundedVec<u8, ConstU32<MAX_CURSOR_LEN>>>,
+}
+
+// ---------------------------------------------------------------------------- orders
+
+/// How long an order stays and what happens to its unfilled part.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum TimeInForce {
+	/// Match what crosses, rest the remainder in the book until filled or cancelled.
+	GoodTilCancelled,
+	/// Match what crosses, cancel the remainder.
+	ImmediateOrCancel,
+	/// Fill the whole quantity now or fail (nothing happens).
+	FillOrKill,
+	/// Only rest in the book (maker): rejected if it would cross.
+	PostOnly,
+}
+
+/// A resting order.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub struct Order<AccountId> {
+	/// The series.
+	pub series: SeriesId,
+	/// The owner.
+	pub owner: AccountId,
+	/// Buy or sell.
+	pub side: Side,
+	/// Limit premium, USD units per contract.
+	pub price: Balance,
+	/// Contracts still to fill (non-zero while resting).
+	pub remaining: u64,
+	/// Contracts originally ordered.
+	pub quantity: u64,
+}
+
+/// An entry of a book side: sorted best price first, then lowest (earliest) order id.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct BookEntry {
+	/// The order.
+	pub order_id: OrderId,
+	/// Its limit premium, USD units per contract.
+	pub price: Balance,
+}
+
+/// Why an order (or the unfilled part of an incoming order) was cancelled.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum CancelReason {
+	/// The owner cancelled it.
+	ByOwner,
+	/// Immediate-or-cancel remainder.
+	Unfilled,
+	/// The remainder of a good-til-cancelled order still crossed the book when matching
+	/// stopped (fills-per-call limit, or a maker that needs unavailable prices); resting it
+	/// would cross the book.
+	MatchingStopped,
+	/// A maker's fill failed its initial-margin check.
+	MakerMarginCheckFailed,
+	/// A maker's fill would open a position beyond `MaxPositionsPerAccount`.
+	MakerPositionLimit,
+	/// The resting order met an incoming order of the same owner (self-trade prevention:
+	/// cancel the resting order).
+	SelfTrade,
+	/// The series expired.
+	Expired,
+	/// The owner is being liquidated.
+	Liquidation,
+}
+
+// ---------------------------------------------------------------------------- runtime API
+
+/// A series as listed by the runtime API.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct SeriesView {
+	/// Id.
+	pub id: SeriesId,
+	/// Terms.
+	pub terms: SeriesTerms,
+	/// Status.
+	pub status: SeriesStatus,
+	/// Open interest (long contracts).
+	pub open_interest: u64,
+}
+
+/// Mark price and Greeks of a series.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct MarkView {
+	/// The series.
+	pub series: SeriesId,
+	/// Index (spot) price used, USD per whole unit; the settlement price once it is fixed.
+	pub spot: Price,
+	/// Implied volatility used (annualized fraction); `None` at or after expiry (intrinsic).
+	pub volatility: Option<FixedU128>,
+	/// Time to expiry in years (ACT/365), 0 at or after expiry.
+	pub time_to_expiry: FixedU128,
+	/// Price and Greeks per one whole unit of the underlying (see [`Greeks`]: price in USD,
+	/// delta, gamma per USD, theta in USD per calendar day, vega in USD per vol point).
+	pub per_unit: Greeks,
+	/// The same per contract (`x contract size`).
+	pub per_contract: Greeks,
+	/// Mark price per contract in USD units (rounded down).
+	pub mark_per_contract: Balance,
+	/// Theta per contract in USD units per calendar day (rounded toward zero).
+	pub theta_per_contract: SignedBalance,
+	/// Vega per contract in USD units per volatility point (rounded toward zero).
+	pub vega_per_contract: SignedBalance,
+}
+
+/// Sums of position Greeks, signed by position and multiplied by contract size.
+#[derive(Encode, Decode, TypeInfo, Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct PortfolioGreeks {
+	/// Delta in units of the underlying (summed across underlyings in the account total).
+	pub delta: FixedI128,
+	/// Gamma (delta change per USD of spot move).
+	pub gamma: FixedI128,
+	/// Theta, USD per calendar day.
+	pub theta: FixedI128,
+	/// Vega, USD per volatility point.
+	pub vega: FixedI128,
+}
+
+/// One position of an account with its risk and Greeks.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct PositionView {
+	/// The series.
+	pub series: SeriesId,
+	/// Its terms.
+	pub terms: SeriesTerms,
+	/// Net contracts (+ long, - short).
+	pub quantity: i64,
+	/// Margin figures (mark value, IM, MM, notional); `None` if a price is unavailable.
+	pub risk: Option<solvent_primitives::PositionRisk>,
+	/// Position Greeks (`quantity x per-contract Greeks`); `None` if a price is unavailable.
+	pub greeks: Option<PortfolioGreeks>,
+}
+
+/// An account's option positions with Greeks and totals.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct AccountView {
+	/// Positions.
+	pub positions: Vec<PositionView>,
+	/// Totals over positions whose Greeks are available.
+	pub totals: PortfolioGreeks,
+	/// The same per underlying (delta and gamma only add up within one underlying).
+	pub totals_by_underlying: Vec<(AssetId, PortfolioGreeks)>,
+	/// Margin requirement and unrealized PnL of all positions; `None` if a price is
+	/// unavailable.
+	pub margin: Option<MarginRequirement>,
+}
+
+/// A price level of a book side.
+#[derive(Encode, Decode, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PriceLevel {
+	/// Limit premium, USD units per contract.
+	pub price: Balance,
+	/// Contracts resting at this price.
+	pub quantity: u64,
+	/// Number of orders at this price.
+	pub orders: u32,
+}
+
+/// The book of a series aggregated by price level, best first.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct OrderBookView {
+	/// The series.
+	pub series: SeriesId,
+	/// Bids, highest price first.
+	pub bids: Vec<PriceLevel>,
+	/// Asks, lowest price first.
+	pub asks: Vec<PriceLevel>,
+}
+
+/// A resting order with its id.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct OrderView<AccountId> {
+	/// Id.
+	pub id: OrderId,
+	/// The order.
+	pub order: Order<AccountId>,
+}

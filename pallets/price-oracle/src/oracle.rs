@@ -1,0 +1,561 @@
+//! The oracle's logic: feed checks, aggregation, circuit breaker, history, feeders,
+//! parameters, the views behind the runtime API, and the [`PriceProvider`] implementation. The
+//! dispatchables in `lib.rs` only check the origin and call here.
+
+use crate::{math, pallet::*, types::*};
+use alloc::vec::Vec;
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{Contains, Get, Time},
+};
+use solvent_primitives::{
+	within_step, Moment, OracleKey, PriceError, PriceProvider, PriceStatus, TimestampedValue,
+};
+use sp_arithmetic::{traits::Zero, FixedU128};
+use sp_runtime::SaturatedConversion;
+
+/// The aggregate of one key's raw values at one instant.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Aggregate {
+	/// Median of the fresh values, `None` below the quorum.
+	pub value: Option<FixedU128>,
+	/// Number of fresh values.
+	pub fresh: u32,
+	/// Earliest instant one of the values used ages out (`Moment::MAX` without a value).
+	pub valid_until: Moment,
+}
+
+/// What the circuit breaker did in a transition.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum BreakerChange {
+	None,
+	Tripped { value: FixedU128, reference: FixedU128 },
+	Resumed { value: FixedU128, reference: FixedU128 },
+}
+
+/// The new state of a key, the history step to record (`None`: record nothing), and what the
+/// breaker did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Transition {
+	pub state: KeyState,
+	pub record: Option<Option<FixedU128>>,
+	pub breaker: BreakerChange,
+}
+
+impl<T: Config> Pallet<T> {
+	// ------------------------------------------------------------------ feeds
+
+	/// Every check of a feed by `who`, without writing: `who` is a feeder that has not fed in
+	/// this block, and `values` is non-empty, without duplicate keys, zero values or implied
+	/// vols above [`MAX_IMPLIED_VOL`], with supported keys that fit in `MaxKeys` tracked keys.
+	/// Used by `feed_values` and by the [`crate::CheckFeeder`] extension.
+	///
+	/// Returns the new tracked-keys list if the feed adds keys.
+	pub fn check_feed(
+		who: &T::AccountId,
+		values: &[(OracleKey, FixedU128)],
+	) -> Result<Option<BoundedVec<OracleKey, T::MaxKeys>>, Error<T>> {
+		ensure!(Feeders::<T>::get().binary_search(who).is_ok(), Error::<T>::NotFeeder);
+		ensure!(
+			LastFeedBlock::<T>::get(who) != Some(frame_system::Pallet::<T>::block_number()),
+			Error::<T>::AlreadyFed
+		);
+		ensure!(!values.is_empty(), Error::<T>::EmptyFeed);
+		let mut tracked = TrackedKeys::<T>::get();
+		let mut added = false;
+		for (i, (key, value)) in values.iter().enumerate() {
+			ensure!(
+				!values.iter().take(i).any(|(earlier, _)| earlier == key),
+				Error::<T>::DuplicateKey
+			);
+			ensure!(!value.is_zero(), Error::<T>::ZeroValue);
+			if matches!(key, OracleKey::ImpliedVol(_)) {
+				ensure!(*value <= MAX_IMPLIED_VOL, Error::<T>::ImpliedVolTooHigh);
+			}
+			ensure!(T::SupportedKeys::contains(key), Error::<T>::UnknownKey);
+			if let Err(pos) = tracked.binary_search(key) {
+				tracked.try_insert(pos, *key).map_err(|_| Error::<T>::TooManyKeys)?;
+				added = true;
+			}
+		}
+		Ok(added.then_some(tracked))
+	}
+
+	/// `feed_values` after the origin check: store each value with the block's timestamp and
+	/// recompute its key.
+	pub(crate) fn do_feed_values(who: T::AccountId, values: FeedOf<T>) -> DispatchResult {
+		let new_tracked = Self::check_feed(&who, &values)?;
+		let now = T::Time::now();
+		let params = Params::<T>::get();
+		LastFeedBlock::<T>::insert(&who, frame_system::Pallet::<T>::block_number());
+		if let Some(tracked) = new_tracked {
+			for key in tracked.iter() {
+				if !KeyStates::<T>::contains_key(key) {
+					KeyStates::<T>::insert(key, KeyState::default());
+				}
+			}
+			TrackedKeys::<T>::put(tracked);
+		}
+		Self::deposit_event(Event::Fed { feeder: who.clone(), values: values.clone() });
+		for (key, value) in values.iter() {
+			let mut raw = RawValues::<T>::get(key);
+			let entry = FeederValue { feeder: who.clone(), value: *value, timestamp: now };
+			match raw.binary_search_by(|r| r.feeder.cmp(&who)) {
+				Ok(pos) => {
+					if let Some(slot) = raw.get_mut(pos) {
+						*slot = entry;
+					}
+				}
+				// Cannot fail: only current feeders (at most `MaxFeeders`) have entries.
+				Err(pos) => raw.try_insert(pos, entry).map_err(|_| Error::<T>::TooManyFeeders)?,
+			}
+			RawValues::<T>::insert(key, &raw);
+			Self::recompute(key, &raw, &params, now);
+		}
+		Ok(())
+	}
+
+	// ------------------------------------------------------------------ aggregation
+
+	/// The aggregate of `raw` at `now`: the median of the values with
+	/// `now - timestamp <= max_age` if there are at least `min_quorum` of them.
+	pub(crate) fn aggregate(
+		raw: &[FeederValue<T::AccountId>],
+		params: &OracleParams,
+		now: Moment,
+	) -> Aggregate {
+		let mut fresh = Vec::with_capacity(raw.len());
+		let mut valid_until = Moment::MAX;
+		for r in raw.iter().filter(|r| now.saturating_sub(r.timestamp) <= params.max_age) {
+			fresh.push(r.value);
+			valid_until = valid_until.min(r.timestamp.saturating_add(params.max_age));
+		}
+		let count: u32 = fresh.len().saturated_into();
+		if count < params.min_quorum.max(1) {
+			return Aggregate { value: None, fresh: count, valid_until: Moment::MAX };
+		}
+		Aggregate { value: math::median(&mut fresh), fresh: count, valid_until }
+	}
+
+	/// The transition of a key from `prev` given its new aggregate `agg` at `now`, with the
+	/// circuit breaker applied against `history` (the key's steps before this one). Pure.
+	pub(crate) fn transition(
+		prev: &KeyState,
+		agg: Aggregate,
+		params: &OracleParams,
+		now: Moment,
+		history: &[HistoryEntry],
+	) -> Transition {
+		let mut state = KeyState {
+			aggregate: agg.value,
+			fresh: agg.fresh,
+			computed_at: now,
+			valid_until: agg.valid_until,
+			halt: prev.halt,
+			reference_from: prev.reference_from,
+		};
+		let (record, breaker) = match (prev.halt, agg.value) {
+			(None, Some(value)) => {
+				let start = now.saturating_sub(params.breaker_window).max(prev.reference_from);
+				match math::time_weighted_average(history, start, now) {
+					Some(reference) if math::deviates(value, reference, params.max_deviation) => {
+						state.halt = Some(Halt { reference, since: now });
+						(Some(None), BreakerChange::Tripped { value, reference })
+					}
+					_ => (Some(Some(value)), BreakerChange::None),
+				}
+			}
+			(None, None) => (Some(None), BreakerChange::None),
+			(Some(halt), Some(value))
+				if !math::deviates(value, halt.reference, params.max_deviation) =>
+			{
+				state.halt = None;
+				(Some(Some(value)), BreakerChange::Resumed { value, reference: halt.reference })
+			}
+			// Still halted: the halt step is already recorded.
+			(Some(_), _) => (None, BreakerChange::None),
+		};
+		Transition { state, record, breaker }
+	}
+
+	/// Recompute `key` from `raw` at `now` and write the result.
+	pub(crate) fn recompute(
+		key: &OracleKey,
+		raw: &[FeederValue<T::AccountId>],
+		params: &OracleParams,
+		now: Moment,
+	) {
+		let prev = KeyStates::<T>::get(key).unwrap_or_default();
+		let agg = Self::aggregate(raw, params, now);
+		let mut history = History::<T>::get(key);
+		let transition = Self::transition(&prev, agg, params, now, &history);
+		Self::apply(key, &prev, transition, &mut history, now);
+	}
+
+	/// Write a transition: the state, the history step, and the events.
+	fn apply(
+		key: &OracleKey,
+		prev: &KeyState,
+		transition: Transition,
+		history: &mut BoundedVec<HistoryEntry, T::HistoryLength>,
+		now: Moment,
+	) {
+		let Transition { state, record, breaker } = transition;
+		KeyStates::<T>::insert(key, state);
+		if let Some(value) = record {
+			if Self::record(history, now, value) {
+				History::<T>::insert(key, &*history);
+			}
+		}
+		if (prev.aggregate, prev.fresh) != (state.aggregate, state.fresh) {
+			Self::deposit_event(Event::AggregateUpdated {
+				key: *key,
+				value: state.aggregate,
+				fresh: state.fresh,
+			});
+		}
+		match breaker {
+			BreakerChange::Tripped { value, reference } => {
+				Self::deposit_event(Event::BreakerTripped { key: *key, value, reference })
+			}
+			BreakerChange::Resumed { value, reference } => {
+				Self::deposit_event(Event::BreakerResumed { key: *key, value, reference })
+			}
+			BreakerChange::None => {}
+		}
+		let (old, new) = (prev.status(), state.status());
+		if old != new {
+			Self::deposit_event(Event::StatusChanged { key: *key, old, new });
+		}
+	}
+
+	/// Record the step `value` from `now` in `history`: overwrite the last step if it starts at
+	/// `now` (the same block), skip a step equal to the last one, drop the oldest step when the
+	/// ring is full. Returns whether `history` changed.
+	pub(crate) fn record(
+		history: &mut BoundedVec<HistoryEntry, T::HistoryLength>,
+		now: Moment,
+		value: Option<FixedU128>,
+	) -> bool {
+		let len = history.len();
+		match history.last_mut() {
+			Some(last) if last.timestamp >= now => {
+				if last.value == value {
+					return false;
+				}
+				last.value = value;
+				// The overwritten step may now repeat its predecessor (or be a leading gap).
+				let redundant = match len.checked_sub(2).and_then(|i| history.get(i)) {
+					Some(previous) => previous.value == value,
+					None => value.is_none(),
+				};
+				if redundant {
+					history.pop();
+				}
+				true
+			}
+			Some(last) if last.value == value => false,
+			// Nothing is known before the first step: a leading gap needs no step.
+			None if value.is_none() => false,
+			_ => {
+				let entry = HistoryEntry { timestamp: now, value };
+				// Cannot fail: `HistoryLength >= 2` (integrity test) and we append at `len`.
+				let _ = history.force_insert_keep_right(len, entry);
+				true
+			}
+		}
+	}
+
+	/// `on_initialize`: rewrite the state of every tracked key whose `valid_until` is before
+	/// `now`. Returns how many keys were rewritten.
+	pub(crate) fn refresh_expired(now: Moment) -> u32 {
+		let params = Params::<T>::get();
+		let mut refreshed = 0u32;
+		for key in TrackedKeys::<T>::get().iter() {
+			let expired = KeyStates::<T>::get(key).is_some_and(|s| now > s.valid_until);
+			if expired {
+				Self::recompute(key, &RawValues::<T>::get(key), &params, now);
+				refreshed = refreshed.saturating_add(1);
+			}
+		}
+		refreshed
+	}
+
+	// ------------------------------------------------------------------ feeders
+
+	/// `add_feeder` after the origin check.
+	pub(crate) fn do_add_feeder(who: T::AccountId) -> DispatchResult {
+		let mut feeders = Feeders::<T>::get();
+		let Err(pos) = feeders.binary_search(&who) else {
+			return Err(Error::<T>::AlreadyFeeder.into());
+		};
+		feeders.try_insert(pos, who.clone()).map_err(|_| Error::<T>::TooManyFeeders)?;
+		Feeders::<T>::put(feeders);
+		Self::deposit_event(Event::FeederAdded { who });
+		Ok(())
+	}
+
+	/// `remove_feeder` after the origin check: remove `who`, its last-feed block and its raw
+	/// values (at most `MaxKeys`), and recompute the keys it had values for.
+	pub(crate) fn do_remove_feeder(who: T::AccountId) -> DispatchResult {
+		let mut feeders = Feeders::<T>::get();
+		let pos = feeders.binary_search(&who).map_err(|_| Error::<T>::FeederNotFound)?;
+		feeders.remove(pos);
+		Feeders::<T>::put(feeders);
+		LastFeedBlock::<T>::remove(&who);
+		let mut affected = Vec::new();
+		for key in TrackedKeys::<T>::get().iter() {
+			let mut raw = RawValues::<T>::get(key);
+			if let Ok(i) = raw.binary_search_by(|r| r.feeder.cmp(&who)) {
+				raw.remove(i);
+				if raw.is_empty() {
+					RawValues::<T>::remove(key);
+				} else {
+					RawValues::<T>::insert(key, &raw);
+				}
+				affected.push((*key, raw));
+			}
+		}
+		Self::deposit_event(Event::FeederRemoved {
+			who,
+			values_removed: affected.len().saturated_into(),
+		});
+		let (params, now) = (Params::<T>::get(), T::Time::now());
+		for (key, raw) in affected {
+			Self::recompute(&key, &raw, &params, now);
+		}
+		Ok(())
+	}
+
+	// ------------------------------------------------------------------ parameters
+
+	/// Check every field of `params` against its hard bounds.
+	pub fn check_bounds(params: &OracleParams) -> Result<(), Error<T>> {
+		ensure!(
+			(MIN_MAX_AGE..=MAX_MAX_AGE).contains(&params.max_age),
+			Error::<T>::MaxAgeOutOfBounds
+		);
+		ensure!(
+			(1..=T::MaxFeeders::get()).contains(&params.min_quorum),
+			Error::<T>::MinQuorumOutOfBounds
+		);
+		ensure!(
+			params.max_deviation >= MIN_MAX_DEVIATION && params.max_deviation <= MAX_MAX_DEVIATION,
+			Error::<T>::MaxDeviationOutOfBounds
+		);
+		ensure!(
+			(MIN_BREAKER_WINDOW..=MAX_BREAKER_WINDOW).contains(&params.breaker_window),
+			Error::<T>::BreakerWindowOutOfBounds
+		);
+		Ok(())
+	}
+
+	/// Check that every field moves by at most [`MAX_PARAM_STEP`] of its current value.
+	pub fn check_steps(old: &OracleParams, new: &OracleParams) -> Result<(), Error<T>> {
+		let step = |a: u128, b: u128| within_step(a, b, MAX_PARAM_STEP);
+		ensure!(step(old.max_age.into(), new.max_age.into()), Error::<T>::MaxAgeStepTooLarge);
+		ensure!(
+			step(old.min_quorum.into(), new.min_quorum.into()),
+			Error::<T>::MinQuorumStepTooLarge
+		);
+		ensure!(
+			step(old.max_deviation.deconstruct().into(), new.max_deviation.deconstruct().into()),
+			Error::<T>::MaxDeviationStepTooLarge
+		);
+		ensure!(
+			step(old.breaker_window.into(), new.breaker_window.into()),
+			Error::<T>::BreakerWindowStepTooLarge
+		);
+		Ok(())
+	}
+
+	/// `set_params` after the origin check: bounds, steps, then recompute every key.
+	pub(crate) fn do_set_params(params: OracleParams) -> DispatchResult {
+		Self::check_bounds(&params)?;
+		let old = Params::<T>::get();
+		Self::check_steps(&old, &params)?;
+		Params::<T>::put(params);
+		Self::deposit_event(Event::ParamsSet { old, new: params });
+		let now = T::Time::now();
+		for key in TrackedKeys::<T>::get().iter() {
+			Self::recompute(key, &RawValues::<T>::get(key), &params, now);
+		}
+		Ok(())
+	}
+
+	/// `reset_breaker` after the origin check: lift the halt of `key`, accept its current
+	/// aggregate (recorded in the history) and make the breaker ignore the history before now.
+	pub(crate) fn do_reset_breaker(key: OracleKey) -> DispatchResult {
+		let prev = KeyStates::<T>::get(key).ok_or(Error::<T>::NotHalted)?;
+		ensure!(prev.halt.is_some(), Error::<T>::NotHalted);
+		let (params, now) = (Params::<T>::get(), T::Time::now());
+		let agg = Self::aggregate(&RawValues::<T>::get(key), &params, now);
+		let state = KeyState {
+			aggregate: agg.value,
+			fresh: agg.fresh,
+			computed_at: now,
+			valid_until: agg.valid_until,
+			halt: None,
+			reference_from: now,
+		};
+		Self::deposit_event(Event::BreakerReset { key, value: agg.value });
+		let transition =
+			Transition { state, record: Some(agg.value), breaker: BreakerChange::None };
+		let mut history = History::<T>::get(key);
+		Self::apply(&key, &prev, transition, &mut history, now);
+		Ok(())
+	}
+
+	// ------------------------------------------------------------------ views
+
+	/// The state of `key` as consumers see it at `now`: the stored state while
+	/// `now <= valid_until`, else recomputed from the raw values (breaker included) without
+	/// writing. `None` for an untracked key.
+	pub fn current_state(key: &OracleKey, now: Moment) -> Option<KeyState> {
+		let state = KeyStates::<T>::get(key)?;
+		if now <= state.valid_until {
+			return Some(state);
+		}
+		let params = Params::<T>::get();
+		let agg = Self::aggregate(&RawValues::<T>::get(key), &params, now);
+		// The breaker only reads the history when it compares a new value.
+		let history = if state.halt.is_none() && agg.value.is_some() {
+			History::<T>::get(key).into_inner()
+		} else {
+			Vec::new()
+		};
+		Some(Self::transition(&state, agg, &params, now, &history).state)
+	}
+
+	/// Time-weighted average of `key` over `[end - window, end]` (ms) at time `now`: `end` is
+	/// capped at `now`, a zero window gives the value in force at `end`. See the module docs.
+	pub fn twap_at(
+		key: &OracleKey,
+		window: Moment,
+		end: Moment,
+		now: Moment,
+	) -> Result<FixedU128, PriceError> {
+		let history = History::<T>::get(key);
+		let capped = end.min(now);
+		let value = if window.is_zero() {
+			math::value_at(&history, capped)
+		} else {
+			math::time_weighted_average(&history, end.saturating_sub(window), capped)
+		};
+		value.ok_or(PriceError::NoHistory)
+	}
+
+	/// Everything about `key` now (runtime API `OracleApi::value`); `None` if never fed.
+	pub fn key_info(key: OracleKey) -> Option<KeyInfo<T::AccountId>> {
+		let now = T::Time::now();
+		let state = Self::current_state(&key, now)?;
+		let params = Params::<T>::get();
+		let raw = RawValues::<T>::get(key);
+		let fresh = raw
+			.iter()
+			.filter(|r| now.saturating_sub(r.timestamp) <= params.max_age)
+			.count()
+			.saturated_into();
+		Some(KeyInfo {
+			key,
+			value: state.aggregate,
+			status: state.status(),
+			age: state.aggregate.map(|_| now.saturating_sub(state.computed_at)),
+			fresh,
+			halt_reference: state.halt.map(|h| h.reference),
+			feeders: raw.into_inner(),
+		})
+	}
+
+	/// [`Self::key_info`] of every tracked key (runtime API `OracleApi::values`).
+	pub fn all_key_info() -> Vec<KeyInfo<T::AccountId>> {
+		TrackedKeys::<T>::get().iter().filter_map(|key| Self::key_info(*key)).collect()
+	}
+
+	// ------------------------------------------------------------------ invariants
+
+	/// The pallet's invariants (run by `try_state` and after every test).
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let params = Params::<T>::get();
+		Self::check_bounds(&params).map_err(|_| "params out of bounds")?;
+
+		let feeders = Feeders::<T>::get();
+		ensure!(feeders.windows(2).all(|w| w[0] < w[1]), "feeders not sorted and unique");
+		for (who, _) in LastFeedBlock::<T>::iter() {
+			ensure!(feeders.binary_search(&who).is_ok(), "last-feed block of a non-feeder");
+		}
+
+		let tracked = TrackedKeys::<T>::get();
+		ensure!(tracked.windows(2).all(|w| w[0] < w[1]), "tracked keys not sorted and unique");
+		ensure!(
+			KeyStates::<T>::iter_keys().count() == tracked.len(),
+			"key states do not match tracked keys"
+		);
+		for (key, raw) in RawValues::<T>::iter() {
+			ensure!(tracked.binary_search(&key).is_ok(), "raw values of an untracked key");
+			ensure!(!raw.is_empty(), "empty raw values entry");
+			ensure!(raw.windows(2).all(|w| w[0].feeder < w[1].feeder), "raw values not sorted");
+			for r in raw.iter() {
+				ensure!(feeders.binary_search(&r.feeder).is_ok(), "raw value of a non-feeder");
+				ensure!(!r.value.is_zero(), "zero raw value");
+			}
+		}
+		for (key, history) in History::<T>::iter() {
+			ensure!(tracked.binary_search(&key).is_ok(), "history of an untracked key");
+			ensure!(
+				history.len() <= T::HistoryLength::get().saturated_into::<usize>(),
+				"history longer than HistoryLength"
+			);
+			ensure!(
+				history.windows(2).all(|w| w[0].timestamp < w[1].timestamp),
+				"history not strictly increasing in time"
+			);
+			ensure!(history.windows(2).all(|w| w[0].value != w[1].value), "history repeats a step");
+		}
+		for key in tracked.iter() {
+			let state = KeyStates::<T>::get(key).ok_or("tracked key without state")?;
+			let raw_len = RawValues::<T>::decode_len(key).unwrap_or(0);
+			ensure!(state.fresh.saturated_into::<usize>() <= raw_len, "more fresh than raw values");
+			match state.aggregate {
+				Some(_) => {
+					ensure!(state.fresh >= params.min_quorum, "aggregate below the quorum");
+					ensure!(
+						state.computed_at <= state.valid_until,
+						"aggregate valid before computed"
+					);
+				}
+				None => ensure!(state.valid_until == Moment::MAX, "no quorum with a deadline"),
+			}
+			let last = History::<T>::get(key).last().map(|e| e.value);
+			if state.halt.is_some() {
+				ensure!(last.flatten().is_none(), "halted key with an available last step");
+			}
+			if state.status() == PriceStatus::Available {
+				ensure!(last == Some(state.aggregate), "available aggregate not the last step");
+			}
+		}
+		Ok(())
+	}
+}
+
+impl<T: Config> PriceProvider for Pallet<T> {
+	fn get(key: &OracleKey) -> Result<TimestampedValue, PriceError> {
+		let state = Self::current_state(key, T::Time::now()).unwrap_or_default();
+		match (state.status(), state.aggregate) {
+			(PriceStatus::Available, Some(value)) => {
+				Ok(TimestampedValue { value, timestamp: state.computed_at })
+			}
+			(PriceStatus::Halted, _) => Err(PriceError::Halted),
+			_ => Err(PriceError::NoQuorum),
+		}
+	}
+
+	fn status(key: &OracleKey) -> PriceStatus {
+		Self::current_state(key, T::Time::now()).unwrap_or_default().status()
+	}
+
+	fn twap(key: &OracleKey, window: Moment, end: Moment) -> Result<FixedU128, PriceError> {
+		Self::twap_at(key, window, end, T::Time::now())
+	}
+}

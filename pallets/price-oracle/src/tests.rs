@@ -1,0 +1,1097 @@
+//! Tests of the price oracle. Values are `FixedU128`: USD per whole unit for spot keys,
+//! annualized fractions for implied vols. Times are ms; `G` is the genesis time and every
+//! block lasts `BLOCK_TIME` = 3 s.
+
+use crate::{
+	extension::{
+		INVALID_DUPLICATE_KEY, INVALID_EMPTY_FEED, INVALID_IMPLIED_VOL_TOO_HIGH,
+		INVALID_TOO_MANY_KEYS, INVALID_UNKNOWN_KEY, INVALID_ZERO_VALUE,
+	},
+	math,
+	mock::*,
+	CheckFeeder, Error, Event, FeederValue, Feeders, Halt, History, HistoryEntry, KeyInfo,
+	KeyState, KeyStates, LastFeedBlock, OracleParams, Params, RawValues, TrackedKeys,
+	MAX_IMPLIED_VOL, MAX_MAX_AGE,
+};
+use codec::{Decode, Encode};
+use frame_support::{
+	assert_noop, assert_ok, assert_storage_noop,
+	dispatch::{GetDispatchInfo, Pays},
+	traits::Hooks,
+	weights::Weight,
+};
+use solvent_primitives::{PriceError, PriceProvider, PriceStatus, TimestampedValue};
+use sp_arithmetic::{FixedU128, Permill};
+use sp_runtime::{
+	traits::DispatchTransaction,
+	transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
+	DispatchError,
+};
+
+const G: u64 = GENESIS_TIME;
+
+/// A list of `(key, value)` pairs.
+type Feed = Vec<(solvent_primitives::OracleKey, FixedU128)>;
+
+fn feed(who: AccountId, values: &[(solvent_primitives::OracleKey, FixedU128)]) {
+	assert_ok!(PriceOracle::feed_values(RuntimeOrigin::signed(who), feed_of(values)));
+}
+
+/// Each of `feeders` feeds `key` with the matching value, in one block.
+fn feed_all(key: solvent_primitives::OracleKey, feeders: &[AccountId], values: &[u128]) {
+	for (who, v) in feeders.iter().zip(values) {
+		feed(*who, &[(key, int(*v))]);
+	}
+}
+
+fn get(key: solvent_primitives::OracleKey) -> Result<TimestampedValue, PriceError> {
+	<PriceOracle as PriceProvider>::get(&key)
+}
+
+fn value(key: solvent_primitives::OracleKey) -> Result<FixedU128, PriceError> {
+	get(key).map(|v| v.value)
+}
+
+fn status(key: solvent_primitives::OracleKey) -> PriceStatus {
+	<PriceOracle as PriceProvider>::status(&key)
+}
+
+fn twap(
+	key: solvent_primitives::OracleKey,
+	window: u64,
+	end: u64,
+) -> Result<FixedU128, PriceError> {
+	<PriceOracle as PriceProvider>::twap(&key, window, end)
+}
+
+fn history(key: solvent_primitives::OracleKey) -> Vec<(u64, Option<FixedU128>)> {
+	History::<Test>::get(key).iter().map(|e| (e.timestamp, e.value)).collect()
+}
+
+fn set_now(t: u64) {
+	pallet_timestamp::Now::<Test>::put(t);
+}
+
+fn state(key: solvent_primitives::OracleKey) -> KeyState {
+	KeyStates::<Test>::get(key).expect("tracked key")
+}
+
+/// Quorum of one and a 100% band: the history follows every feed (TWAP tests).
+fn loose_params() -> OracleParams {
+	OracleParams {
+		max_age: 30_000,
+		min_quorum: 1,
+		max_deviation: Permill::from_percent(100),
+		breaker_window: 60_000,
+	}
+}
+
+fn feed_call(values: &[(solvent_primitives::OracleKey, FixedU128)]) -> RuntimeCall {
+	RuntimeCall::PriceOracle(crate::Call::feed_values { values: feed_of(values) })
+}
+
+fn validate_ext(who: AccountId, call: &RuntimeCall) -> Result<(), TransactionValidityError> {
+	CheckFeeder::<Test>::new()
+		.validate_only(
+			RuntimeOrigin::signed(who),
+			call,
+			&call.get_dispatch_info(),
+			0,
+			TransactionSource::External,
+			0,
+		)
+		.map(|_| ())
+}
+
+// ------------------------------------------------------------------ genesis and hooks
+
+#[test]
+fn genesis_sets_params_and_sorted_feeders() {
+	ExtBuilder::default().feeders(vec![EVE, ALICE, CHARLIE]).build_and_execute(|| {
+		assert_eq!(Params::<Test>::get(), default_params());
+		assert_eq!(Feeders::<Test>::get().into_inner(), vec![ALICE, CHARLIE, EVE]);
+		assert!(TrackedKeys::<Test>::get().is_empty());
+	});
+}
+
+#[test]
+#[should_panic(expected = "price oracle genesis: duplicate feeder")]
+fn genesis_rejects_duplicate_feeders() {
+	let _ = ExtBuilder::default().feeders(vec![ALICE, BOB, ALICE]).build();
+}
+
+#[test]
+#[should_panic(expected = "price oracle genesis: more feeders than MaxFeeders")]
+fn genesis_rejects_too_many_feeders() {
+	let _ = ExtBuilder::default().feeders((1..=8).collect()).build();
+}
+
+#[test]
+#[should_panic(expected = "price oracle genesis params out of bounds")]
+fn genesis_rejects_params_out_of_bounds() {
+	let _ = ExtBuilder::default()
+		.params(OracleParams { min_quorum: MAX_FEEDERS + 1, ..default_params() })
+		.build();
+}
+
+#[test]
+fn integrity_test_passes() {
+	ExtBuilder::default().build_and_execute(|| {
+		<PriceOracle as Hooks<u64>>::integrity_test();
+	});
+}
+
+#[test]
+fn try_state_detects_corruption() {
+	ExtBuilder::default().build().execute_with(|| {
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[100, 100, 100]);
+		assert_ok!(PriceOracle::do_try_state());
+		// A raw value of an account that is not a feeder.
+		RawValues::<Test>::mutate(BTC_SPOT, |raw| {
+			raw.try_push(FeederValue { feeder: MALLORY, value: int(1), timestamp: G }).unwrap()
+		});
+		assert!(PriceOracle::do_try_state().is_err());
+		RawValues::<Test>::mutate(BTC_SPOT, |raw| {
+			raw.pop();
+		});
+		assert_ok!(PriceOracle::do_try_state());
+		// Unsorted feeders.
+		Feeders::<Test>::put(frame_support::BoundedVec::truncate_from(vec![BOB, ALICE]));
+		assert!(PriceOracle::do_try_state().is_err());
+		Feeders::<Test>::put(frame_support::BoundedVec::truncate_from(FEEDERS.to_vec()));
+		// An available aggregate that is not the last history step.
+		KeyStates::<Test>::mutate(BTC_SPOT, |s| s.as_mut().unwrap().aggregate = Some(int(7)));
+		assert!(PriceOracle::do_try_state().is_err());
+	});
+}
+
+// ------------------------------------------------------------------ aggregation
+
+#[test]
+fn median_of_odd_feeder_counts() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed(ALICE, &[(BTC_SPOT, int(100))]);
+		feed(BOB, &[(BTC_SPOT, int(300))]);
+		// Two of a quorum of three: nothing yet.
+		assert_eq!(get(BTC_SPOT), Err(PriceError::NoQuorum));
+		assert_eq!(status(BTC_SPOT), PriceStatus::NoQuorum);
+		feed(CHARLIE, &[(BTC_SPOT, int(200))]);
+		assert_eq!(get(BTC_SPOT), Ok(TimestampedValue { value: int(200), timestamp: G }));
+		System::assert_has_event(
+			Event::AggregateUpdated { key: BTC_SPOT, value: Some(int(200)), fresh: 3 }.into(),
+		);
+		System::assert_has_event(
+			Event::StatusChanged {
+				key: BTC_SPOT,
+				old: PriceStatus::NoQuorum,
+				new: PriceStatus::Available,
+			}
+			.into(),
+		);
+		// Five values: 50, 100, 200, 300, 400.
+		feed(DAVE, &[(BTC_SPOT, int(50))]);
+		feed(EVE, &[(BTC_SPOT, int(400))]);
+		assert_eq!(value(BTC_SPOT), Ok(int(200)));
+		assert_eq!(state(BTC_SPOT).fresh, 5);
+		assert_eq!(state(BTC_SPOT).valid_until, G + 30_000);
+		assert_eq!(<PriceOracle as PriceProvider>::spot(BTC), Ok(int(200)));
+	});
+}
+
+#[test]
+fn median_of_even_feeder_counts_averages_the_middle_two() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE, DAVE], &[100, 200, 300, 401]);
+		assert_eq!(value(BTC_SPOT), Ok(int(250)));
+		next_block();
+		// (201 + 202) / 2 = 201.5 exactly.
+		feed_all(ETH_SPOT, &[ALICE, BOB, CHARLIE, DAVE], &[300, 201, 202, 100]);
+		assert_eq!(value(ETH_SPOT), Ok(fx(4_030, 20)));
+		// Six feeders: 100..600 -> (300 + 400) / 2.
+		assert_ok!(PriceOracle::add_feeder(RuntimeOrigin::root(), FERDIE));
+		next_block();
+		feed_all(BTC_VOL, &[ALICE, BOB, CHARLIE, DAVE, EVE, FERDIE], &[1, 2, 3, 4, 5, 6]);
+		assert_eq!(value(BTC_VOL), Ok(fx(35, 10)));
+	});
+}
+
+#[test]
+fn even_median_rounds_down_at_the_last_decimal() {
+	let raw = |x: u128| FixedU128::from_inner(x);
+	assert_eq!(math::median(&mut [raw(2), raw(1)]), Some(raw(1)));
+	assert_eq!(math::median(&mut [raw(3), raw(6)]), Some(raw(4)));
+	assert_eq!(math::median(&mut [raw(u128::MAX), raw(u128::MAX - 1)]), Some(raw(u128::MAX - 1)));
+	assert_eq!(math::median(&mut [raw(5)]), Some(raw(5)));
+	assert_eq!(math::median(&mut []), None);
+}
+
+#[test]
+fn one_outlier_among_five_stays_within_the_honest_range() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE, DAVE], &[100, 101, 102, 103]);
+		// An absurdly high outlier: the median is an honest value.
+		feed(EVE, &[(BTC_SPOT, int(1_000_000))]);
+		assert_eq!(value(BTC_SPOT), Ok(int(102)));
+		next_block();
+		// An absurdly low outlier: still within [100, 103], and no breaker trip.
+		feed(EVE, &[(BTC_SPOT, fx(1, 1_000_000))]);
+		assert_eq!(value(BTC_SPOT), Ok(int(101)));
+		assert_eq!(status(BTC_SPOT), PriceStatus::Available);
+	});
+}
+
+#[test]
+fn quorum_lost_makes_the_key_unavailable() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[100, 100, 100]);
+		assert_eq!(state(BTC_SPOT).valid_until, G + 30_000);
+		// Age exactly max_age: still fresh.
+		set_now(G + 30_000);
+		assert_eq!(value(BTC_SPOT), Ok(int(100)));
+		// One millisecond later: no quorum, even before any refresh wrote it, and reading
+		// writes nothing.
+		set_now(G + 30_001);
+		assert_storage_noop!(assert_eq!(get(BTC_SPOT), Err(PriceError::NoQuorum)));
+		assert_eq!(status(BTC_SPOT), PriceStatus::NoQuorum);
+		assert_eq!(state(BTC_SPOT).aggregate, Some(int(100)));
+		// The refresh writes it, records the gap and emits the status change.
+		System::reset_events();
+		PriceOracle::on_initialize(2);
+		assert_eq!(state(BTC_SPOT).aggregate, None);
+		assert_eq!(state(BTC_SPOT).valid_until, u64::MAX);
+		assert_eq!(history(BTC_SPOT), vec![(G, Some(int(100))), (G + 30_001, None)]);
+		assert_eq!(
+			oracle_events(),
+			vec![
+				Event::AggregateUpdated { key: BTC_SPOT, value: None, fresh: 0 },
+				Event::StatusChanged {
+					key: BTC_SPOT,
+					old: PriceStatus::Available,
+					new: PriceStatus::NoQuorum
+				},
+			]
+		);
+		// A new quorum restores it.
+		System::set_block_number(2);
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[101, 101, 101]);
+		assert_eq!(value(BTC_SPOT), Ok(int(101)));
+	});
+}
+
+#[test]
+fn stale_values_drop_out_by_age() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE, DAVE, EVE], &[100, 101, 102, 103, 104]);
+		assert_eq!(value(BTC_SPOT), Ok(int(102)));
+		// 15 s later three feeders update: 103, 104 (old) and 105, 106, 107.
+		set_now(G + 15_000);
+		System::set_block_number(6);
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[105, 106, 107]);
+		assert_eq!(value(BTC_SPOT), Ok(int(105)));
+		// The aggregate is valid until DAVE's and EVE's values age out.
+		assert_eq!(state(BTC_SPOT).valid_until, G + 30_000);
+		// Then only the three fresh values count.
+		set_now(G + 30_001);
+		assert_eq!(value(BTC_SPOT), Ok(int(106)));
+		assert_eq!(get(BTC_SPOT).map(|v| v.timestamp), Ok(G + 30_001));
+		PriceOracle::on_initialize(7);
+		assert_eq!(state(BTC_SPOT).aggregate, Some(int(106)));
+		assert_eq!(state(BTC_SPOT).fresh, 3);
+		assert_eq!(state(BTC_SPOT).valid_until, G + 45_000);
+		System::assert_has_event(
+			Event::AggregateUpdated { key: BTC_SPOT, value: Some(int(106)), fresh: 3 }.into(),
+		);
+		// And when they age out too, nothing is left.
+		set_now(G + 45_001);
+		assert_eq!(get(BTC_SPOT), Err(PriceError::NoQuorum));
+	});
+}
+
+#[test]
+fn on_initialize_refreshes_only_expired_keys() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[100, 100, 100]);
+		set_now(G + 20_000);
+		System::set_block_number(2);
+		feed_all(ETH_SPOT, &[ALICE, BOB, CHARLIE], &[10, 10, 10]);
+		// Nothing expired yet.
+		assert_storage_noop!(assert_eq!(
+			PriceOracle::on_initialize(2),
+			<() as crate::WeightInfo>::on_initialize(0)
+		));
+		set_now(G + 35_000);
+		assert_eq!(PriceOracle::on_initialize(3), <() as crate::WeightInfo>::on_initialize(1));
+		assert_eq!(state(BTC_SPOT).aggregate, None);
+		assert_eq!(state(ETH_SPOT).aggregate, Some(int(10)));
+	});
+}
+
+#[test]
+fn implied_vol_keys_aggregate_like_prices() {
+	ExtBuilder::default().build_and_execute(|| {
+		for (who, v) in [(ALICE, fx(8, 10)), (BOB, fx(75, 100)), (CHARLIE, fx(9, 10))] {
+			feed(who, &[(BTC_VOL, v)]);
+		}
+		assert_eq!(<PriceOracle as PriceProvider>::implied_vol(BTC), Ok(fx(8, 10)));
+	});
+}
+
+#[test]
+fn expired_aggregate_that_would_trip_reads_as_halted() {
+	let params = OracleParams { min_quorum: 2, ..default_params() };
+	ExtBuilder::default().params(params).build_and_execute(|| {
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[100, 100, 100]);
+		next_block();
+		// 100, 100, 100, 130, 130: median still 100.
+		feed_all(BTC_SPOT, &[DAVE, EVE], &[130, 130]);
+		assert_eq!(value(BTC_SPOT), Ok(int(100)));
+		// The three 100s age out: the median of the rest (130) deviates 30% from the TWAP.
+		set_now(G + 30_001);
+		assert_storage_noop!(assert_eq!(get(BTC_SPOT), Err(PriceError::Halted)));
+		PriceOracle::on_initialize(3);
+		assert_eq!(state(BTC_SPOT).halt, Some(Halt { reference: int(100), since: G + 30_001 }));
+		System::assert_has_event(
+			Event::BreakerTripped { key: BTC_SPOT, value: int(130), reference: int(100) }.into(),
+		);
+	});
+}
+
+// ------------------------------------------------------------------ circuit breaker
+
+#[test]
+fn breaker_trips_and_resumes_when_back_in_band() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[100, 100, 100]);
+		next_block();
+		// 20% above the TWAP (100): halted.
+		feed_all(BTC_SPOT, &[ALICE, BOB], &[120, 120]);
+		assert_eq!(get(BTC_SPOT), Err(PriceError::Halted));
+		assert_eq!(status(BTC_SPOT), PriceStatus::Halted);
+		System::assert_has_event(
+			Event::BreakerTripped { key: BTC_SPOT, value: int(120), reference: int(100) }.into(),
+		);
+		System::assert_has_event(
+			Event::StatusChanged {
+				key: BTC_SPOT,
+				old: PriceStatus::Available,
+				new: PriceStatus::Halted,
+			}
+			.into(),
+		);
+		assert_eq!(history(BTC_SPOT), vec![(G, Some(int(100))), (G + 3_000, None)]);
+		// Still out of band: still halted, nothing recorded.
+		feed(CHARLIE, &[(BTC_SPOT, int(120))]);
+		assert_eq!(state(BTC_SPOT).aggregate, Some(int(120)));
+		assert_eq!(status(BTC_SPOT), PriceStatus::Halted);
+		next_block();
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[115, 115, 115]);
+		assert_eq!(status(BTC_SPOT), PriceStatus::Halted);
+		assert_eq!(history(BTC_SPOT), vec![(G, Some(int(100))), (G + 3_000, None)]);
+		next_block();
+		// Back within 10% of the pre-halt reference: resumes.
+		feed_all(BTC_SPOT, &[ALICE, BOB], &[109, 109]);
+		assert_eq!(value(BTC_SPOT), Ok(int(109)));
+		System::assert_has_event(
+			Event::BreakerResumed { key: BTC_SPOT, value: int(109), reference: int(100) }.into(),
+		);
+		assert_eq!(
+			history(BTC_SPOT),
+			vec![(G, Some(int(100))), (G + 3_000, None), (G + 9_000, Some(int(109)))]
+		);
+	});
+}
+
+#[test]
+fn breaker_band_edge_is_exact() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[100, 100, 100]);
+		next_block();
+		// Exactly 10% above: allowed.
+		feed_all(BTC_SPOT, &[ALICE, BOB], &[110, 110]);
+		assert_eq!(value(BTC_SPOT), Ok(int(110)));
+		// The TWAP over [G+6000-60000, G+6000] is (100 x 3000 + 110 x 3000) / 6000 = 105;
+		// 105 x 1.1 = 115.5 is exactly at the edge: allowed.
+		next_block();
+		for who in [ALICE, BOB] {
+			feed(who, &[(BTC_SPOT, fx(1_155, 10))]);
+		}
+		assert_eq!(value(BTC_SPOT), Ok(fx(1_155, 10)));
+	});
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[100, 100, 100]);
+		next_block();
+		// One 10^-18 above 10%: halted.
+		let above = int(110) + FixedU128::from_inner(1);
+		for who in [ALICE, BOB] {
+			feed(who, &[(BTC_SPOT, above)]);
+		}
+		assert_eq!(status(BTC_SPOT), PriceStatus::Halted);
+	});
+	assert!(math::deviates(
+		int(110) + FixedU128::from_inner(1),
+		int(100),
+		Permill::from_percent(10)
+	));
+	assert!(!math::deviates(int(110), int(100), Permill::from_percent(10)));
+	assert!(!math::deviates(int(90), int(100), Permill::from_percent(10)));
+	assert!(math::deviates(
+		int(90) - FixedU128::from_inner(1),
+		int(100),
+		Permill::from_percent(10)
+	));
+}
+
+#[test]
+fn breaker_does_not_trip_without_history() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[100, 100, 100]);
+		// Same block: the only history step starts now, so there is no reference yet.
+		feed_all(BTC_SPOT, &[DAVE, EVE], &[1_000, 1_000]);
+		assert_eq!(value(BTC_SPOT), Ok(int(100)));
+		assert_eq!(history(BTC_SPOT), vec![(G, Some(int(100)))]);
+	});
+}
+
+#[test]
+fn reset_breaker_accepts_the_current_aggregate() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[100, 100, 100]);
+		next_block();
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[150, 150, 150]);
+		assert_eq!(status(BTC_SPOT), PriceStatus::Halted);
+		// Only the risk admin, only on a halted key.
+		assert_noop!(
+			PriceOracle::reset_breaker(RuntimeOrigin::signed(ALICE), BTC_SPOT),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			PriceOracle::reset_breaker(RuntimeOrigin::root(), ETH_SPOT),
+			Error::<Test>::NotHalted
+		);
+		System::reset_events();
+		assert_ok!(PriceOracle::reset_breaker(RuntimeOrigin::root(), BTC_SPOT));
+		assert_eq!(
+			oracle_events(),
+			vec![
+				Event::BreakerReset { key: BTC_SPOT, value: Some(int(150)) },
+				Event::StatusChanged {
+					key: BTC_SPOT,
+					old: PriceStatus::Halted,
+					new: PriceStatus::Available
+				},
+			]
+		);
+		assert_eq!(value(BTC_SPOT), Ok(int(150)));
+		assert_eq!(state(BTC_SPOT).reference_from, G + 3_000);
+		// The halt step of this block became the accepted value.
+		assert_eq!(history(BTC_SPOT), vec![(G, Some(int(100))), (G + 3_000, Some(int(150)))]);
+		assert_noop!(
+			PriceOracle::reset_breaker(RuntimeOrigin::root(), BTC_SPOT),
+			Error::<Test>::NotHalted
+		);
+		// The new reference is 150: 160 is within 10% (against the whole window,
+		// (100 + 150) / 2 = 125, it would trip).
+		next_block();
+		feed_all(BTC_SPOT, &[ALICE, BOB], &[160, 160]);
+		assert_eq!(value(BTC_SPOT), Ok(int(160)));
+	});
+}
+
+// ------------------------------------------------------------------ feed checks
+
+#[test]
+fn non_feeder_is_rejected_without_state_change() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[100, 100, 100]);
+		assert_noop!(
+			PriceOracle::feed_values(
+				RuntimeOrigin::signed(MALLORY),
+				feed_of(&[(BTC_SPOT, int(1))])
+			),
+			Error::<Test>::NotFeeder
+		);
+		// The error pays (only a valid feed is free).
+		let err = PriceOracle::feed_values(
+			RuntimeOrigin::signed(MALLORY),
+			feed_of(&[(BTC_SPOT, int(1))]),
+		)
+		.unwrap_err();
+		assert_eq!(err.post_info.pays_fee, Pays::Yes);
+		// The extension keeps it out of the pool, and writes nothing.
+		let call = feed_call(&[(BTC_SPOT, int(1))]);
+		assert_storage_noop!(assert_eq!(
+			validate_ext(MALLORY, &call),
+			Err(InvalidTransaction::BadSigner.into())
+		));
+		// Through the whole pipeline: invalid before dispatch.
+		assert_storage_noop!(assert_eq!(
+			CheckFeeder::<Test>::new()
+				.dispatch_transaction(
+					RuntimeOrigin::signed(MALLORY),
+					call.clone(),
+					&call.get_dispatch_info(),
+					0,
+					0
+				)
+				.unwrap_err(),
+			TransactionValidityError::Invalid(InvalidTransaction::BadSigner)
+		));
+		// Unsigned: rejected too.
+		assert_eq!(
+			CheckFeeder::<Test>::new()
+				.validate_only(
+					RuntimeOrigin::none(),
+					&call,
+					&call.get_dispatch_info(),
+					0,
+					TransactionSource::External,
+					0
+				)
+				.map(|_| ()),
+			Err(InvalidTransaction::BadSigner.into())
+		);
+	});
+}
+
+#[test]
+fn valid_feed_is_free_and_passes_the_extension() {
+	ExtBuilder::default().build_and_execute(|| {
+		let call = feed_call(&[(BTC_SPOT, int(100)), (BTC_VOL, fx(8, 10))]);
+		assert_storage_noop!(assert_ok!(validate_ext(ALICE, &call)));
+		let post = PriceOracle::feed_values(
+			RuntimeOrigin::signed(ALICE),
+			feed_of(&[(BTC_SPOT, int(100)), (BTC_VOL, fx(8, 10))]),
+		)
+		.unwrap();
+		assert_eq!(post.pays_fee, Pays::No);
+		assert_eq!(LastFeedBlock::<Test>::get(ALICE), Some(1));
+		assert_eq!(
+			RawValues::<Test>::get(BTC_VOL).into_inner(),
+			vec![FeederValue { feeder: ALICE, value: fx(8, 10), timestamp: G }]
+		);
+		System::assert_has_event(
+			Event::Fed {
+				feeder: ALICE,
+				values: feed_of(&[(BTC_SPOT, int(100)), (BTC_VOL, fx(8, 10))]),
+			}
+			.into(),
+		);
+		// Through the whole pipeline, the dispatch reports no fee.
+		let call = feed_call(&[(BTC_SPOT, int(101))]);
+		let result = CheckFeeder::<Test>::new()
+			.dispatch_transaction(
+				RuntimeOrigin::signed(BOB),
+				call.clone(),
+				&call.get_dispatch_info(),
+				0,
+				0,
+			)
+			.unwrap()
+			.unwrap();
+		assert_eq!(result.pays_fee, Pays::No);
+	});
+}
+
+#[test]
+fn extension_ignores_other_calls_and_carries_no_data() {
+	ExtBuilder::default().build_and_execute(|| {
+		let call = RuntimeCall::PriceOracle(crate::Call::add_feeder { who: FERDIE });
+		assert_ok!(validate_ext(MALLORY, &call));
+		let remark = RuntimeCall::System(frame_system::Call::remark { remark: vec![] });
+		assert_ok!(validate_ext(MALLORY, &remark));
+		use sp_runtime::traits::TransactionExtension;
+		assert_eq!(CheckFeeder::<Test>::new().weight(&remark), Weight::zero());
+		assert_eq!(
+			CheckFeeder::<Test>::new().weight(&feed_call(&[(BTC_SPOT, int(1))])),
+			<() as crate::WeightInfo>::check_feeder()
+		);
+		// Explicit payload and implicit data are both empty.
+		assert!(CheckFeeder::<Test>::new().encode().is_empty());
+		assert_eq!(CheckFeeder::<Test>::new().implicit(), Ok(()));
+		assert_eq!(CheckFeeder::<Test>::decode(&mut &[][..]), Ok(CheckFeeder::<Test>::new()));
+	});
+}
+
+#[test]
+fn second_feed_in_a_block_is_rejected() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed(ALICE, &[(BTC_SPOT, int(100))]);
+		assert_noop!(
+			PriceOracle::feed_values(RuntimeOrigin::signed(ALICE), feed_of(&[(ETH_SPOT, int(5))])),
+			Error::<Test>::AlreadyFed
+		);
+		let call = feed_call(&[(ETH_SPOT, int(5))]);
+		assert_storage_noop!(assert_eq!(
+			validate_ext(ALICE, &call),
+			Err(InvalidTransaction::Stale.into())
+		));
+		// Others may still feed in this block; ALICE again in the next one.
+		assert_ok!(validate_ext(BOB, &call));
+		next_block();
+		assert_ok!(validate_ext(ALICE, &call));
+		feed(ALICE, &[(ETH_SPOT, int(5))]);
+		assert_eq!(LastFeedBlock::<Test>::get(ALICE), Some(2));
+	});
+}
+
+#[test]
+fn malformed_feeds_are_rejected_by_call_and_extension() {
+	ExtBuilder::default().build_and_execute(|| {
+		let cases: Vec<(Feed, Error<Test>, u8)> = vec![
+			(vec![], Error::<Test>::EmptyFeed, INVALID_EMPTY_FEED),
+			(
+				vec![(BTC_SPOT, int(1)), (ETH_SPOT, int(2)), (BTC_SPOT, int(3))],
+				Error::<Test>::DuplicateKey,
+				INVALID_DUPLICATE_KEY,
+			),
+			(
+				vec![(BTC_SPOT, int(1)), (ETH_SPOT, int(0))],
+				Error::<Test>::ZeroValue,
+				INVALID_ZERO_VALUE,
+			),
+			(
+				vec![(BTC_VOL, MAX_IMPLIED_VOL + FixedU128::from_inner(1))],
+				Error::<Test>::ImpliedVolTooHigh,
+				INVALID_IMPLIED_VOL_TOO_HIGH,
+			),
+			(vec![(DOGE_SPOT, int(1))], Error::<Test>::UnknownKey, INVALID_UNKNOWN_KEY),
+		];
+		for (values, error, code) in cases {
+			assert_noop!(
+				PriceOracle::feed_values(RuntimeOrigin::signed(ALICE), feed_of(&values)),
+				error
+			);
+			assert_eq!(
+				validate_ext(ALICE, &feed_call(&values)),
+				Err(InvalidTransaction::Custom(code).into())
+			);
+		}
+		// An implied vol of exactly 10.0 (1000%) is accepted.
+		feed(ALICE, &[(BTC_VOL, MAX_IMPLIED_VOL)]);
+	});
+}
+
+#[test]
+fn list_and_key_bounds() {
+	ExtBuilder::default().build_and_execute(|| {
+		// More than MaxFeedValues pairs cannot be built nor decoded into a call.
+		let four =
+			vec![(BTC_SPOT, int(1)), (ETH_SPOT, int(1)), (BTC_VOL, int(1)), (ETH_VOL, int(1))];
+		assert!(crate::FeedOf::<Test>::try_from(four.clone()).is_err());
+		let mut encoded = vec![0u8]; // call index of feed_values
+		encoded.extend(four.encode());
+		assert!(crate::Call::<Test>::decode(&mut &encoded[..]).is_err());
+		let mut encoded = vec![0u8];
+		encoded.extend(four[..3].to_vec().encode());
+		assert!(crate::Call::<Test>::decode(&mut &encoded[..]).is_ok());
+		// MaxKeys = 4 tracked keys: the fifth is rejected, known ones still accepted.
+		feed(ALICE, &[(BTC_SPOT, int(1)), (ETH_SPOT, int(1)), (BTC_VOL, fx(1, 2))]);
+		feed(BOB, &[(ETH_VOL, fx(1, 2))]);
+		assert_eq!(
+			TrackedKeys::<Test>::get().into_inner(),
+			vec![BTC_SPOT, ETH_SPOT, BTC_VOL, ETH_VOL]
+		);
+		assert_noop!(
+			PriceOracle::feed_values(
+				RuntimeOrigin::signed(CHARLIE),
+				feed_of(&[(BTC_SPOT, int(1)), (SOL_SPOT, int(1))])
+			),
+			Error::<Test>::TooManyKeys
+		);
+		assert_eq!(
+			validate_ext(CHARLIE, &feed_call(&[(SOL_SPOT, int(1))])),
+			Err(InvalidTransaction::Custom(INVALID_TOO_MANY_KEYS).into())
+		);
+		feed(CHARLIE, &[(BTC_SPOT, int(1)), (ETH_VOL, fx(1, 2))]);
+	});
+}
+
+#[test]
+fn untracked_keys_are_unavailable() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_eq!(get(BTC_SPOT), Err(PriceError::NoQuorum));
+		assert_eq!(status(BTC_SPOT), PriceStatus::NoQuorum);
+		assert_eq!(twap(BTC_SPOT, 60_000, G), Err(PriceError::NoHistory));
+		assert_eq!(PriceOracle::key_info(BTC_SPOT), None);
+	});
+}
+
+// ------------------------------------------------------------------ TWAP
+
+fn step(timestamp: u64, value: Option<u128>) -> HistoryEntry {
+	HistoryEntry { timestamp, value: value.map(int) }
+}
+
+#[test]
+fn twap_of_a_step_function_with_gaps_and_edges() {
+	// 100 on [1000, 2000), gap on [2000, 3000), 200 on [3000, 4000), 400 from 4000.
+	let h = [step(1000, Some(100)), step(2000, None), step(3000, Some(200)), step(4000, Some(400))];
+	let twap = |s, e| math::time_weighted_average(&h, s, e);
+	// (100 x 1000 + 200 x 1000 + 400 x 500) / 2500 = 200.
+	assert_eq!(twap(0, 4500), Some(int(200)));
+	// Window edges inside steps: (100 x 500 + 200 x 500) / 1000 = 150.
+	assert_eq!(twap(1500, 3500), Some(int(150)));
+	// Steps after the end are ignored; a step starting at the end has no length.
+	assert_eq!(twap(1000, 4000), Some(int(150)));
+	assert_eq!(twap(1000, 3000), Some(int(100)));
+	// Time before the first step is unknown and skipped.
+	assert_eq!(twap(0, 2000), Some(int(100)));
+	// Only the gap, or nothing: no history.
+	assert_eq!(twap(2000, 3000), None);
+	assert_eq!(twap(0, 1000), None);
+	assert_eq!(twap(3000, 3000), None);
+	// Rounding down at the last decimal:
+	// (100 x 1000 + 200 x 1000 + 400 x 1000) / 3000 = 233.333...
+	assert_eq!(twap(1000, 5000), Some(FixedU128::from_inner(233_333_333_333_333_333_333)));
+	// Point values.
+	assert_eq!(math::value_at(&h, 3999), Some(int(200)));
+	assert_eq!(math::value_at(&h, 2500), None);
+	assert_eq!(math::value_at(&h, 999), None);
+	// Huge values: the numerator overflows u128, each step is divided separately.
+	let big = FixedU128::from_inner(u128::MAX / 2);
+	let h = [HistoryEntry { timestamp: 0, value: Some(big) }];
+	let v = math::time_weighted_average(&h, 0, 3_000).unwrap();
+	assert!(big.into_inner() - v.into_inner() <= 1);
+}
+
+#[test]
+fn twap_from_feeds_with_an_unavailable_gap() {
+	ExtBuilder::default().params(loose_params()).build_and_execute(|| {
+		feed(ALICE, &[(BTC_SPOT, int(100))]);
+		next_block();
+		feed(ALICE, &[(BTC_SPOT, int(200))]);
+		// ALICE's 200 (fed at G+3000) ages out after G+33000; the refresh of the block whose
+		// parent time is G+36000 records the gap then.
+		set_now(G + 36_000);
+		PriceOracle::on_initialize(13);
+		set_now(G + 45_000);
+		System::set_block_number(16);
+		feed(ALICE, &[(BTC_SPOT, int(150))]);
+		set_now(G + 48_000);
+		assert_eq!(
+			history(BTC_SPOT),
+			vec![
+				(G, Some(int(100))),
+				(G + 3_000, Some(int(200))),
+				(G + 36_000, None),
+				(G + 45_000, Some(int(150))),
+			]
+		);
+		// (100 x 3000 + 200 x 3000) / 6000.
+		assert_eq!(twap(BTC_SPOT, 6_000, G + 6_000), Ok(int(150)));
+		assert_eq!(twap(BTC_SPOT, 3_000, G + 48_000), Ok(int(150)));
+		// The gap is skipped: (200 x 3000 + 150 x 3000) / 6000.
+		assert_eq!(twap(BTC_SPOT, 15_000, G + 48_000), Ok(int(175)));
+		assert_eq!(twap(BTC_SPOT, 12_000, G + 48_000), Ok(int(150)));
+		assert_eq!(twap(BTC_SPOT, 9_000, G + 45_000), Err(PriceError::NoHistory));
+		// Before the first step: skipped; the step at the end has no length.
+		assert_eq!(twap(BTC_SPOT, 4_500, G + 3_000), Ok(int(100)));
+		// A zero window is the value in force at the end.
+		assert_eq!(twap(BTC_SPOT, 0, G + 4_000), Ok(int(200)));
+		assert_eq!(twap(BTC_SPOT, 0, G + 40_000), Err(PriceError::NoHistory));
+		// An end in the future is capped at now.
+		assert_eq!(twap(BTC_SPOT, 6_000, G + 51_000), Ok(int(150)));
+	});
+}
+
+#[test]
+fn history_keeps_one_step_per_block_and_no_repeats() {
+	ExtBuilder::default().params(loose_params()).build_and_execute(|| {
+		feed(ALICE, &[(BTC_SPOT, int(100))]);
+		// A second feeder in the same block overwrites the block's step: median 150.
+		feed(BOB, &[(BTC_SPOT, int(200))]);
+		assert_eq!(history(BTC_SPOT), vec![(G, Some(int(150)))]);
+		next_block();
+		// The same median again: no new step.
+		feed(ALICE, &[(BTC_SPOT, int(100))]);
+		feed(BOB, &[(BTC_SPOT, int(200))]);
+		assert_eq!(history(BTC_SPOT), vec![(G, Some(int(150)))]);
+		next_block();
+		// A change and back within the block: the block's step disappears.
+		feed(ALICE, &[(BTC_SPOT, int(300))]);
+		assert_eq!(history(BTC_SPOT), vec![(G, Some(int(150))), (G + 6_000, Some(int(250)))]);
+		feed(BOB, &[(BTC_SPOT, FixedU128::from_inner(1))]);
+		// median(300, 1e-18) = 150 (rounded down): the same as the previous step.
+		assert_eq!(value(BTC_SPOT), Ok(int(150)));
+		assert_eq!(history(BTC_SPOT), vec![(G, Some(int(150)))]);
+	});
+}
+
+#[test]
+fn history_ring_drops_the_oldest_steps() {
+	ExtBuilder::default().params(loose_params()).build_and_execute(|| {
+		for i in 0..8u128 {
+			feed(ALICE, &[(BTC_SPOT, int(100 + i))]);
+			next_block();
+		}
+		let h = history(BTC_SPOT);
+		assert_eq!(h.len(), HISTORY_LENGTH as usize);
+		assert_eq!(h[0], (G + 6_000, Some(int(102))));
+		assert_eq!(h[5], (G + 21_000, Some(int(107))));
+		// Only the kept steps count: (102 + 103 + 104 + 105 + 106 + 107) / 6 over 6 blocks.
+		assert_eq!(twap(BTC_SPOT, 30_000, G + 24_000), Ok(fx(627, 6)));
+	});
+}
+
+// ------------------------------------------------------------------ parameters
+
+#[test]
+fn params_bounds_and_steps() {
+	ExtBuilder::default().build_and_execute(|| {
+		let p = default_params();
+		let set = |params: OracleParams| PriceOracle::set_params(RuntimeOrigin::root(), params);
+		assert_noop!(
+			PriceOracle::set_params(RuntimeOrigin::signed(ALICE), p),
+			DispatchError::BadOrigin
+		);
+		// Hard bounds (checked before steps).
+		assert_noop!(set(OracleParams { max_age: 999, ..p }), Error::<Test>::MaxAgeOutOfBounds);
+		assert_noop!(
+			set(OracleParams { max_age: MAX_MAX_AGE + 1, ..p }),
+			Error::<Test>::MaxAgeOutOfBounds
+		);
+		assert_noop!(set(OracleParams { min_quorum: 0, ..p }), Error::<Test>::MinQuorumOutOfBounds);
+		assert_noop!(
+			set(OracleParams { min_quorum: MAX_FEEDERS + 1, ..p }),
+			Error::<Test>::MinQuorumOutOfBounds
+		);
+		assert_noop!(
+			set(OracleParams { max_deviation: Permill::from_parts(9_999), ..p }),
+			Error::<Test>::MaxDeviationOutOfBounds
+		);
+		assert_noop!(
+			set(OracleParams { breaker_window: 999, ..p }),
+			Error::<Test>::BreakerWindowOutOfBounds
+		);
+		assert_noop!(
+			set(OracleParams { breaker_window: 86_400_001, ..p }),
+			Error::<Test>::BreakerWindowOutOfBounds
+		);
+		// Steps of at most 50% of the current value.
+		assert_noop!(set(OracleParams { max_age: 45_001, ..p }), Error::<Test>::MaxAgeStepTooLarge);
+		assert_noop!(set(OracleParams { max_age: 14_999, ..p }), Error::<Test>::MaxAgeStepTooLarge);
+		assert_noop!(
+			set(OracleParams { min_quorum: 6, ..p }),
+			Error::<Test>::MinQuorumStepTooLarge
+		);
+		assert_noop!(
+			set(OracleParams { max_deviation: Permill::from_parts(150_001), ..p }),
+			Error::<Test>::MaxDeviationStepTooLarge
+		);
+		assert_noop!(
+			set(OracleParams { breaker_window: 90_001, ..p }),
+			Error::<Test>::BreakerWindowStepTooLarge
+		);
+		// At the step limits: accepted.
+		let new = OracleParams {
+			max_age: 45_000,
+			min_quorum: 5,
+			max_deviation: Permill::from_percent(15),
+			breaker_window: 90_000,
+		};
+		assert_ok!(set(new));
+		assert_eq!(Params::<Test>::get(), new);
+		System::assert_last_event(Event::ParamsSet { old: p, new }.into());
+	});
+}
+
+#[test]
+fn params_change_recomputes_every_key() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[100, 100, 100]);
+		System::reset_events();
+		// A quorum of 4 removes the aggregate at once.
+		assert_ok!(PriceOracle::set_params(
+			RuntimeOrigin::root(),
+			OracleParams { min_quorum: 4, ..default_params() }
+		));
+		assert_eq!(get(BTC_SPOT), Err(PriceError::NoQuorum));
+		System::assert_has_event(
+			Event::StatusChanged {
+				key: BTC_SPOT,
+				old: PriceStatus::Available,
+				new: PriceStatus::NoQuorum,
+			}
+			.into(),
+		);
+		// Back to 3: restored.
+		assert_ok!(PriceOracle::set_params(RuntimeOrigin::root(), default_params()));
+		assert_eq!(value(BTC_SPOT), Ok(int(100)));
+	});
+}
+
+// ------------------------------------------------------------------ feeders
+
+#[test]
+fn add_and_remove_feeders() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			PriceOracle::add_feeder(RuntimeOrigin::signed(ALICE), FERDIE),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			PriceOracle::add_feeder(RuntimeOrigin::root(), ALICE),
+			Error::<Test>::AlreadyFeeder
+		);
+		assert_ok!(PriceOracle::add_feeder(RuntimeOrigin::root(), GEORGE));
+		assert_ok!(PriceOracle::add_feeder(RuntimeOrigin::root(), FERDIE));
+		System::assert_last_event(Event::FeederAdded { who: FERDIE }.into());
+		assert_eq!(
+			Feeders::<Test>::get().into_inner(),
+			vec![ALICE, BOB, CHARLIE, DAVE, EVE, FERDIE, GEORGE]
+		);
+		assert_noop!(
+			PriceOracle::add_feeder(RuntimeOrigin::root(), MALLORY),
+			Error::<Test>::TooManyFeeders
+		);
+		assert_noop!(
+			PriceOracle::remove_feeder(RuntimeOrigin::root(), MALLORY),
+			Error::<Test>::FeederNotFound
+		);
+		assert_noop!(
+			PriceOracle::remove_feeder(RuntimeOrigin::signed(ALICE), BOB),
+			DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn removing_a_feeder_removes_its_values_and_recomputes() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE, DAVE], &[100, 101, 102, 103]);
+		feed(EVE, &[(BTC_SPOT, int(104)), (ETH_SPOT, int(10))]);
+		next_block();
+		feed_all(ETH_SPOT, &[ALICE, BOB], &[10, 10]);
+		assert_eq!(value(BTC_SPOT), Ok(int(102)));
+		assert_eq!(value(ETH_SPOT), Ok(int(10)));
+		System::reset_events();
+		assert_ok!(PriceOracle::remove_feeder(RuntimeOrigin::root(), EVE));
+		assert_eq!(oracle_events()[0], Event::FeederRemoved { who: EVE, values_removed: 2 });
+		assert!(RawValues::<Test>::get(BTC_SPOT).iter().all(|r| r.feeder != EVE));
+		assert_eq!(RawValues::<Test>::get(ETH_SPOT).len(), 2);
+		assert_eq!(LastFeedBlock::<Test>::get(EVE), None);
+		// BTC: 100, 101, 102, 103 -> 101.5; ETH: two values, below the quorum.
+		assert_eq!(value(BTC_SPOT), Ok(fx(1_015, 10)));
+		assert_eq!(get(ETH_SPOT), Err(PriceError::NoQuorum));
+		System::assert_has_event(
+			Event::AggregateUpdated { key: BTC_SPOT, value: Some(fx(1_015, 10)), fresh: 4 }.into(),
+		);
+		System::assert_has_event(
+			Event::StatusChanged {
+				key: ETH_SPOT,
+				old: PriceStatus::Available,
+				new: PriceStatus::NoQuorum,
+			}
+			.into(),
+		);
+		// EVE can no longer feed.
+		assert_noop!(
+			PriceOracle::feed_values(RuntimeOrigin::signed(EVE), feed_of(&[(BTC_SPOT, int(1))])),
+			Error::<Test>::NotFeeder
+		);
+		// Removing the last feeder of a key removes the entry.
+		assert_ok!(PriceOracle::remove_feeder(RuntimeOrigin::root(), ALICE));
+		assert_ok!(PriceOracle::remove_feeder(RuntimeOrigin::root(), BOB));
+		assert!(!RawValues::<Test>::contains_key(ETH_SPOT));
+	});
+}
+
+// ------------------------------------------------------------------ runtime API views
+
+#[test]
+fn runtime_api_helpers_report_keys() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed(ALICE, &[(BTC_SPOT, int(100)), (BTC_VOL, fx(8, 10))]);
+		feed(BOB, &[(BTC_SPOT, int(102))]);
+		feed(CHARLIE, &[(BTC_SPOT, int(101))]);
+		set_now(G + 2_000);
+		let btc = KeyInfo {
+			key: BTC_SPOT,
+			value: Some(int(101)),
+			status: PriceStatus::Available,
+			age: Some(2_000),
+			fresh: 3,
+			halt_reference: None,
+			feeders: vec![
+				FeederValue { feeder: ALICE, value: int(100), timestamp: G },
+				FeederValue { feeder: BOB, value: int(102), timestamp: G },
+				FeederValue { feeder: CHARLIE, value: int(101), timestamp: G },
+			],
+		};
+		let vol = KeyInfo {
+			key: BTC_VOL,
+			value: None,
+			status: PriceStatus::NoQuorum,
+			age: None,
+			fresh: 1,
+			halt_reference: None,
+			feeders: vec![FeederValue { feeder: ALICE, value: fx(8, 10), timestamp: G }],
+		};
+		assert_eq!(PriceOracle::key_info(BTC_SPOT), Some(btc.clone()));
+		assert_eq!(PriceOracle::all_key_info(), vec![btc, vol]);
+		assert_eq!(PriceOracle::key_info(ETH_SPOT), None);
+		// After the values age out, the view shows no value, no fresh feeder, but the values.
+		set_now(G + 31_000);
+		let info = PriceOracle::key_info(BTC_SPOT).unwrap();
+		assert_eq!(
+			(info.value, info.status, info.age, info.fresh),
+			(None, PriceStatus::NoQuorum, None, 0)
+		);
+		assert_eq!(info.feeders.len(), 3);
+	});
+}
+
+#[test]
+fn runtime_api_shows_the_halt_reference() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[100, 100, 100]);
+		next_block();
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[130, 130, 130]);
+		let info = PriceOracle::key_info(BTC_SPOT).unwrap();
+		assert_eq!(info.status, PriceStatus::Halted);
+		assert_eq!(info.value, Some(int(130)));
+		assert_eq!(info.halt_reference, Some(int(100)));
+	});
+}
+
+#[test]
+fn dispatch_info_of_feed_scales_with_values() {
+	let one = feed_call(&[(BTC_SPOT, int(1))]).get_dispatch_info();
+	let three =
+		feed_call(&[(BTC_SPOT, int(1)), (ETH_SPOT, int(1)), (BTC_VOL, int(1))]).get_dispatch_info();
+	assert!(three.call_weight.ref_time() > one.call_weight.ref_time());
+	assert_eq!(one.pays_fee, Pays::Yes);
+}
+
+#[test]
+fn halt_outlasts_a_lost_quorum_and_reset_without_quorum_accepts_the_next_value() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[100, 100, 100]);
+		next_block();
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[200, 200, 200]);
+		assert_eq!(status(BTC_SPOT), PriceStatus::Halted);
+		// Every value ages out: still halted (the halt needs an in-band value or a reset).
+		set_now(G + 40_000);
+		PriceOracle::on_initialize(3);
+		assert_eq!(state(BTC_SPOT).aggregate, None);
+		assert_eq!(get(BTC_SPOT), Err(PriceError::Halted));
+		// Reset without a quorum: no value now, the next aggregate is accepted as it is.
+		assert_ok!(PriceOracle::reset_breaker(RuntimeOrigin::root(), BTC_SPOT));
+		System::assert_last_event(
+			Event::StatusChanged {
+				key: BTC_SPOT,
+				old: PriceStatus::Halted,
+				new: PriceStatus::NoQuorum,
+			}
+			.into(),
+		);
+		System::assert_has_event(Event::BreakerReset { key: BTC_SPOT, value: None }.into());
+		System::set_block_number(14);
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[300, 300, 300]);
+		assert_eq!(value(BTC_SPOT), Ok(int(300)));
+		assert_eq!(
+			history(BTC_SPOT),
+			vec![(G, Some(int(100))), (G + 3_000, None), (G + 40_000, Some(int(300)))]
+		);
+	});
+}

@@ -1,0 +1,241 @@
+//! Domain types of the price oracle: risk parameters, raw feeder values, the per-key aggregate
+//! state, TWAP history entries and the shapes returned by the runtime API.
+//!
+//! ## Units
+//! - Values are `FixedU128` (18 decimal places). For [`OracleKey::Spot`] a value is a price in
+//!   **USD per one whole unit** of the asset; for [`OracleKey::ImpliedVol`] it is an
+//!   **annualized volatility as a fraction** (`0.8` = 80% per year).
+//! - Times are [`Moment`]: milliseconds since the Unix epoch (`pallet-timestamp`); durations
+//!   (ages, windows) are milliseconds.
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use solvent_primitives::{Moment, OracleKey, PriceStatus};
+use sp_arithmetic::{FixedU128, Permill};
+
+/// Hard lower bound of [`OracleParams::max_age`]: 1 second (ms).
+pub const MIN_MAX_AGE: Moment = 1_000;
+/// Hard upper bound of [`OracleParams::max_age`]: 1 day (ms). A value older than a day is no
+/// price to liquidate on.
+pub const MAX_MAX_AGE: Moment = 86_400_000;
+/// Hard lower bound of [`OracleParams::max_deviation`]: 1%. A tighter band would halt on
+/// ordinary noise.
+pub const MIN_MAX_DEVIATION: Permill = Permill::from_percent(1);
+/// Hard upper bound of [`OracleParams::max_deviation`]: 100% (a value may at most double or
+/// fall to zero against the reference before the breaker trips).
+pub const MAX_MAX_DEVIATION: Permill = Permill::from_percent(100);
+/// Hard lower bound of [`OracleParams::breaker_window`]: 1 second (ms).
+pub const MIN_BREAKER_WINDOW: Moment = 1_000;
+/// Hard upper bound of [`OracleParams::breaker_window`]: 1 day (ms).
+pub const MAX_BREAKER_WINDOW: Moment = 86_400_000;
+/// Largest change of any parameter in one `set_params` call, as a fraction of its current
+/// value (checked with [`solvent_primitives::within_step`]). Larger moves need several
+/// governance decisions.
+pub const MAX_PARAM_STEP: Permill = Permill::from_percent(50);
+/// Hard upper bound of an implied volatility feed: 10.0 (1000% per year). Anything above is a
+/// feeder bug (e.g. a percentage sent as a fraction), not a market.
+pub const MAX_IMPLIED_VOL: FixedU128 = FixedU128::from_u32(10);
+
+/// Default [`OracleParams::max_age`]: 60 seconds.
+pub const DEFAULT_MAX_AGE: Moment = 60_000;
+/// Default [`OracleParams::min_quorum`] (capped at `MaxFeeders`): 3 feeders.
+pub const DEFAULT_MIN_QUORUM: u32 = 3;
+/// Default [`OracleParams::max_deviation`]: 10%.
+pub const DEFAULT_MAX_DEVIATION: Permill = Permill::from_percent(10);
+/// Default [`OracleParams::breaker_window`]: 10 minutes.
+pub const DEFAULT_BREAKER_WINDOW: Moment = 600_000;
+
+// The defaults are within the hard bounds (checked at compile time).
+const _: () = {
+	assert!(MIN_MAX_AGE <= DEFAULT_MAX_AGE && DEFAULT_MAX_AGE <= MAX_MAX_AGE);
+	assert!(DEFAULT_MAX_DEVIATION.deconstruct() >= MIN_MAX_DEVIATION.deconstruct());
+	assert!(DEFAULT_MAX_DEVIATION.deconstruct() <= MAX_MAX_DEVIATION.deconstruct());
+	assert!(MIN_BREAKER_WINDOW <= DEFAULT_BREAKER_WINDOW);
+	assert!(DEFAULT_BREAKER_WINDOW <= MAX_BREAKER_WINDOW);
+	assert!(DEFAULT_MIN_QUORUM >= 1);
+};
+
+/// The oracle's risk parameters, set at genesis and changed only by the risk-admin origin
+/// within the hard bounds and at most [`MAX_PARAM_STEP`] of the current value per change.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OracleParams {
+	/// Largest age (ms) of a feeder's value that still counts: a value fed at `t` is fresh
+	/// while `now - t <= max_age`. Bounds: [`MIN_MAX_AGE`], [`MAX_MAX_AGE`].
+	pub max_age: Moment,
+	/// Fewest feeders with a fresh value for a key to have an aggregate (quorum). Bounds:
+	/// `1..=MaxFeeders`.
+	pub min_quorum: u32,
+	/// Largest deviation of a new aggregate from the reference TWAP, as a fraction of the
+	/// reference, before the circuit breaker halts the key: trips when
+	/// `|value - reference| > max_deviation x reference`. Bounds: [`MIN_MAX_DEVIATION`],
+	/// [`MAX_MAX_DEVIATION`].
+	pub max_deviation: Permill,
+	/// Length (ms) of the TWAP window the circuit breaker compares a new aggregate with.
+	/// Bounds: [`MIN_BREAKER_WINDOW`], [`MAX_BREAKER_WINDOW`]. Only as much history as the
+	/// ring (`HistoryLength` entries) holds is used.
+	pub breaker_window: Moment,
+}
+
+/// The last value one feeder submitted for one key.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct FeederValue<AccountId> {
+	/// The feeder.
+	pub feeder: AccountId,
+	/// The value (see the module's units).
+	pub value: FixedU128,
+	/// When it was fed (ms since the Unix epoch, the block's timestamp).
+	pub timestamp: Moment,
+}
+
+/// The circuit breaker's record of a halted key.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct Halt {
+	/// The reference TWAP the tripping aggregate deviated from (the pre-halt TWAP). The halt
+	/// lifts when an aggregate is back within `max_deviation` of it.
+	pub reference: FixedU128,
+	/// When the breaker tripped (ms).
+	pub since: Moment,
+}
+
+/// Aggregate state of one tracked key, as last written (by a feed, a refresh in
+/// `on_initialize`, a feeder removal, a parameter change or a breaker reset).
+///
+/// Readers must not use it past [`Self::valid_until`]: `PriceProvider::get` then recomputes
+/// from the raw values (without writing).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct KeyState {
+	/// Median of the fresh values when at least the quorum of feeders had one, else `None`.
+	/// Kept up to date while halted (consumers still see the key as unavailable).
+	pub aggregate: Option<FixedU128>,
+	/// Number of fresh values at [`Self::computed_at`].
+	pub fresh: u32,
+	/// When this state was computed (ms).
+	pub computed_at: Moment,
+	/// Last instant (ms, inclusive) at which the state is still exact: the earliest time one
+	/// of the values used ages out (`min(timestamp) + max_age`). `Moment::MAX` without an
+	/// aggregate (only a feed, a feeder removal or a parameter change can restore a quorum,
+	/// and each of them recomputes).
+	pub valid_until: Moment,
+	/// Set while the circuit breaker holds the key halted.
+	pub halt: Option<Halt>,
+	/// The circuit breaker ignores history before this time (ms): set by `reset_breaker`, so
+	/// that the accepted aggregate becomes the new reference.
+	pub reference_from: Moment,
+}
+
+impl Default for KeyState {
+	fn default() -> Self {
+		Self {
+			aggregate: None,
+			fresh: 0,
+			computed_at: 0,
+			valid_until: Moment::MAX,
+			halt: None,
+			reference_from: 0,
+		}
+	}
+}
+
+impl KeyState {
+	/// Status the consumers see: halted while the breaker holds the key (whatever the quorum),
+	/// else available with an aggregate, else no quorum.
+	pub fn status(&self) -> PriceStatus {
+		if self.halt.is_some() {
+			PriceStatus::Halted
+		} else if self.aggregate.is_some() {
+			PriceStatus::Available
+		} else {
+			PriceStatus::NoQuorum
+		}
+	}
+}
+
+/// One step of a key's TWAP history: from `timestamp` until the next entry the aggregate was
+/// `value`, or unavailable (no quorum or halted) when `None`.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct HistoryEntry {
+	/// Start of the step (ms).
+	pub timestamp: Moment,
+	/// The available aggregate during the step, `None` if unavailable.
+	pub value: Option<FixedU128>,
+}
+
+/// Everything about one key, for the runtime API (`OracleApi`).
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct KeyInfo<AccountId> {
+	/// The key.
+	pub key: OracleKey,
+	/// Median of the fresh values if at least the quorum of feeders has one now, `None`
+	/// otherwise. Shown even while halted (then consumers cannot use it: see `status`).
+	pub value: Option<FixedU128>,
+	/// What consumers see now.
+	pub status: PriceStatus,
+	/// Milliseconds since the aggregate was computed, `None` without an aggregate.
+	pub age: Option<Moment>,
+	/// Number of feeders with a fresh value now.
+	pub fresh: u32,
+	/// The breaker's reference TWAP while halted.
+	pub halt_reference: Option<FixedU128>,
+	/// Every current feeder's last value for this key with its timestamp, stale ones included
+	/// (ordered by feeder).
+	pub feeders: Vec<FeederValue<AccountId>>,
+}
