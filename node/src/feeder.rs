@@ -10,7 +10,8 @@
 //! returns of the series (`--realized-vol-window`), a standard proxy when no options market
 //! quotes one.
 //!
-//! Every bad input (missing file, bad CSV row, unknown asset or column, empty date range,
+//! Rows whose price is `null` (Yahoo's marker for a missing day) are skipped with a warning.
+//! Every other bad input (missing file, bad CSV row, unknown asset or column, empty date range,
 //! unreachable node, rejected transaction) ends the program with a one-line error and exit
 //! code 1.
 
@@ -92,26 +93,33 @@ fn parse_asset(s: &str) -> Result<u32, String> {
 
 fn valid_date(d: &str) -> bool {
 	let b = d.as_bytes();
-	b.len() == 10 &&
-		b[4] == b'-' && b[7] == b'-' &&
-		b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+	b.len() == 10
+		&& b[4] == b'-'
+		&& b[7] == b'-'
+		&& b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 /// Read the rows of `cmd.csv` within the date range; every malformed row is an error naming
 /// its line.
-fn read_rows(cmd: &FeederCmd) -> Result<Vec<Row>, String> {
+fn read_rows(cmd: &FeederCmd, warn: bool) -> Result<Vec<Row>, String> {
 	let path = &cmd.csv;
 	let text = std::fs::read_to_string(path)
 		.map_err(|e| format!("cannot read CSV file {}: {e}", path.display()))?;
 	let mut lines = text.lines().enumerate();
-	let (_, header) = lines.next().ok_or_else(|| format!("CSV file {} is empty", path.display()))?;
+	let (_, header) =
+		lines.next().ok_or_else(|| format!("CSV file {} is empty", path.display()))?;
 	let cols: Vec<&str> = header.split(',').map(|c| c.trim()).collect();
 	let date_idx = cols
 		.iter()
 		.position(|c| *c == "Date")
 		.ok_or_else(|| format!("CSV header of {} has no Date column", path.display()))?;
 	let price_idx = cols.iter().position(|c| *c == cmd.column).ok_or_else(|| {
-		format!("CSV header of {} has no column '{}' (columns: {})", path.display(), cmd.column, cols.join(", "))
+		format!(
+			"CSV header of {} has no column '{}' (columns: {})",
+			path.display(),
+			cmd.column,
+			cols.join(", ")
+		)
 	})?;
 	for (name, d) in [("--from", &cmd.from), ("--to", &cmd.to)] {
 		if let Some(d) = d {
@@ -131,7 +139,21 @@ fn read_rows(cmd: &FeederCmd) -> Result<Vec<Row>, String> {
 			.get(date_idx)
 			.filter(|d| valid_date(d))
 			.ok_or_else(|| format!("{}:{lineno}: bad date in row '{line}'", path.display()))?;
-		if cmd.from.as_deref().is_some_and(|f| *date < f) || cmd.to.as_deref().is_some_and(|t| *date > t) {
+		if cmd.from.as_deref().is_some_and(|f| *date < f)
+			|| cmd.to.as_deref().is_some_and(|t| *date > t)
+		{
+			continue;
+		}
+		// Yahoo Finance marks days without data with `null` in every column: a gap, not an
+		// error (the series has four such days, e.g. 2020-04-17).
+		if fields.get(price_idx) == Some(&"null") {
+			if warn {
+				eprintln!(
+					"feeder: {}:{lineno}: no {} price on {date} (null), skipped",
+					path.display(),
+					cmd.column
+				);
+			}
 			continue;
 		}
 		let price: f64 = fields
@@ -144,7 +166,11 @@ fn read_rows(cmd: &FeederCmd) -> Result<Vec<Row>, String> {
 		rows.push(Row { date: date.to_string(), price });
 	}
 	if rows.is_empty() {
-		return Err(format!("no CSV rows in the date range {:?}..{:?}", cmd.from, cmd.to));
+		return Err(format!(
+			"no CSV rows with a price between {} and {}",
+			cmd.from.as_deref().unwrap_or("the start"),
+			cmd.to.as_deref().unwrap_or("the end")
+		));
 	}
 	Ok(rows)
 }
@@ -172,8 +198,13 @@ fn to_fixed(x: f64) -> Result<FixedU128, String> {
 }
 
 /// The values to feed for each row (spot, and implied vol if asked), in order.
-fn plan(cmd: &FeederCmd, asset: u32, rows: &[Row], all_prices: &[f64], first: usize)
-	-> Result<Vec<(String, Vec<(OracleKey, FixedU128)>)>, String> {
+fn plan(
+	cmd: &FeederCmd,
+	asset: u32,
+	rows: &[Row],
+	all_prices: &[f64],
+	first: usize,
+) -> Result<Vec<(String, Vec<(OracleKey, FixedU128)>)>, String> {
 	let mut rng = StdRng::seed_from_u64(cmd.seed);
 	let noise = cmd.noise_bps as f64 / 10_000.0;
 	let bias = cmd.bias_bps as f64 / 10_000.0;
@@ -197,11 +228,7 @@ fn plan(cmd: &FeederCmd, asset: u32, rows: &[Row], all_prices: &[f64], first: us
 }
 
 fn fmt_values(values: &[(OracleKey, FixedU128)]) -> String {
-	values
-		.iter()
-		.map(|(k, v)| format!("{k:?}={}", fixed_str(*v)))
-		.collect::<Vec<_>>()
-		.join(" ")
+	values.iter().map(|(k, v)| format!("{k:?}={}", fixed_str(*v))).collect::<Vec<_>>().join(" ")
 }
 
 /// A `FixedU128` as a decimal string with 18 decimals.
@@ -224,8 +251,8 @@ impl FeederCmd {
 		}
 		let pair = pair_from_suri(&self.suri)?;
 		// Realized vol looks back before --from: read the whole file for prices.
-		let all = read_rows(&FeederCmd { from: None, to: self.to.clone(), ..self.clone() })?;
-		let rows = read_rows(self)?;
+		let rows = read_rows(self, true)?;
+		let all = read_rows(&FeederCmd { from: None, to: self.to.clone(), ..self.clone() }, false)?;
 		let first = all.iter().position(|r| r.date == rows[0].date).unwrap_or(0);
 		let prices: Vec<f64> = all.iter().map(|r| r.price).collect();
 		let plan = plan(self, asset, &rows, &prices, first)?;
@@ -286,11 +313,17 @@ impl FeederCmd {
 			let xt = client.sign(call, &pair, nonce);
 			let hash = client.submit(&xt).await?;
 			nonce += 1;
-			println!("feeder {who}: block #{} {date} {} tx {hash:?}", head.number, fmt_values(&values));
+			println!(
+				"feeder {who}: block #{} {date} {} tx {hash:?}",
+				head.number,
+				fmt_values(&values)
+			);
 			if let Some(f) = log.as_mut() {
 				let vals: Vec<_> = values
 					.iter()
-					.map(|(k, v)| serde_json::json!({"key": format!("{k:?}"), "value": fixed_str(*v)}))
+					.map(
+						|(k, v)| serde_json::json!({"key": format!("{k:?}"), "value": fixed_str(*v)}),
+					)
 					.collect();
 				let line = serde_json::json!({
 					"feeder": who.to_string(), "block": head.number, "date": date, "values": vals,

@@ -265,6 +265,15 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_price_oracle::runtime_api::OracleApi<Block, AccountId> for Runtime {
+		fn values() -> Vec<pallet_price_oracle::KeyInfo<AccountId>> {
+			crate::PriceOracle::all_key_info()
+		}
+		fn value(key: solvent_primitives::OracleKey) -> Option<pallet_price_oracle::KeyInfo<AccountId>> {
+			crate::PriceOracle::key_info(key)
+		}
+	}
+
 	impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {
 		fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
 			build_state::<RuntimeGenesisConfig>(config)

@@ -6,8 +6,8 @@
 //! fast referendum tracks; `local_testnet` is governed by OpenGov alone, with realistic tracks.
 
 use crate::{
-	AccountId, AssetsConfig, Balance, BalancesConfig, OriginsConfig, RuntimeGenesisConfig,
-	SudoConfig, UNIT,
+	AccountId, AssetsConfig, Balance, BalancesConfig, OriginsConfig, PriceOracleConfig,
+	RuntimeGenesisConfig, SudoConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -17,6 +17,7 @@ use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+use sp_runtime::{FixedU128, Permill};
 
 /// SLV given to each endowed account.
 pub const ENDOWMENT: Balance = 1_000_000 * UNIT;
@@ -39,6 +40,62 @@ pub fn dev_accounts() -> Vec<AccountId> {
 	]
 }
 
+/// Oracle genesis: parameters and feeders.
+struct OracleGenesis {
+	params: pallet_price_oracle::OracleParams,
+	feeders: Vec<AccountId>,
+}
+
+/// Dev oracle: feeders Alice, Bob, Charlie, Dave and Eve with a quorum of 3 (run three or more
+/// `solvent-node feeder` processes). Tuned for replays of one simulated day per 3-second block:
+/// values stay fresh for 30 s (10 blocks), and the breaker trips on a move of more than 50%
+/// from the 30-second TWAP (a daily close-to-close move of BTC has never exceeded 40%), or an
+/// implied vol move of more than 300%.
+fn dev_oracle() -> OracleGenesis {
+	OracleGenesis {
+		params: pallet_price_oracle::OracleParams {
+			max_age: 30_000,
+			min_quorum: 3,
+			max_deviation: Permill::from_percent(50),
+			max_vol_deviation: FixedU128::from_u32(3),
+			breaker_window: 30_000,
+		},
+		feeders: [
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+			Sr25519Keyring::Eve,
+		]
+		.iter()
+		.map(|k| k.to_account_id())
+		.collect(),
+	}
+}
+
+/// Local/production oracle: the four validators feed in real time; values stay fresh for
+/// 60 s, 3 of 4 make a quorum, and a move of more than 10% from the 10-minute TWAP halts.
+fn local_oracle() -> OracleGenesis {
+	OracleGenesis {
+		params: pallet_price_oracle::OracleParams {
+			max_age: 60_000,
+			min_quorum: 3,
+			max_deviation: Permill::from_percent(10),
+			max_vol_deviation: FixedU128::from_u32(2),
+			breaker_window: 600_000,
+		},
+		feeders: [
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+		]
+		.iter()
+		.map(|k| k.to_account_id())
+		.collect(),
+	}
+}
+
 fn authority(k: Sr25519Keyring, e: Ed25519Keyring) -> (AuraId, GrandpaId) {
 	(k.public().into(), e.public().into())
 }
@@ -48,6 +105,7 @@ fn testnet_genesis(
 	endowed_accounts: Vec<AccountId>,
 	root: Option<AccountId>,
 	fast_tracks: bool,
+	oracle: OracleGenesis,
 ) -> Value {
 	// The test collateral assets are owned (and can be minted) by Alice, the dev faucet.
 	let owner = Sr25519Keyring::Alice.to_account_id();
@@ -87,6 +145,7 @@ fn testnet_genesis(
 		},
 		sudo: SudoConfig { key: root },
 		origins: OriginsConfig { fast_tracks },
+		price_oracle: PriceOracleConfig { params: oracle.params, feeders: oracle.feeders },
 		assets: AssetsConfig { assets, metadata, accounts },
 	})
 }
@@ -98,6 +157,7 @@ pub fn development_config_genesis() -> Value {
 		dev_accounts(),
 		Some(Sr25519Keyring::Alice.to_account_id()),
 		true,
+		dev_oracle(),
 	)
 }
 
@@ -113,6 +173,7 @@ pub fn local_config_genesis() -> Value {
 		dev_accounts(),
 		None,
 		false,
+		local_oracle(),
 	)
 }
 

@@ -30,6 +30,7 @@ use sp_version::RuntimeVersion;
 pub use frame_system::Call as SystemCall;
 pub use pallet_assets::Call as AssetsCall;
 pub use pallet_balances::Call as BalancesCall;
+pub use pallet_price_oracle::Call as PriceOracleCall;
 pub use pallet_timestamp::Call as TimestampCall;
 pub use solvent_primitives::{assets as collateral, AssetId};
 #[cfg(any(feature = "std", test))]
@@ -67,7 +68,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_version: 100,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -139,6 +140,7 @@ pub type TxExtension = (
 	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
 	frame_metadata_hash_extension::CheckMetadataHash<Runtime>,
 	frame_system::WeightReclaim<Runtime>,
+	pallet_price_oracle::CheckFeeder<Runtime>,
 );
 
 /// The transaction extension of a signed transaction by an account with `nonce`, valid for
@@ -156,6 +158,7 @@ pub fn tx_extension(nonce: Nonce, era: generic::Era, tip: Balance) -> TxExtensio
 		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip),
 		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
 		frame_system::WeightReclaim::<Runtime>::new(),
+		pallet_price_oracle::CheckFeeder::<Runtime>::new(),
 	)
 }
 
@@ -168,7 +171,7 @@ pub fn tx_extension_implicit(
 	genesis_hash: Hash,
 	era_block_hash: Hash,
 ) -> <TxExtension as sp_runtime::traits::TransactionExtension<RuntimeCall>>::Implicit {
-	((), spec_version, transaction_version, genesis_hash, era_block_hash, (), (), (), None, ())
+	((), spec_version, transaction_version, genesis_hash, era_block_hash, (), (), (), None, (), ())
 }
 
 /// Unchecked extrinsic type as expected by this runtime.
@@ -237,4 +240,8 @@ mod runtime {
 	pub type Referenda = pallet_referenda;
 	#[runtime::pallet_index(14)]
 	pub type Origins = pallet_solvent_origins;
+
+	// Solvent.
+	#[runtime::pallet_index(20)]
+	pub type PriceOracle = pallet_price_oracle;
 }

@@ -177,6 +177,10 @@ mod benchmarks {
 					old.max_deviation.deconstruct() / 10,
 				))
 				.min(MAX_MAX_DEVIATION),
+			max_vol_deviation: old
+				.max_vol_deviation
+				.saturating_add(FixedU128::from_inner(old.max_vol_deviation.into_inner() / 10))
+				.min(MAX_MAX_VOL_DEVIATION),
 			breaker_window: old
 				.breaker_window
 				.saturating_add(old.breaker_window / 10)

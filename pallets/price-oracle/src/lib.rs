@@ -204,6 +204,7 @@ pub mod pallet {
 			max_age: DEFAULT_MAX_AGE,
 			min_quorum: DEFAULT_MIN_QUORUM.min(T::MaxFeeders::get()).max(1),
 			max_deviation: DEFAULT_MAX_DEVIATION,
+			max_vol_deviation: DEFAULT_MAX_VOL_DEVIATION,
 			breaker_window: DEFAULT_BREAKER_WINDOW,
 		}
 	}
@@ -353,6 +354,10 @@ pub mod pallet {
 		MaxDeviationOutOfBounds,
 		/// `max_deviation` moves by more than the maximum step.
 		MaxDeviationStepTooLarge,
+		/// `max_vol_deviation` is outside its hard bounds.
+		MaxVolDeviationOutOfBounds,
+		/// `max_vol_deviation` moves by more than the maximum step.
+		MaxVolDeviationStepTooLarge,
 		/// `breaker_window` is outside its hard bounds.
 		BreakerWindowOutOfBounds,
 		/// `breaker_window` moves by more than the maximum step.

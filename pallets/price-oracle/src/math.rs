@@ -92,3 +92,10 @@ pub fn deviates(value: FixedU128, reference: FixedU128, max_deviation: Permill) 
 	let diff = value.into_inner().abs_diff(reference.into_inner());
 	diff > max_deviation.mul_floor(reference.into_inner())
 }
+
+/// [`deviates`] with a band that may exceed 100% of the reference (implied volatility can
+/// triple in a crash): `|value - reference| > band x reference`, the product rounded down.
+pub fn deviates_by(value: FixedU128, reference: FixedU128, band: FixedU128) -> bool {
+	let diff = value.into_inner().abs_diff(reference.into_inner());
+	diff > sp_arithmetic::FixedPointNumber::saturating_mul_int(band, reference.into_inner())
+}

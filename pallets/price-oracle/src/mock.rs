@@ -117,6 +117,7 @@ pub fn default_params() -> OracleParams {
 		max_age: 30_000,
 		min_quorum: 3,
 		max_deviation: Permill::from_percent(10),
+		max_vol_deviation: FixedU128::from_u32(2),
 		breaker_window: 60_000,
 	}
 }

@@ -118,6 +118,15 @@ impl<T: Config> Pallet<T> {
 
 	// ------------------------------------------------------------------ aggregation
 
+	/// The circuit breaker's band for `key`: `max_deviation` for spot prices,
+	/// `max_vol_deviation` for implied volatilities.
+	pub fn breaker_band(key: &OracleKey, params: &OracleParams) -> FixedU128 {
+		match key {
+			OracleKey::Spot(_) => FixedU128::from(params.max_deviation),
+			OracleKey::ImpliedVol(_) => params.max_vol_deviation,
+		}
+	}
+
 	/// The aggregate of `raw` at `now`: the median of the values with
 	/// `now - timestamp <= max_age` if there are at least `min_quorum` of them.
 	pub(crate) fn aggregate(
@@ -141,12 +150,14 @@ impl<T: Config> Pallet<T> {
 	/// The transition of a key from `prev` given its new aggregate `agg` at `now`, with the
 	/// circuit breaker applied against `history` (the key's steps before this one). Pure.
 	pub(crate) fn transition(
+		key: &OracleKey,
 		prev: &KeyState,
 		agg: Aggregate,
 		params: &OracleParams,
 		now: Moment,
 		history: &[HistoryEntry],
 	) -> Transition {
+		let band = Self::breaker_band(key, params);
 		let mut state = KeyState {
 			aggregate: agg.value,
 			fresh: agg.fresh,
@@ -159,7 +170,7 @@ impl<T: Config> Pallet<T> {
 			(None, Some(value)) => {
 				let start = now.saturating_sub(params.breaker_window).max(prev.reference_from);
 				match math::time_weighted_average(history, start, now) {
-					Some(reference) if math::deviates(value, reference, params.max_deviation) => {
+					Some(reference) if math::deviates_by(value, reference, band) => {
 						state.halt = Some(Halt { reference, since: now });
 						(Some(None), BreakerChange::Tripped { value, reference })
 					}
@@ -167,9 +178,7 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 			(None, None) => (Some(None), BreakerChange::None),
-			(Some(halt), Some(value))
-				if !math::deviates(value, halt.reference, params.max_deviation) =>
-			{
+			(Some(halt), Some(value)) if !math::deviates_by(value, halt.reference, band) => {
 				state.halt = None;
 				(Some(Some(value)), BreakerChange::Resumed { value, reference: halt.reference })
 			}
@@ -189,7 +198,7 @@ impl<T: Config> Pallet<T> {
 		let prev = KeyStates::<T>::get(key).unwrap_or_default();
 		let agg = Self::aggregate(raw, params, now);
 		let mut history = History::<T>::get(key);
-		let transition = Self::transition(&prev, agg, params, now, &history);
+		let transition = Self::transition(key, &prev, agg, params, now, &history);
 		Self::apply(key, &prev, transition, &mut history, now);
 	}
 
@@ -345,6 +354,11 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::MaxDeviationOutOfBounds
 		);
 		ensure!(
+			params.max_vol_deviation >= MIN_MAX_VOL_DEVIATION
+				&& params.max_vol_deviation <= MAX_MAX_VOL_DEVIATION,
+			Error::<T>::MaxVolDeviationOutOfBounds
+		);
+		ensure!(
 			(MIN_BREAKER_WINDOW..=MAX_BREAKER_WINDOW).contains(&params.breaker_window),
 			Error::<T>::BreakerWindowOutOfBounds
 		);
@@ -362,6 +376,10 @@ impl<T: Config> Pallet<T> {
 		ensure!(
 			step(old.max_deviation.deconstruct().into(), new.max_deviation.deconstruct().into()),
 			Error::<T>::MaxDeviationStepTooLarge
+		);
+		ensure!(
+			step(old.max_vol_deviation.into_inner(), new.max_vol_deviation.into_inner()),
+			Error::<T>::MaxVolDeviationStepTooLarge
 		);
 		ensure!(
 			step(old.breaker_window.into(), new.breaker_window.into()),
@@ -425,7 +443,7 @@ impl<T: Config> Pallet<T> {
 		} else {
 			Vec::new()
 		};
-		Some(Self::transition(&state, agg, &params, now, &history).state)
+		Some(Self::transition(key, &state, agg, &params, now, &history).state)
 	}
 
 	/// Time-weighted average of `key` over `[end - window, end]` (ms) at time `now`: `end` is

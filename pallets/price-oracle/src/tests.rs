@@ -82,6 +82,7 @@ fn loose_params() -> OracleParams {
 		max_age: 30_000,
 		min_quorum: 1,
 		max_deviation: Permill::from_percent(100),
+		max_vol_deviation: FixedU128::from_u32(10),
 		breaker_window: 60_000,
 	}
 }
@@ -439,6 +440,26 @@ fn breaker_band_edge_is_exact() {
 		int(100),
 		Permill::from_percent(10)
 	));
+}
+
+/// Implied vol uses its own band, which may exceed 100%: a crash that triples vol (0.57 ->
+/// 1.68, BTC on 2020-03-12) passes a 200% band, where spot's 10% band would halt it.
+#[test]
+fn implied_vol_has_its_own_wider_band() {
+	let vol = |x: u128| FixedU128::from_rational(x, 100);
+	let band = FixedU128::from_u32(2);
+	assert!(!math::deviates_by(vol(168), vol(57), band));
+	assert!(!math::deviates_by(vol(171), vol(57), band));
+	assert!(math::deviates_by(vol(171) + FixedU128::from_inner(1), vol(57), band));
+	let p = default_params();
+	assert_eq!(
+		PriceOracle::breaker_band(&solvent_primitives::OracleKey::ImpliedVol(2), &p),
+		FixedU128::from_u32(2)
+	);
+	assert_eq!(
+		PriceOracle::breaker_band(&solvent_primitives::OracleKey::Spot(2), &p),
+		FixedU128::from_rational(1, 10)
+	);
 }
 
 #[test]
@@ -887,6 +908,7 @@ fn params_bounds_and_steps() {
 			max_age: 45_000,
 			min_quorum: 5,
 			max_deviation: Permill::from_percent(15),
+			max_vol_deviation: FixedU128::from_u32(3),
 			breaker_window: 90_000,
 		};
 		assert_ok!(set(new));

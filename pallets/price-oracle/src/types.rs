@@ -25,6 +25,11 @@ pub const MIN_MAX_DEVIATION: Permill = Permill::from_percent(1);
 /// Hard upper bound of [`OracleParams::max_deviation`]: 100% (a value may at most double or
 /// fall to zero against the reference before the breaker trips).
 pub const MAX_MAX_DEVIATION: Permill = Permill::from_percent(100);
+/// Hard lower bound of [`OracleParams::max_vol_deviation`]: 10%.
+pub const MIN_MAX_VOL_DEVIATION: FixedU128 = FixedU128::from_rational(1, 10);
+/// Hard upper bound of [`OracleParams::max_vol_deviation`]: 1000% (implied vol may move to
+/// eleven times the reference before the breaker trips).
+pub const MAX_MAX_VOL_DEVIATION: FixedU128 = FixedU128::from_u32(10);
 /// Hard lower bound of [`OracleParams::breaker_window`]: 1 second (ms).
 pub const MIN_BREAKER_WINDOW: Moment = 1_000;
 /// Hard upper bound of [`OracleParams::breaker_window`]: 1 day (ms).
@@ -43,6 +48,8 @@ pub const DEFAULT_MAX_AGE: Moment = 60_000;
 pub const DEFAULT_MIN_QUORUM: u32 = 3;
 /// Default [`OracleParams::max_deviation`]: 10%.
 pub const DEFAULT_MAX_DEVIATION: Permill = Permill::from_percent(10);
+/// Default [`OracleParams::max_vol_deviation`]: 200% (implied vol may triple).
+pub const DEFAULT_MAX_VOL_DEVIATION: FixedU128 = FixedU128::from_u32(2);
 /// Default [`OracleParams::breaker_window`]: 10 minutes.
 pub const DEFAULT_BREAKER_WINDOW: Moment = 600_000;
 
@@ -85,6 +92,11 @@ pub struct OracleParams {
 	/// `|value - reference| > max_deviation x reference`. Bounds: [`MIN_MAX_DEVIATION`],
 	/// [`MAX_MAX_DEVIATION`].
 	pub max_deviation: Permill,
+	/// The same band for implied-volatility keys, as a fraction of the reference that may
+	/// exceed 1: vol routinely doubles in a crash (BTC 30-day realized vol went from 0.57 to
+	/// 1.68 on 2020-03-12), so spot's band would halt it. Bounds: [`MIN_MAX_VOL_DEVIATION`],
+	/// [`MAX_MAX_VOL_DEVIATION`].
+	pub max_vol_deviation: FixedU128,
 	/// Length (ms) of the TWAP window the circuit breaker compares a new aggregate with.
 	/// Bounds: [`MIN_BREAKER_WINDOW`], [`MAX_BREAKER_WINDOW`]. Only as much history as the
 	/// ring (`HistoryLength` entries) holds is used.

@@ -1,6 +1,7 @@
 //! Pallet configuration. Values only; no risk logic.
 
 pub mod governance;
+pub mod solvent;
 
 use frame_support::{
 	derive_impl, parameter_types,
