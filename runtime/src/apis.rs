@@ -265,6 +265,51 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_margin::runtime_api::MarginApi<Block, AccountId> for Runtime {
+		fn account(who: AccountId) -> pallet_margin::AccountView {
+			crate::Margin::account_view(&who)
+		}
+		fn liquidatable(max: u32) -> Vec<AccountId> {
+			crate::Margin::liquidation_candidates(max).0
+		}
+		fn params() -> (Vec<(solvent_primitives::AssetId, pallet_margin::CollateralParams)>, pallet_margin::MarginParams) {
+			(
+				pallet_margin::Collateral::<Runtime>::iter().collect(),
+				pallet_margin::Params::<Runtime>::get(),
+			)
+		}
+		fn pending_losses() -> solvent_primitives::Balance {
+			pallet_margin::PendingLossTotal::<Runtime>::get()
+		}
+	}
+
+	impl pallet_options::runtime_api::OptionsApi<Block, AccountId> for Runtime {
+		fn series() -> Vec<pallet_options::SeriesView> {
+			crate::Options::series_list()
+		}
+		fn mark(series: solvent_primitives::SeriesId) -> Option<pallet_options::MarkView> {
+			crate::Options::mark_view(series)
+		}
+		fn account(who: AccountId) -> pallet_options::AccountView {
+			crate::Options::account_view(&who)
+		}
+		fn order_book(series: solvent_primitives::SeriesId, depth: u32) -> Option<pallet_options::OrderBookView> {
+			crate::Options::order_book_view(series, depth)
+		}
+		fn open_orders(who: AccountId) -> Vec<pallet_options::OrderView<AccountId>> {
+			crate::Options::open_orders(&who)
+		}
+	}
+
+	impl pallet_insurance_fund::runtime_api::InsuranceFundApi<Block, AccountId, crate::BlockNumber> for Runtime {
+		fn fund_info() -> pallet_insurance_fund::FundInfo {
+			crate::InsuranceFund::fund_info()
+		}
+		fn staker_info(who: AccountId) -> pallet_insurance_fund::StakerInfo<crate::BlockNumber> {
+			crate::InsuranceFund::staker_info(&who)
+		}
+	}
+
 	impl pallet_price_oracle::runtime_api::OracleApi<Block, AccountId> for Runtime {
 		fn values() -> Vec<pallet_price_oracle::KeyInfo<AccountId>> {
 			crate::PriceOracle::all_key_info()

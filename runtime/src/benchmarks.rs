@@ -9,4 +9,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
 	[pallet_price_oracle, PriceOracle]
+	[pallet_margin, Margin]
+	[pallet_options, Options]
+	[pallet_insurance_fund, InsuranceFund]
 );

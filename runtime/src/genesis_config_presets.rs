@@ -6,9 +6,11 @@
 //! fast referendum tracks; `local_testnet` is governed by OpenGov alone, with realistic tracks.
 
 use crate::{
-	AccountId, AssetsConfig, Balance, BalancesConfig, OriginsConfig, PriceOracleConfig,
-	RuntimeGenesisConfig, SudoConfig, UNIT,
+	AccountId, AssetsConfig, Balance, BalancesConfig, InsuranceFundConfig, MarginConfig,
+	OptionsConfig, OriginsConfig, PriceOracleConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
 };
+use frame_support::PalletId;
+use sp_runtime::traits::AccountIdConversion;
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
@@ -96,6 +98,43 @@ fn local_oracle() -> OracleGenesis {
 	}
 }
 
+/// USD (6-decimal units) the insurance fund starts with, against shares held by the protocol
+/// treasury: 1,000,000 USD.
+pub const INSURANCE_SEED: Balance = 1_000_000 * 1_000_000;
+
+/// The protocol treasury account (holds the insurance fund's genesis shares).
+pub fn treasury_account() -> AccountId {
+	PalletId(*b"sv/trsry").into_account_truncating()
+}
+
+/// Genesis of the products: options parameters and the insurance fund's unstake cooldown.
+struct ProductsGenesis {
+	options: pallet_options::OptionsParams,
+	unstake_cooldown: u32,
+}
+
+/// Dev products: expiries every 2 minutes (on the minute grid), listable from 1 minute before
+/// expiry, settling from a 1-minute TWAP, so an option's life fits in an end-to-end test; a
+/// 10-block unstake cooldown. Margin fractions and fees are Deribit's.
+fn dev_products() -> ProductsGenesis {
+	ProductsGenesis {
+		options: pallet_options::OptionsParams {
+			settlement_window: 60_000,
+			expiry_interval: 120_000,
+			expiry_offset: 0,
+			min_time_to_expiry: 60_000,
+			..Default::default()
+		},
+		unstake_cooldown: 10,
+	}
+}
+
+/// Local/production products: daily expiries at 08:00 UTC, 30-minute settlement TWAP (Deribit),
+/// one-day unstake cooldown (28,800 blocks of 3 s).
+fn local_products() -> ProductsGenesis {
+	ProductsGenesis { options: Default::default(), unstake_cooldown: 28_800 }
+}
+
 fn authority(k: Sr25519Keyring, e: Ed25519Keyring) -> (AuraId, GrandpaId) {
 	(k.public().into(), e.public().into())
 }
@@ -106,7 +145,10 @@ fn testnet_genesis(
 	root: Option<AccountId>,
 	fast_tracks: bool,
 	oracle: OracleGenesis,
+	products: ProductsGenesis,
 ) -> Value {
+	let fund = pallet_insurance_fund::Pallet::<crate::Runtime>::fund_account();
+	let percent = Permill::from_percent;
 	// The test collateral assets are owned (and can be minted) by Alice, the dev faucet.
 	let owner = Sr25519Keyring::Alice.to_account_id();
 	let asset = |id, dec: u8, name: &str, symbol: &str| {
@@ -147,6 +189,27 @@ fn testnet_genesis(
 		origins: OriginsConfig { fast_tracks },
 		price_oracle: PriceOracleConfig { params: oracle.params, feeders: oracle.feeders },
 		assets: AssetsConfig { assets, metadata, accounts },
+		margin: MarginConfig {
+			collateral: vec![
+				(BTC, pallet_margin::CollateralParams { haircut: percent(10), enabled: true }),
+				(ETH, pallet_margin::CollateralParams { haircut: percent(15), enabled: true }),
+			],
+			params: pallet_margin::MarginParams {
+				liquidation_penalty: percent(1),
+				keeper_reward: Permill::from_rational(5u32, 1000u32),
+				max_liquidations_per_block: 500,
+			},
+			cash: vec![(fund, INSURANCE_SEED)],
+		},
+		options: OptionsConfig { params: products.options },
+		insurance_fund: InsuranceFundConfig {
+			params: pallet_insurance_fund::FundParams {
+				payout_cap_per_block: 100_000 * 1_000_000,
+				unstake_cooldown: products.unstake_cooldown,
+				fee_share: percent(10),
+			},
+			initial_shares: vec![(treasury_account(), INSURANCE_SEED)],
+		},
 	})
 }
 
@@ -158,6 +221,7 @@ pub fn development_config_genesis() -> Value {
 		Some(Sr25519Keyring::Alice.to_account_id()),
 		true,
 		dev_oracle(),
+		dev_products(),
 	)
 }
 
@@ -174,6 +238,7 @@ pub fn local_config_genesis() -> Value {
 		None,
 		false,
 		local_oracle(),
+		local_products(),
 	)
 }
 

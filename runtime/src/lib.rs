@@ -244,4 +244,10 @@ mod runtime {
 	// Solvent.
 	#[runtime::pallet_index(20)]
 	pub type PriceOracle = pallet_price_oracle;
+	#[runtime::pallet_index(21)]
+	pub type Margin = pallet_margin;
+	#[runtime::pallet_index(22)]
+	pub type Options = pallet_options;
+	#[runtime::pallet_index(23)]
+	pub type InsuranceFund = pallet_insurance_fund;
 }

@@ -52,6 +52,7 @@ const _: () = {
 	PartialEq,
 	Eq,
 	Debug,
+	Default,
 	serde::Serialize,
 	serde::Deserialize,
 )]

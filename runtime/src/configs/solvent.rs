@@ -2,12 +2,17 @@
 //! Values only; the risk rules live in the pallets, and every risk parameter is in their
 //! storage, changed by [`RiskAdminOrigin`](super::governance::RiskAdminOrigin).
 
-use frame_support::{parameter_types, traits::Contains};
+use frame_support::{
+	parameter_types,
+	traits::{Contains, Get},
+	PalletId,
+};
 use frame_system::EnsureRoot;
-use solvent_primitives::{assets, OracleKey};
+use solvent_primitives::{assets, AssetId, OracleKey};
+use sp_runtime::traits::AccountIdConversion;
 
 use super::governance::RiskAdminOrigin;
-use crate::{AccountId, Runtime, Timestamp};
+use crate::{AccountId, Assets, InsuranceFund, Margin, Options, PriceOracle, Runtime, Timestamp};
 
 /// The oracle keys this chain tracks: spot and implied vol of BTC and ETH.
 pub struct SupportedOracleKeys;
@@ -44,6 +49,108 @@ impl pallet_price_oracle::Config for Runtime {
 	type BenchmarkHelper = benchmark_helpers::Oracle;
 }
 
+parameter_types! {
+	pub const MarginPalletId: PalletId = PalletId(*b"sv/margn");
+	pub const SettlementAsset: AssetId = assets::USD;
+	/// BTC and ETH today; room for two more collateral assets.
+	pub const MaxCollateralAssets: u32 = 4;
+	/// Hard cap of the automatic liquidations per block (the per-block figure itself is the
+	/// risk parameter `MarginParams::max_liquidations_per_block`).
+	pub const MaxLiquidationsPerBlock: u32 = 1_000;
+	pub const MaxSocializationsPerCall: u32 = 32;
+	/// Liquidations go ahead of every normal transaction in the pool.
+	pub const LiquidationPriority: u64 = u64::MAX / 2;
+}
+
+impl pallet_margin::Config for Runtime {
+	type Assets = Assets;
+	type Prices = PriceOracle;
+	type Positions = Options;
+	type BadDebt = InsuranceFund;
+	type RiskAdminOrigin = RiskAdminOrigin;
+	type PalletId = MarginPalletId;
+	type SettlementAsset = SettlementAsset;
+	type MaxCollateralAssets = MaxCollateralAssets;
+	type MaxPositions = OptionsMaxPositionsPerAccount;
+	type MaxLiquidationsPerBlock = MaxLiquidationsPerBlock;
+	type MaxSocializationsPerCall = MaxSocializationsPerCall;
+	type UnsignedPriority = LiquidationPriority;
+	type WeightInfo = pallet_margin::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_helpers::Margin;
+}
+
+parameter_types! {
+	pub const OptionsPalletId: PalletId = PalletId(*b"sv/optns");
+	pub const FeeCollectorPalletId: PalletId = PalletId(*b"sv/fees_");
+	pub const OptionsMaxActiveSeries: u32 = 256;
+	pub const OptionsMaxGridStrikes: u32 = 16;
+	pub const OptionsMaxGridExpiries: u32 = 4;
+	pub const OptionsMaxOrdersPerSide: u32 = 64;
+	pub const OptionsMaxOpenOrdersPerAccount: u32 = 32;
+	pub const OptionsMaxFillsPerCall: u32 = 16;
+	pub const OptionsMaxPositionsPerAccount: u32 = 16;
+	pub const OptionsMaxSettlementsPerBlock: u32 = 64;
+}
+
+/// The insurance fund's margin account (receives its share of fees).
+pub struct InsuranceFundAccount;
+impl Get<AccountId> for InsuranceFundAccount {
+	fn get() -> AccountId {
+		InsuranceFund::fund_account()
+	}
+}
+
+/// The margin account collecting the trading fees that do not go to the insurance fund.
+pub struct FeeCollector;
+impl Get<AccountId> for FeeCollector {
+	fn get() -> AccountId {
+		FeeCollectorPalletId::get().into_account_truncating()
+	}
+}
+
+impl pallet_options::Config for Runtime {
+	type PalletId = OptionsPalletId;
+	type Prices = PriceOracle;
+	type Ledger = Margin;
+	type Time = Timestamp;
+	type ListingOrigin = RiskAdminOrigin;
+	type RiskAdminOrigin = RiskAdminOrigin;
+	type InsuranceFundAccount = InsuranceFundAccount;
+	type InsuranceFeeShare = pallet_insurance_fund::InsuranceFeeShare<Runtime>;
+	type FeeCollector = FeeCollector;
+	type MaxActiveSeries = OptionsMaxActiveSeries;
+	type MaxGridStrikes = OptionsMaxGridStrikes;
+	type MaxGridExpiries = OptionsMaxGridExpiries;
+	type MaxOrdersPerSide = OptionsMaxOrdersPerSide;
+	type MaxOpenOrdersPerAccount = OptionsMaxOpenOrdersPerAccount;
+	type MaxFillsPerCall = OptionsMaxFillsPerCall;
+	type MaxPositionsPerAccount = OptionsMaxPositionsPerAccount;
+	type MaxSettlementsPerBlock = OptionsMaxSettlementsPerBlock;
+	type WeightInfo = pallet_options::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_helpers::Options;
+}
+
+parameter_types! {
+	pub const InsuranceFundPalletId: PalletId = PalletId(*b"sv/insfd");
+	/// Unstake cooldown bounds: 10 blocks (30 s) to 201,600 blocks (7 days at 3 s).
+	pub const MinUnstakeCooldown: u32 = 10;
+	pub const MaxUnstakeCooldown: u32 = 201_600;
+}
+
+impl pallet_insurance_fund::Config for Runtime {
+	type PalletId = InsuranceFundPalletId;
+	type Ledger = Margin;
+	type Positions = Options;
+	type RiskAdminOrigin = RiskAdminOrigin;
+	type MinUnstakeCooldown = MinUnstakeCooldown;
+	type MaxUnstakeCooldown = MaxUnstakeCooldown;
+	type WeightInfo = pallet_insurance_fund::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_helpers::Fund;
+}
+
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmark_helpers {
 	use super::*;
@@ -62,6 +169,134 @@ pub mod benchmark_helpers {
 		}
 		fn set_time(now: solvent_primitives::Moment) {
 			pallet_timestamp::Now::<Runtime>::put(now);
+		}
+	}
+
+	use crate::RuntimeOrigin;
+	use frame_support::traits::fungibles::Mutate;
+	use pallet_options::{SeriesTerms, TimeInForce};
+	use solvent_primitives::{OptionKind, Side};
+	use pallet_price_oracle::{HistoryEntry, KeyState};
+	use solvent_primitives::{Balance, Moment, Price};
+	use sp_runtime::FixedU128;
+
+	/// 2024-01-01 00:00 UTC.
+	const T0: Moment = 1_704_067_200_000;
+	const USD: Balance = 1_000_000;
+
+	/// Make `value` the available aggregate of `key` now and its whole TWAP history.
+	fn put_aggregate(key: OracleKey, value: FixedU128) {
+		let now = pallet_timestamp::Now::<Runtime>::get();
+		pallet_price_oracle::KeyStates::<Runtime>::insert(
+			key,
+			KeyState {
+				aggregate: Some(value),
+				fresh: 3,
+				computed_at: now,
+				valid_until: Moment::MAX,
+				halt: None,
+				reference_from: 0,
+			},
+		);
+		let history = frame_support::BoundedVec::truncate_from(alloc::vec![HistoryEntry {
+			timestamp: 0,
+			value: Some(value)
+		}]);
+		pallet_price_oracle::History::<Runtime>::insert(key, history);
+	}
+
+	fn mint(asset: AssetId, who: &AccountId, amount: Balance) {
+		let _ = <crate::Assets as Mutate<AccountId>>::mint_into(asset, who, amount);
+	}
+
+	/// Options: clock, prices (spot, vol, TWAP) and margin cash.
+	pub struct Options;
+	impl pallet_options::BenchmarkHelper<AccountId> for Options {
+		fn set_time(now: Moment) {
+			pallet_timestamp::Now::<Runtime>::put(now);
+		}
+		fn set_prices(asset: AssetId, spot: Price, vol: FixedU128) {
+			put_aggregate(OracleKey::Spot(asset), spot);
+			put_aggregate(OracleKey::ImpliedVol(asset), vol);
+		}
+		fn fund_account(who: &AccountId, amount: Balance) {
+			mint(assets::USD, who, amount);
+			let _ = super::Margin::deposit(RuntimeOrigin::signed(who.clone()), assets::USD, amount);
+		}
+	}
+
+	/// Margin: collateral tokens, prices, and real option positions (short BTC puts).
+	pub struct Margin;
+	impl pallet_margin::BenchmarkHelper<AccountId> for Margin {
+		fn fund(asset: AssetId, who: &AccountId, amount: Balance) {
+			mint(asset, who, amount);
+		}
+		fn set_prices() {
+			pallet_timestamp::Now::<Runtime>::put(T0);
+			let vol = FixedU128::from_rational(8, 10);
+			put_aggregate(OracleKey::Spot(assets::BTC), FixedU128::from_u32(50_000));
+			put_aggregate(OracleKey::ImpliedVol(assets::BTC), vol);
+			put_aggregate(OracleKey::Spot(assets::ETH), FixedU128::from_u32(3_000));
+			put_aggregate(OracleKey::ImpliedVol(assets::ETH), vol);
+		}
+		fn open_positions(who: &AccountId, count: u32) {
+			let buyer: AccountId = frame_benchmarking::account("buyer", 0, 0);
+			if pallet_margin::Accounts::<Runtime>::get(&buyer).is_none() {
+				<Options as pallet_options::BenchmarkHelper<AccountId>>::fund_account(
+					&buyer,
+					1_000_000_000 * USD,
+				);
+			}
+			let params = pallet_options::Params::<Runtime>::get();
+			let base = T0 + params.min_time_to_expiry;
+			let mut expiry = base - base % params.expiry_interval + params.expiry_offset;
+			while expiry < base {
+				expiry += params.expiry_interval;
+			}
+			for i in 0..count {
+				let terms = SeriesTerms {
+					underlying: assets::BTC,
+					kind: OptionKind::Put,
+					strike: FixedU128::from_u32(50_000 + i * 500),
+					expiry,
+					contract_size: FixedU128::from_u32(1),
+				};
+				let id = match pallet_options::SeriesIndex::<Runtime>::get(&terms) {
+					Some(id) => id,
+					None => {
+						let _ = super::Options::list_series(
+							RuntimeOrigin::root(),
+							terms.underlying,
+							terms.kind,
+							terms.strike,
+							terms.expiry,
+							terms.contract_size,
+						);
+						match pallet_options::SeriesIndex::<Runtime>::get(&terms) {
+							Some(id) => id,
+							None => return,
+						}
+					},
+				};
+				let signed = |a: &AccountId| RuntimeOrigin::signed(a.clone());
+				let _ = super::Options::place_order(signed(who), id, Side::Sell, USD, 1, TimeInForce::GoodTilCancelled);
+				let _ = super::Options::place_order(signed(&buyer), id, Side::Buy, USD, 1, TimeInForce::ImmediateOrCancel);
+			}
+		}
+		fn crash_prices() {
+			put_aggregate(OracleKey::Spot(assets::BTC), FixedU128::from_u32(30_000));
+			put_aggregate(OracleKey::Spot(assets::ETH), FixedU128::from_u32(1_800));
+		}
+		fn collateral_asset(i: u32) -> AssetId {
+			if i % 2 == 0 { assets::BTC } else { assets::ETH }
+		}
+	}
+
+	/// Insurance fund: USD tokens for stakes.
+	pub struct Fund;
+	impl pallet_insurance_fund::BenchmarkHelper<AccountId> for Fund {
+		fn fund_usd(who: &AccountId, amount: Balance) {
+			mint(assets::USD, who, amount);
 		}
 	}
 }

@@ -1,0 +1,503 @@
+//! # Margin pallet
+//!
+//! Margin accounts of Solvent: multi-asset collateral with haircuts, initial and maintenance
+//! margin checks, liquidation (permissionless and automatic), bad debt and the queue of losses
+//! waiting to be socialized. The design is in `docs/DESIGN.md`; the rules live here:
+//!
+//! | rule | function |
+//! | --- | --- |
+//! | collateral value, equity, health | [`Pallet::risk`] (`account.rs`) |
+//! | risk-increasing actions need `equity >= IM` | [`Pallet::ensure_initial_margin_of`] |
+//! | liquidatable | [`Pallet::is_liquidatable`] |
+//! | partial liquidation, penalty, keeper reward | [`Pallet::do_liquidate`] (`liquidation.rs`) |
+//! | bad debt, insurance cover, socialization queue | [`Pallet::settle_bad_debt`] |
+//! | automatic liquidation | [`Pallet::liquidation_candidates`], offchain worker |
+//!
+//! ## Custody
+//! Deposited tokens (pallet-assets, through the `fungibles` traits) are held by this pallet's
+//! account ([`Config::PalletId`]); the ledger records each account's share: `cash` for the
+//! settlement asset (USD, 6 decimals, signed) and `collateral` for other assets. `try_state`
+//! checks, per asset, that the pallet account's balance equals the sum over accounts.
+//!
+//! ## Equity and margin
+//! `equity = cash + sum(amount x index price x (1 - haircut)) + unrealized PnL`, with prices
+//! from [`Config::Prices`] (only available prices: fresh, quorum, not halted) and requirements
+//! and PnL from [`Config::Positions`], which knows the products. An account is liquidatable
+//! when `equity < maintenance margin`. Withdrawals (and, through
+//! [`solvent_primitives::MarginLedger::ensure_initial_margin`], every risk-increasing trade)
+//! need every price available and `equity >= initial margin` afterwards.
+//!
+//! ## Liquidation
+//! Positions move to the insurance fund's margin account (the backstop liquidator) at mark,
+//! largest maintenance margin first, just enough contracts to restore `equity >= IM`. The
+//! account pays the liquidation penalty (to the fund) and, for a keeper's `liquidate`, the
+//! keeper reward, both as a rate of the notional moved and never more than the account's
+//! remaining positive equity. An account left with no positions and negative equity has its
+//! collateral seized at haircut value; the remaining negative cash is bad debt, covered by the
+//! fund ([`Config::BadDebt`]) within its per-block cap; the rest waits in [`PendingLosses`]
+//! until an option settlement socializes it over the profitable side.
+//!
+//! Every validator's offchain worker submits an unsigned [`Pallet::liquidate_batch`] after each
+//! block with the liquidatable accounts, worst health first, at most
+//! [`MarginParams::max_liquidations_per_block`]; the call is `Operational`, so it is included
+//! in the next block even when that block is full of normal transactions.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+pub mod runtime_api;
+pub mod types;
+pub mod weights;
+
+mod account;
+mod liquidation;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// Hooks the benchmarks need from the runtime: prices and a product position that can be made
+/// liquidatable.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Create (if needed) collateral asset `asset` and give `who` `amount` of it.
+	fn fund(
+		asset: solvent_primitives::AssetId,
+		who: &AccountId,
+		amount: solvent_primitives::Balance,
+	);
+	/// Make every price the pallet and the position provider read available at normal levels.
+	fn set_prices();
+	/// Open `count` short positions for `who` (who has enough margin at normal prices).
+	fn open_positions(who: &AccountId, count: u32);
+	/// Move prices so that accounts with short positions become liquidatable.
+	fn crash_prices();
+	/// A non-settlement collateral asset of index `i` (`0..MaxCollateralAssets - 1`).
+	fn collateral_asset(i: u32) -> solvent_primitives::AssetId;
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{
+		dispatch::{DispatchClass, Pays},
+		pallet_prelude::*,
+		traits::{
+			fungibles::{metadata::Inspect as MetadataInspect, Mutate},
+			EnsureOrigin,
+		},
+		PalletId,
+	};
+	use frame_system::{
+		offchain::{CreateBare, SubmitTransaction},
+		pallet_prelude::*,
+	};
+	use solvent_primitives::{
+		AssetId, BadDebtCover, Balance, PositionProvider, PriceProvider, SignedBalance,
+	};
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config:
+		frame_system::Config<RuntimeEvent: From<Event<Self>>> + CreateBare<Call<Self>>
+	{
+		/// Token balances of the collateral assets (pallet-assets).
+		type Assets: Mutate<Self::AccountId, AssetId = AssetId, Balance = Balance>
+			+ MetadataInspect<Self::AccountId>;
+		/// Index prices (USD per whole unit, `FixedU128`) of the collateral assets.
+		type Prices: PriceProvider;
+		/// Positions of the products (options) and their margin requirements.
+		type Positions: PositionProvider<Self::AccountId>;
+		/// The insurance fund: backstop liquidator and bad-debt cover.
+		type BadDebt: BadDebtCover<Self::AccountId>;
+		/// Origin that sets haircuts and liquidation parameters (Root or the risk-admin track).
+		type RiskAdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// The pallet's id; its account holds all deposited tokens.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+		/// The settlement asset (USD stablecoin, 6 decimals): deposits of it become `cash`.
+		#[pallet::constant]
+		type SettlementAsset: Get<AssetId>;
+		/// Most non-settlement collateral assets one account may hold.
+		#[pallet::constant]
+		type MaxCollateralAssets: Get<u32>;
+		/// Most positions one account may hold in the position provider (for weights).
+		#[pallet::constant]
+		type MaxPositions: Get<u32>;
+		/// Hard upper bound of [`MarginParams::max_liquidations_per_block`].
+		#[pallet::constant]
+		type MaxLiquidationsPerBlock: Get<u32>;
+		/// Most queued debtors one `socialize_losses` call pays.
+		#[pallet::constant]
+		type MaxSocializationsPerCall: Get<u32>;
+		/// Pool priority of the offchain worker's `liquidate_batch`.
+		#[pallet::constant]
+		type UnsignedPriority: Get<TransactionPriority>;
+		/// Weights from the benchmarks.
+		type WeightInfo: WeightInfo;
+		/// Benchmark setup.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: crate::BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Margin accounts. An account without cash and collateral has no entry.
+	#[pallet::storage]
+	pub type Accounts<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		MarginAccount<T::MaxCollateralAssets>,
+		OptionQuery,
+	>;
+
+	/// Risk parameters of each accepted collateral asset (non-settlement). An asset without an
+	/// entry cannot be deposited.
+	#[pallet::storage]
+	pub type Collateral<T: Config> =
+		StorageMap<_, Blake2_128Concat, AssetId, CollateralParams, OptionQuery>;
+
+	/// Liquidation parameters.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, MarginParams, ValueQuery>;
+
+	/// Uncovered bad debt per debtor (USD units), waiting to be socialized at the next option
+	/// settlement. Never more than the debtor's negative cash.
+	#[pallet::storage]
+	pub type PendingLosses<T: Config> =
+		CountedStorageMap<_, Blake2_128Concat, T::AccountId, Balance, OptionQuery>;
+
+	/// Sum of [`PendingLosses`] (USD units).
+	#[pallet::storage]
+	pub type PendingLossTotal<T: Config> = StorageValue<_, Balance, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Accepted collateral assets and their parameters.
+		pub collateral: Vec<(AssetId, CollateralParams)>,
+		/// Liquidation parameters.
+		pub params: MarginParams,
+		/// Initial cash (USD units) of margin accounts; the matching settlement-asset tokens
+		/// are minted to the pallet account (used to seed the insurance fund).
+		pub cash: Vec<(T::AccountId, Balance)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			assert!(
+				Pallet::<T>::check_params(&self.params).is_ok(),
+				"margin: invalid genesis params"
+			);
+			for (asset, params) in &self.collateral {
+				assert!(*asset != T::SettlementAsset::get(), "margin: settlement asset is cash");
+				assert!(params.haircut <= MAX_HAIRCUT, "margin: genesis haircut too large");
+				Collateral::<T>::insert(asset, params);
+			}
+			Params::<T>::put(self.params);
+			for (who, amount) in &self.cash {
+				let minted = T::Assets::mint_into(
+					T::SettlementAsset::get(),
+					&Pallet::<T>::account_id(),
+					*amount,
+				);
+				assert!(minted.is_ok(), "margin: cannot mint genesis cash");
+				let mut account = Accounts::<T>::get(who).unwrap_or_default();
+				account.cash = account.cash.saturating_add(to_signed(*amount));
+				Accounts::<T>::insert(who, account);
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `amount` (smallest units of `asset`) moved from `who`'s tokens into its margin
+		/// account.
+		Deposited { who: T::AccountId, asset: AssetId, amount: Balance },
+		/// `amount` (smallest units of `asset`) moved from `who`'s margin account to its tokens.
+		Withdrawn { who: T::AccountId, asset: AssetId, amount: Balance },
+		/// `who` was liquidated. USD units; `keeper` is `None` for automatic liquidation.
+		Liquidated {
+			who: T::AccountId,
+			keeper: Option<T::AccountId>,
+			equity_before: SignedBalance,
+			maintenance_margin_before: Balance,
+			equity_after: SignedBalance,
+			initial_margin_after: Balance,
+			notional: Balance,
+			penalty: Balance,
+			keeper_reward: Balance,
+			positions_closed: u32,
+		},
+		/// `quantity` contracts of position `position_id` moved from `who` to the insurance
+		/// fund at mark; `value` is what the fund paid `who` (negative: `who` paid the fund).
+		PositionLiquidated {
+			who: T::AccountId,
+			position_id: u32,
+			quantity: u64,
+			value: SignedBalance,
+			notional: Balance,
+		},
+		/// Collateral of a bankrupt account moved to the insurance fund at its haircut `value`
+		/// (USD units), credited to `who`'s cash.
+		CollateralSeized { who: T::AccountId, asset: AssetId, amount: Balance, value: Balance },
+		/// Bad debt of `who` (USD units): `covered` by the insurance fund, `uncovered` queued
+		/// for socialization.
+		BadDebt { who: T::AccountId, amount: Balance, covered: Balance, uncovered: Balance },
+		/// `amount` (USD units) of `who`'s bad debt waits to be socialized.
+		LossSocializationPending { who: T::AccountId, amount: Balance },
+		/// `amount` (USD units) of `debtor`'s bad debt paid by `payer` (an option series'
+		/// settlement account, out of the profitable side's payouts).
+		LossSocialized { debtor: T::AccountId, payer: T::AccountId, amount: Balance },
+		/// An account of an automatic batch was no longer liquidatable when its turn came.
+		LiquidationSkipped { who: T::AccountId },
+		/// Parameters of collateral `asset` set.
+		CollateralParamsSet { asset: AssetId, params: CollateralParams },
+		/// Liquidation parameters set.
+		ParamsSet { params: MarginParams },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// Amount is zero.
+		ZeroAmount,
+		/// The asset is not an accepted collateral asset.
+		UnknownCollateral,
+		/// The asset is not accepting deposits.
+		CollateralDisabled,
+		/// The account would hold more collateral assets than `MaxCollateralAssets`.
+		TooManyCollateralAssets,
+		/// Not enough cash (settlement asset) in the margin account.
+		InsufficientCash,
+		/// Not enough of this collateral asset in the margin account.
+		InsufficientCollateral,
+		/// Equity would be below the initial margin.
+		InsufficientMargin,
+		/// A price the computation needs is unavailable (stale, no quorum or halted).
+		PriceUnavailable,
+		/// The account is not liquidatable (equity >= maintenance margin).
+		NotLiquidatable,
+		/// Empty batch, batch larger than the per-block cap, or an account twice.
+		InvalidBatch,
+		/// The batch's positions exceed its `position_witness`.
+		WitnessTooLow,
+		/// A parameter is outside its hard bounds.
+		ParamOutOfBounds,
+		/// A parameter changes by more than the allowed step.
+		ParamStepTooLarge,
+		/// The settlement asset is cash, not a collateral asset with parameters.
+		SettlementAssetNotCollateral,
+		/// Arithmetic overflow.
+		Overflow,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::offchain_liquidations(now);
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxCollateralAssets::get() > 0, "MaxCollateralAssets must be > 0");
+			assert!(T::MaxLiquidationsPerBlock::get() > 0, "MaxLiquidationsPerBlock must be > 0");
+			assert!(T::MaxSocializationsPerCall::get() > 0, "MaxSocializationsPerCall must be > 0");
+			assert!(
+				Pallet::<T>::check_params(&MarginParams {
+					max_liquidations_per_block: T::MaxLiquidationsPerBlock::get(),
+					..Default::default()
+				})
+				.is_ok(),
+				"default params must be within bounds"
+			);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Deposit `amount` of `asset` (smallest units) from the signer's tokens into its margin
+		/// account. The settlement asset becomes cash; any other asset must be an enabled
+		/// collateral asset.
+		///
+		/// Origin: signed. Emits [`Event::Deposited`].
+		/// Errors: [`Error::ZeroAmount`], [`Error::UnknownCollateral`],
+		/// [`Error::CollateralDisabled`], [`Error::TooManyCollateralAssets`], token errors if
+		/// the signer lacks the tokens.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::deposit())]
+		pub fn deposit(origin: OriginFor<T>, asset: AssetId, amount: Balance) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_deposit(&who, asset, amount)
+		}
+
+		/// Withdraw `amount` of `asset` (smallest units) from the signer's margin account to its
+		/// tokens. Needs every price the account's equity uses available and equity >= initial
+		/// margin afterwards.
+		///
+		/// Origin: signed. Emits [`Event::Withdrawn`].
+		/// Errors: [`Error::ZeroAmount`], [`Error::InsufficientCash`],
+		/// [`Error::InsufficientCollateral`], [`Error::PriceUnavailable`],
+		/// [`Error::InsufficientMargin`].
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::withdraw(T::MaxPositions::get()))]
+		pub fn withdraw(origin: OriginFor<T>, asset: AssetId, amount: Balance) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_withdraw(&who, asset, amount)
+		}
+
+		/// Liquidate `account` (see the crate docs); the signer receives the keeper reward
+		/// (`keeper_reward x notional moved`, USD units) in its margin cash.
+		///
+		/// Origin: signed (anyone). Emits [`Event::Liquidated`], [`Event::PositionLiquidated`]
+		/// per position, and on bankruptcy [`Event::CollateralSeized`], [`Event::BadDebt`],
+		/// [`Event::LossSocializationPending`].
+		/// Errors: [`Error::NotLiquidatable`], [`Error::PriceUnavailable`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::liquidate(T::MaxPositions::get()))]
+		pub fn liquidate(
+			origin: OriginFor<T>,
+			account: T::AccountId,
+		) -> DispatchResultWithPostInfo {
+			let keeper = ensure_signed(origin)?;
+			let outcome = Self::do_liquidate(&account, Some(&keeper))?;
+			Ok(Some(T::WeightInfo::liquidate(outcome.positions_seen)).into())
+		}
+
+		/// Liquidate up to [`MarginParams::max_liquidations_per_block`] accounts, submitted by
+		/// the offchain workers. `position_witness` is at least the total number of positions
+		/// of the accounts (it bounds the weight). Accounts no longer liquidatable are skipped.
+		///
+		/// Origin: none (unsigned; `validate_unsigned` accepts it only from the local node or
+		/// in a block, and only if every account is liquidatable now). Operational, no fee.
+		/// Emits what [`Pallet::liquidate`] emits per account, or [`Event::LiquidationSkipped`].
+		/// Errors: [`Error::InvalidBatch`], [`Error::WitnessTooLow`].
+		#[pallet::call_index(3)]
+		#[pallet::weight((
+			T::WeightInfo::liquidate_batch(accounts.len() as u32, *position_witness),
+			DispatchClass::Operational,
+			Pays::No
+		))]
+		pub fn liquidate_batch(
+			origin: OriginFor<T>,
+			accounts: BoundedVec<T::AccountId, T::MaxLiquidationsPerBlock>,
+			position_witness: u32,
+		) -> DispatchResultWithPostInfo {
+			ensure_none(origin)?;
+			let positions = Self::do_liquidate_batch(&accounts, position_witness)?;
+			Ok(Some(T::WeightInfo::liquidate_batch(accounts.len() as u32, positions)).into())
+		}
+
+		/// Set the haircut and enabled flag of non-settlement collateral `asset` (adds the
+		/// asset if new). The haircut is at most [`MAX_HAIRCUT`] and moves by at most
+		/// [`MAX_HAIRCUT_STEP`] per call (a new asset may start at any allowed haircut).
+		///
+		/// Origin: [`Config::RiskAdminOrigin`]. Emits [`Event::CollateralParamsSet`].
+		/// Errors: [`Error::SettlementAssetNotCollateral`], [`Error::ParamOutOfBounds`],
+		/// [`Error::ParamStepTooLarge`].
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::set_collateral_params())]
+		pub fn set_collateral_params(
+			origin: OriginFor<T>,
+			asset: AssetId,
+			params: CollateralParams,
+		) -> DispatchResult {
+			T::RiskAdminOrigin::ensure_origin(origin)?;
+			Self::do_set_collateral_params(asset, params)
+		}
+
+		/// Set the liquidation parameters. Penalty at most [`MAX_LIQUIDATION_PENALTY`], keeper
+		/// reward at most [`MAX_KEEPER_REWARD`], each moving by at most [`MAX_RATE_STEP`] per
+		/// call; `max_liquidations_per_block` in `1..=MaxLiquidationsPerBlock`.
+		///
+		/// Origin: [`Config::RiskAdminOrigin`]. Emits [`Event::ParamsSet`].
+		/// Errors: [`Error::ParamOutOfBounds`], [`Error::ParamStepTooLarge`].
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::set_params())]
+		pub fn set_params(origin: OriginFor<T>, params: MarginParams) -> DispatchResult {
+			T::RiskAdminOrigin::ensure_origin(origin)?;
+			Self::do_set_params(params)
+		}
+	}
+
+	// The offchain worker's unsigned batch is validated here. `ValidateUnsigned` is deprecated
+	// in favour of `#[pallet::authorize]` (removal planned after April 2027); moving to it
+	// needs `frame_system::AuthorizeCall` in the runtime's transaction extensions.
+	#[allow(deprecated)]
+	#[pallet::validate_unsigned]
+	impl<T: Config> ValidateUnsigned for Pallet<T> {
+		type Call = Call<T>;
+
+		fn validate_unsigned(source: TransactionSource, call: &Self::Call) -> TransactionValidity {
+			let Call::liquidate_batch { accounts, position_witness } = call else {
+				return InvalidTransaction::Call.into();
+			};
+			if !matches!(source, TransactionSource::Local | TransactionSource::InBlock) {
+				return InvalidTransaction::Call.into();
+			}
+			if Self::check_batch(accounts, *position_witness).is_err() {
+				return InvalidTransaction::Stale.into();
+			}
+			ValidTransaction::with_tag_prefix("SolventLiquidation")
+				.priority(T::UnsignedPriority::get())
+				.and_provides(accounts.encode())
+				.longevity(3)
+				.propagate(true)
+				.build()
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The pallet's account, which holds every deposited token.
+		pub fn account_id() -> T::AccountId {
+			use sp_runtime::traits::AccountIdConversion;
+			T::PalletId::get().into_account_truncating()
+		}
+
+		/// Offchain worker: submit the liquidatable accounts as one unsigned batch.
+		pub(crate) fn offchain_liquidations(now: BlockNumberFor<T>) {
+			if !sp_io::offchain::is_validator() {
+				return;
+			}
+			let limit = Params::<T>::get().max_liquidations_per_block;
+			let (accounts, witness) = Self::liquidation_candidates(limit);
+			if accounts.is_empty() {
+				return;
+			}
+			let count = accounts.len();
+			let Ok(accounts) = BoundedVec::try_from(accounts) else { return };
+			let call = Call::<T>::liquidate_batch { accounts, position_witness: witness };
+			let xt = T::create_bare(call.into());
+			match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
+				Ok(()) => log::info!(
+					target: "runtime::margin",
+					"block {now:?}: submitted liquidation of {count} accounts"
+				),
+				Err(()) => log::warn!(
+					target: "runtime::margin",
+					"block {now:?}: could not submit liquidation of {count} accounts"
+				),
+			}
+		}
+	}
+}

@@ -1,0 +1,21 @@
+//! Runtime API of the margin pallet, for wallets and keepers (polkadot.js: `api.call.marginApi`).
+
+use crate::types::{AccountView, CollateralParams, MarginParams};
+use alloc::vec::Vec;
+use codec::Codec;
+use solvent_primitives::{AssetId, Balance};
+
+sp_api::decl_runtime_apis! {
+	/// Margin accounts and liquidation candidates.
+	pub trait MarginApi<AccountId> where AccountId: Codec {
+		/// Margin account of `who`: cash, collateral by asset, equity, initial and maintenance
+		/// margin, health, liquidatable flag and positions. USD amounts in units of 10^-6 USD.
+		fn account(who: AccountId) -> AccountView;
+		/// Liquidatable accounts now, worst health first, at most `max`.
+		fn liquidatable(max: u32) -> Vec<AccountId>;
+		/// Accepted collateral assets and their parameters, and the liquidation parameters.
+		fn params() -> (Vec<(AssetId, CollateralParams)>, MarginParams);
+		/// Uncovered bad debt waiting to be socialized, in total (USD units).
+		fn pending_losses() -> Balance;
+	}
+}

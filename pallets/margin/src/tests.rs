@@ -1,0 +1,753 @@
+//! Unit tests of the margin pallet. Amounts in the comments are whole USD; the assertions use
+//! the smallest units (10^-6 USD).
+#![allow(deprecated)] // ValidateUnsigned, see lib.rs
+
+use crate::{mock::*, *};
+use frame_support::{
+	assert_noop, assert_ok,
+	pallet_prelude::{InvalidTransaction, TransactionSource, ValidateUnsigned},
+	traits::fungibles::{Inspect as _, Mutate},
+	BoundedVec,
+};
+use solvent_primitives::{MarginLedger, SignedBalance};
+use sp_arithmetic::{FixedI128, FixedU128, Permill};
+use sp_runtime::{DispatchError, TokenError};
+
+fn usd(x: i128) -> SignedBalance {
+	x * USD as i128
+}
+
+fn batch(accounts: Vec<AccountId>) -> BoundedVec<AccountId, ConstU32Max> {
+	BoundedVec::try_from(accounts).unwrap()
+}
+type ConstU32Max = frame_support::traits::ConstU32<100>;
+
+/// Alice: `cash_usd` USD of cash and `contracts` short BTC puts struck at 50,000.
+fn short_puts(who: AccountId, cash_usd: u128, contracts: i64) {
+	assert_ok!(Margin::deposit(RuntimeOrigin::signed(who), USD_ID, cash_usd * USD));
+	open_put(who, 1, -contracts, 50_000 * USD);
+}
+
+fn validate(accounts: Vec<AccountId>, witness: u32, source: TransactionSource) -> bool {
+	let call =
+		Call::<Test>::liquidate_batch { accounts: batch(accounts), position_witness: witness };
+	#[allow(deprecated)]
+	let r = <Margin as ValidateUnsigned>::validate_unsigned(source, &call);
+	r.is_ok()
+}
+
+// ------------------------------------------------------------------------- deposit / withdraw
+
+#[test]
+fn deposit_usd_credits_cash_and_moves_tokens() {
+	ExtBuilder::default().build_and_execute(|| {
+		let pallet = Margin::account_id();
+		let before = Assets::balance(USD_ID, pallet);
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 1_000 * USD));
+		assert_eq!(cash(ALICE), usd(1_000));
+		assert_eq!(Assets::balance(USD_ID, ALICE), 10_000_000 * USD - 1_000 * USD);
+		assert_eq!(Assets::balance(USD_ID, pallet), before + 1_000 * USD);
+		assert_eq!(
+			margin_events().last(),
+			Some(&Event::Deposited { who: ALICE, asset: USD_ID, amount: 1_000 * USD })
+		);
+	});
+}
+
+#[test]
+fn deposit_collateral_is_recorded_per_asset() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), BTC_ID, 3 * BTC / 2));
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), BTC_ID, BTC / 2));
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), ETH_ID, 5 * ETH / 2));
+		let account = Accounts::<Test>::get(ALICE).unwrap();
+		assert_eq!(account.cash, 0);
+		assert_eq!(account.collateral.get(&BTC_ID), Some(&(2 * BTC)));
+		assert_eq!(account.collateral.get(&ETH_ID), Some(&(5 * ETH / 2)));
+		assert_eq!(Assets::balance(BTC_ID, Margin::account_id()), 2 * BTC);
+	});
+}
+
+#[test]
+fn deposit_rejections_change_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 0),
+			Error::<Test>::ZeroAmount
+		);
+		assert_noop!(
+			Margin::deposit(RuntimeOrigin::signed(ALICE), DOGE_ID, 10),
+			Error::<Test>::UnknownCollateral
+		);
+		assert_noop!(Margin::deposit(RuntimeOrigin::none(), USD_ID, 10), DispatchError::BadOrigin);
+		assert_noop!(
+			Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 10_000_001 * USD),
+			TokenError::FundsUnavailable
+		);
+		assert_ok!(Margin::set_collateral_params(
+			RuntimeOrigin::root(),
+			ETH_ID,
+			CollateralParams { haircut: Permill::from_percent(15), enabled: false }
+		));
+		assert_noop!(
+			Margin::deposit(RuntimeOrigin::signed(ALICE), ETH_ID, ETH),
+			Error::<Test>::CollateralDisabled
+		);
+	});
+}
+
+#[test]
+fn disabled_collateral_still_counts_and_can_be_withdrawn() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), ETH_ID, 2 * ETH));
+		assert_ok!(Margin::set_collateral_params(
+			RuntimeOrigin::root(),
+			ETH_ID,
+			CollateralParams { haircut: Permill::from_percent(15), enabled: false }
+		));
+		// 2 ETH x 3,000 x 0.85 = 5,100 USD.
+		assert_eq!(Margin::risk(&ALICE).unwrap().equity, usd(5_100));
+		assert_ok!(Margin::withdraw(RuntimeOrigin::signed(ALICE), ETH_ID, 2 * ETH));
+		assert_eq!(Accounts::<Test>::get(ALICE), None, "an emptied account is removed");
+	});
+}
+
+#[test]
+fn haircut_math_is_exact_and_rounds_down() {
+	ExtBuilder::default().build_and_execute(|| {
+		// 1.5 BTC x 50,000 x 0.90 = 67,500; 2.5 ETH x 3,000 x 0.85 = 6,375.
+		assert_eq!(Margin::collateral_value(BTC_ID, 3 * BTC / 2), Ok(67_500 * USD));
+		assert_eq!(Margin::collateral_value(ETH_ID, 5 * ETH / 2), Ok(6_375 * USD));
+		// 1 satoshi at 12,345.678901 USD = 123.45678901 units -> 123 -> x 0.9 = 110.7 -> 110.
+		Spot::insert(BTC_ID, FixedU128::from_rational(12_345_678_901, 1_000_000));
+		assert_eq!(Margin::collateral_value(BTC_ID, 1), Ok(110));
+		set_price(BTC_ID, 50_000);
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), BTC_ID, 3 * BTC / 2));
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), ETH_ID, 5 * ETH / 2));
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 125 * USD));
+		let view = Margin::account_view(&ALICE);
+		assert_eq!(view.equity, Some(usd(67_500 + 6_375 + 125)));
+		assert_eq!(view.collateral.len(), 2);
+		assert_eq!(view.collateral[0].value, 67_500 * USD);
+		assert_eq!(view.collateral[0].haircut, Permill::from_percent(10));
+		assert_eq!(view.health, None, "no maintenance margin: no health ratio");
+		assert!(!view.liquidatable);
+	});
+}
+
+#[test]
+fn withdraw_is_blocked_below_initial_margin() {
+	ExtBuilder::default().build_and_execute(|| {
+		// 10,000 cash, one short ATM put: IM = 0.15 x 50,000 = 7,500.
+		short_puts(ALICE, 10_000, 1);
+		assert_eq!(Margin::risk(&ALICE).unwrap().requirement.initial, 7_500 * USD);
+		assert_noop!(
+			Margin::withdraw(RuntimeOrigin::signed(ALICE), USD_ID, 2_500 * USD + 1),
+			Error::<Test>::InsufficientMargin
+		);
+		assert_ok!(Margin::withdraw(RuntimeOrigin::signed(ALICE), USD_ID, 2_500 * USD));
+		assert_eq!(cash(ALICE), usd(7_500));
+		assert_eq!(Assets::balance(USD_ID, ALICE), 10_000_000 * USD - 7_500 * USD);
+		assert_eq!(
+			margin_events().last(),
+			Some(&Event::Withdrawn { who: ALICE, asset: USD_ID, amount: 2_500 * USD })
+		);
+	});
+}
+
+#[test]
+fn withdraw_rejections_change_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 100 * USD));
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), BTC_ID, BTC));
+		assert_noop!(
+			Margin::withdraw(RuntimeOrigin::signed(ALICE), USD_ID, 0),
+			Error::<Test>::ZeroAmount
+		);
+		assert_noop!(
+			Margin::withdraw(RuntimeOrigin::signed(ALICE), USD_ID, 100 * USD + 1),
+			Error::<Test>::InsufficientCash
+		);
+		assert_noop!(
+			Margin::withdraw(RuntimeOrigin::signed(ALICE), BTC_ID, BTC + 1),
+			Error::<Test>::InsufficientCollateral
+		);
+		assert_noop!(
+			Margin::withdraw(RuntimeOrigin::signed(ALICE), ETH_ID, 1),
+			Error::<Test>::InsufficientCollateral
+		);
+	});
+}
+
+#[test]
+fn unavailable_price_blocks_withdraw_but_not_deposit() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 1_000 * USD));
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), BTC_ID, BTC));
+		remove_price(BTC_ID);
+		assert_noop!(
+			Margin::withdraw(RuntimeOrigin::signed(ALICE), USD_ID, USD),
+			Error::<Test>::PriceUnavailable
+		);
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, USD));
+		let view = Margin::account_view(&ALICE);
+		assert_eq!(view.equity, None);
+		assert_eq!(view.price_error, Some(solvent_primitives::PriceError::NoQuorum));
+		assert_eq!(
+			<Margin as MarginLedger<AccountId>>::ensure_initial_margin(&ALICE),
+			Err(Error::<Test>::PriceUnavailable.into())
+		);
+	});
+}
+
+// ------------------------------------------------------------------------- liquidation
+
+#[test]
+fn healthy_account_is_not_liquidatable() {
+	ExtBuilder::default().build_and_execute(|| {
+		short_puts(ALICE, 10_000, 1);
+		assert_noop!(
+			Margin::liquidate(RuntimeOrigin::signed(KEEPER), ALICE),
+			Error::<Test>::NotLiquidatable
+		);
+		assert!(!validate(vec![ALICE], 1, TransactionSource::Local));
+		assert_eq!(Margin::liquidation_candidates(10), (vec![], 0));
+	});
+}
+
+#[test]
+fn no_liquidation_on_unavailable_price() {
+	ExtBuilder::default().build_and_execute(|| {
+		short_puts(ALICE, 100_000, 10);
+		set_price(BTC_ID, 45_000);
+		assert!(Margin::account_view(&ALICE).liquidatable);
+		remove_price(BTC_ID);
+		assert_noop!(
+			Margin::liquidate(RuntimeOrigin::signed(KEEPER), ALICE),
+			Error::<Test>::PriceUnavailable
+		);
+		assert!(!validate(vec![ALICE], 1, TransactionSource::Local));
+		assert_eq!(Margin::liquidation_candidates(10), (vec![], 0));
+		assert!(!Margin::account_view(&ALICE).liquidatable);
+	});
+}
+
+#[test]
+fn partial_automatic_liquidation_restores_initial_margin() {
+	ExtBuilder::default().build_and_execute(|| {
+		// 100,000 cash, 10 short puts K = 50,000. At S = 45,000: mark 5,000, IM per contract
+		// 0.15 x 45,000 + 5,000 = 11,750, MM per contract 3,375 + 5,000 = 8,375.
+		short_puts(ALICE, 100_000, 10);
+		set_price(BTC_ID, 45_000);
+		let before = Margin::risk(&ALICE).unwrap();
+		assert_eq!(before.equity, usd(50_000));
+		assert_eq!(before.requirement.maintenance, 83_750 * USD);
+		assert_eq!(before.health(), Some(FixedI128::from_rational(50_000, 83_750)));
+		assert_eq!(Margin::liquidation_candidates(10), (vec![ALICE], 1));
+		assert!(validate(vec![ALICE], 1, TransactionSource::Local));
+
+		// Deficit 117,500 - 50,000 = 67,500; relief per contract 11,750 - 1% x 45,000 = 11,300;
+		// k = ceil(67,500 / 11,300) = 6 contracts.
+		assert_ok!(Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![ALICE]), 1));
+		assert_eq!(quantity_of(ALICE, 1), -4);
+		assert_eq!(quantity_of(fund(), 1), -6);
+		// Cash: 100,000 - 6 x 5,000 (mark paid to the fund) - 1% x 270,000 (penalty) = 67,300.
+		assert_eq!(cash(ALICE), usd(67_300));
+		assert_eq!(cash(fund()), FUND_SEED as i128 + usd(30_000 + 2_700));
+		assert_eq!(Cancels::get(ALICE), 1, "resting orders cancelled first");
+		let after = Margin::risk(&ALICE).unwrap();
+		assert_eq!(after.equity, usd(47_300));
+		assert_eq!(after.requirement.initial, 47_000 * USD);
+		assert!(after.equity >= after.initial(), "back above initial margin");
+		let events = margin_events();
+		assert_eq!(
+			events[events.len() - 2],
+			Event::PositionLiquidated {
+				who: ALICE,
+				position_id: 1,
+				quantity: 6,
+				value: -usd(30_000),
+				notional: 270_000 * USD
+			}
+		);
+		assert_eq!(
+			events[events.len() - 1],
+			Event::Liquidated {
+				who: ALICE,
+				keeper: None,
+				equity_before: usd(50_000),
+				maintenance_margin_before: 83_750 * USD,
+				equity_after: usd(47_300),
+				initial_margin_after: 47_000 * USD,
+				notional: 270_000 * USD,
+				penalty: 2_700 * USD,
+				keeper_reward: 0,
+				positions_closed: 1,
+			}
+		);
+		// Liquidated once: no longer a candidate.
+		assert_eq!(Margin::liquidation_candidates(10), (vec![], 0));
+	});
+}
+
+#[test]
+fn keeper_liquidation_pays_reward_and_penalty_exactly() {
+	ExtBuilder::default().build_and_execute(|| {
+		short_puts(ALICE, 100_000, 10);
+		set_price(BTC_ID, 45_000);
+		// Fee rate 1% + 0.5%: relief 11,750 - 675 = 11,075; k = ceil(67,500 / 11,075) = 7.
+		assert_ok!(Margin::liquidate(RuntimeOrigin::signed(KEEPER), ALICE));
+		assert_eq!(quantity_of(ALICE, 1), -3);
+		// 7 x 45,000 = 315,000 notional: penalty 3,150, reward 1,575.
+		assert_eq!(cash(ALICE), usd(100_000 - 35_000 - 3_150 - 1_575));
+		assert_eq!(cash(KEEPER), usd(1_575));
+		assert_eq!(cash(fund()), FUND_SEED as i128 + usd(35_000 + 3_150));
+		assert_eq!(
+			margin_events().last(),
+			Some(&Event::Liquidated {
+				who: ALICE,
+				keeper: Some(KEEPER),
+				equity_before: usd(50_000),
+				maintenance_margin_before: 83_750 * USD,
+				equity_after: usd(60_275 - 15_000),
+				initial_margin_after: 35_250 * USD,
+				notional: 315_000 * USD,
+				penalty: 3_150 * USD,
+				keeper_reward: 1_575 * USD,
+				positions_closed: 1,
+			})
+		);
+	});
+}
+
+#[test]
+fn penalty_rounds_up_to_the_smallest_unit() {
+	ExtBuilder::default().build_and_execute(|| {
+		short_puts(ALICE, 10_000, 1);
+		// S = 45,000.000001: notional 45,000,000,001 units; 1% = 450,000,000.01 -> 450,000,001.
+		Spot::insert(BTC_ID, FixedU128::from_rational(45_000_000_001, 1_000_000));
+		assert_ok!(Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![ALICE]), 1));
+		match margin_events().last() {
+			Some(Event::Liquidated { penalty, notional, .. }) => {
+				assert_eq!(*notional, 45_000_000_001);
+				assert_eq!(*penalty, 450_000_001);
+			}
+			other => panic!("unexpected {other:?}"),
+		}
+	});
+}
+
+#[test]
+fn small_position_is_closed_in_full() {
+	ExtBuilder::default().build_and_execute(|| {
+		// 10,000 cash, 1 short put; at 45,000: equity 5,000 < MM 8,375.
+		short_puts(ALICE, 10_000, 1);
+		set_price(BTC_ID, 45_000);
+		assert_ok!(Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![ALICE]), 1));
+		assert_eq!(quantity_of(ALICE, 1), 0);
+		assert_eq!(cash(ALICE), usd(10_000 - 5_000 - 450));
+		assert!(PendingLosses::<Test>::get(ALICE).is_none());
+	});
+}
+
+#[test]
+fn largest_maintenance_margin_is_closed_first() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 60_000 * USD));
+		open_put(ALICE, 1, -2, 50_000 * USD); // MM at 45,000: 2 x 8,375
+		open_put(ALICE, 2, -2, 60_000 * USD); // MM at 45,000: 2 x 18,375
+		set_price(BTC_ID, 45_000);
+		assert_ok!(Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![ALICE]), 2));
+		let moved: Vec<u32> = margin_events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::PositionLiquidated { position_id, .. } => Some(position_id),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(moved.first(), Some(&2));
+	});
+}
+
+/// Alice: 10,000 cash + 0.1 BTC, one short put K = 50,000; BTC falls to 20,000: the put's mark
+/// is 30,000 and equity = 10,000 + 0.1 x 20,000 x 0.9 - 30,000 = -18,200.
+fn bankrupt_alice() {
+	short_puts(ALICE, 10_000, 1);
+	assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), BTC_ID, BTC / 10));
+	set_price(BTC_ID, 20_000);
+	assert_eq!(Margin::risk(&ALICE).unwrap().equity, usd(-18_200));
+}
+
+#[test]
+fn bad_debt_is_covered_by_the_insurance_fund() {
+	ExtBuilder::default().build_and_execute(|| {
+		bankrupt_alice();
+		assert_ok!(Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![ALICE]), 1));
+		// Position to the fund (Alice pays 30,000 mark), no penalty out of negative equity,
+		// 0.1 BTC seized at 1,800, bad debt 18,200 covered in full.
+		assert_eq!(quantity_of(fund(), 1), -1);
+		assert_eq!(cash(ALICE), 0);
+		assert_eq!(Accounts::<Test>::get(ALICE), None);
+		let fund_account = Accounts::<Test>::get(fund()).unwrap();
+		assert_eq!(fund_account.collateral.get(&BTC_ID), Some(&(BTC / 10)));
+		assert_eq!(fund_account.cash, FUND_SEED as i128 + usd(30_000 - 1_800 - 18_200));
+		// The fund's equity fell by exactly the bad debt.
+		assert_eq!(Margin::risk(&fund()).unwrap().equity, FUND_SEED as i128 - usd(18_200));
+		let events = margin_events();
+		assert!(events.contains(&Event::CollateralSeized {
+			who: ALICE,
+			asset: BTC_ID,
+			amount: BTC / 10,
+			value: 1_800 * USD
+		}));
+		assert!(events.contains(&Event::BadDebt {
+			who: ALICE,
+			amount: 18_200 * USD,
+			covered: 18_200 * USD,
+			uncovered: 0
+		}));
+		match events.last() {
+			Some(Event::Liquidated { penalty, equity_after, .. }) => {
+				assert_eq!(*penalty, 0);
+				assert_eq!(*equity_after, 0);
+			}
+			other => panic!("unexpected {other:?}"),
+		}
+	});
+}
+
+#[test]
+fn exhausted_fund_queues_the_loss_for_socialization() {
+	ExtBuilder::default().payout_cap(5_000 * USD).build_and_execute(|| {
+		bankrupt_alice();
+		assert_ok!(Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![ALICE]), 1));
+		assert_eq!(cash(ALICE), usd(-13_200));
+		assert_eq!(PendingLosses::<Test>::get(ALICE), Some(13_200 * USD));
+		assert_eq!(PendingLossTotal::<Test>::get(), 13_200 * USD);
+		let events = margin_events();
+		assert!(events.contains(&Event::BadDebt {
+			who: ALICE,
+			amount: 18_200 * USD,
+			covered: 5_000 * USD,
+			uncovered: 13_200 * USD
+		}));
+		assert!(
+			events.contains(&Event::LossSocializationPending { who: ALICE, amount: 13_200 * USD })
+		);
+		// Closed out and queued: not liquidatable again.
+		assert!(!Margin::account_view(&ALICE).liquidatable);
+		assert_eq!(Margin::liquidation_candidates(10), (vec![], 0));
+
+		// A settlement account (Bob here) pays the queue out of the profitable side's payouts.
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(BOB), USD_ID, 50_000 * USD));
+		assert_eq!(
+			<Margin as MarginLedger<AccountId>>::socialize_losses(&BOB, 10_000 * USD),
+			10_000 * USD
+		);
+		assert_eq!(cash(BOB), usd(40_000));
+		assert_eq!(cash(ALICE), usd(-3_200));
+		assert_eq!(PendingLosses::<Test>::get(ALICE), Some(3_200 * USD));
+		assert_eq!(
+			margin_events().last(),
+			Some(&Event::LossSocialized { debtor: ALICE, payer: BOB, amount: 10_000 * USD })
+		);
+		assert_eq!(
+			<Margin as MarginLedger<AccountId>>::socialize_losses(&BOB, 100_000 * USD),
+			3_200 * USD
+		);
+		assert_eq!(cash(ALICE), 0);
+		assert_eq!(PendingLosses::<Test>::get(ALICE), None);
+		assert_eq!(PendingLossTotal::<Test>::get(), 0);
+		assert_eq!(<Margin as MarginLedger<AccountId>>::socialize_losses(&BOB, 100_000 * USD), 0);
+	});
+}
+
+#[test]
+fn a_debtor_paying_in_reduces_its_pending_loss() {
+	ExtBuilder::default().payout_cap(5_000 * USD).build_and_execute(|| {
+		bankrupt_alice();
+		assert_ok!(Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![ALICE]), 1));
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 1_000 * USD));
+		assert_eq!(PendingLosses::<Test>::get(ALICE), Some(12_200 * USD));
+		assert_eq!(PendingLossTotal::<Test>::get(), 12_200 * USD);
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 20_000 * USD));
+		assert_eq!(PendingLosses::<Test>::get(ALICE), None);
+		assert_eq!(PendingLossTotal::<Test>::get(), 0);
+		assert_eq!(cash(ALICE), usd(7_800));
+	});
+}
+
+#[test]
+fn fund_account_is_never_liquidatable() {
+	ExtBuilder::default().build_and_execute(|| {
+		open_put(fund(), 1, -1_000, 50_000 * USD);
+		set_price(BTC_ID, 10_000);
+		assert!(Margin::risk(&fund()).unwrap().equity < 0);
+		assert_noop!(
+			Margin::liquidate(RuntimeOrigin::signed(KEEPER), fund()),
+			Error::<Test>::NotLiquidatable
+		);
+	});
+}
+
+// ------------------------------------------------------------------------- automatic batch
+
+#[test]
+fn unsigned_batch_is_validated() {
+	ExtBuilder::default().build_and_execute(|| {
+		short_puts(ALICE, 10_000, 1);
+		short_puts(BOB, 100_000, 1);
+		set_price(BTC_ID, 45_000);
+		assert!(validate(vec![ALICE], 1, TransactionSource::Local));
+		assert!(validate(vec![ALICE], 1, TransactionSource::InBlock));
+		assert!(!validate(vec![ALICE], 1, TransactionSource::External), "only local or in block");
+		assert!(!validate(vec![ALICE, BOB], 2, TransactionSource::Local), "Bob is healthy");
+		assert!(!validate(vec![ALICE, ALICE], 2, TransactionSource::Local), "duplicate");
+		assert!(!validate(vec![], 0, TransactionSource::Local), "empty");
+		assert!(!validate(vec![ALICE], 0, TransactionSource::Local), "witness too low");
+		let call = Call::<Test>::set_params { params: default_params() };
+		#[allow(deprecated)]
+		let r = <Margin as ValidateUnsigned>::validate_unsigned(TransactionSource::Local, &call);
+		assert_eq!(r, Err(InvalidTransaction::Call.into()));
+		assert_eq!(Margin::check_batch(&[ALICE], 0), Err(Error::<Test>::WitnessTooLow.into()));
+		assert_eq!(
+			Margin::check_batch(&[ALICE, BOB], 2),
+			Err(Error::<Test>::NotLiquidatable.into())
+		);
+	});
+}
+
+#[test]
+fn batch_rejections_change_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		short_puts(ALICE, 10_000, 1);
+		set_price(BTC_ID, 45_000);
+		assert_noop!(
+			Margin::liquidate_batch(RuntimeOrigin::signed(KEEPER), batch(vec![ALICE]), 1),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![]), 1),
+			Error::<Test>::InvalidBatch
+		);
+		assert_noop!(
+			Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![ALICE, ALICE]), 2),
+			Error::<Test>::InvalidBatch
+		);
+		let too_many: Vec<AccountId> = (100..111).collect();
+		assert_noop!(
+			Margin::liquidate_batch(RuntimeOrigin::none(), batch(too_many), 11),
+			Error::<Test>::InvalidBatch
+		);
+	});
+}
+
+#[test]
+fn batch_skips_accounts_that_recovered() {
+	ExtBuilder::default().build_and_execute(|| {
+		short_puts(ALICE, 10_000, 1);
+		short_puts(BOB, 100_000, 1);
+		set_price(BTC_ID, 45_000);
+		assert_ok!(Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![BOB, ALICE]), 2));
+		assert_eq!(quantity_of(BOB, 1), -1);
+		assert_eq!(quantity_of(ALICE, 1), 0);
+		assert!(margin_events().contains(&Event::LiquidationSkipped { who: BOB }));
+	});
+}
+
+#[test]
+fn candidates_come_worst_health_first_up_to_the_limit() {
+	ExtBuilder::default().build_and_execute(|| {
+		short_puts(ALICE, 7_000, 1); // equity 2,000 / MM 8,375
+		short_puts(BOB, 6_000, 1); // 1,000 / 8,375
+		short_puts(CHARLIE, 8_000, 1); // 3,000 / 8,375
+		short_puts(KEEPER, 100_000, 1); // healthy
+		set_price(BTC_ID, 45_000);
+		assert_eq!(Margin::liquidation_candidates(10), (vec![BOB, ALICE, CHARLIE], 3));
+		assert_eq!(Margin::liquidation_candidates(2), (vec![BOB, ALICE], 2));
+	});
+}
+
+#[test]
+fn thousand_accounts_are_liquidated_within_the_cap_implied_blocks() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Margin::set_params(
+			RuntimeOrigin::root(),
+			MarginParams { max_liquidations_per_block: 100, ..default_params() }
+		));
+		let traders: Vec<AccountId> = (1_000..2_000).collect();
+		for who in &traders {
+			assert_ok!(<Assets as Mutate<AccountId>>::mint_into(USD_ID, who, 10_000 * USD));
+			short_puts(*who, 10_000, 1);
+		}
+		set_price(BTC_ID, 45_000);
+		// A stale price first: nothing may be liquidated.
+		remove_price(BTC_ID);
+		assert_eq!(Margin::liquidation_candidates(100).0.len(), 0);
+		set_price(BTC_ID, 45_000);
+		let mut blocks = 0;
+		loop {
+			let (accounts, witness) = Margin::liquidation_candidates(100);
+			if accounts.is_empty() {
+				break;
+			}
+			assert!(accounts.len() <= 100);
+			blocks += 1;
+			run_to_block(System::block_number() + 1);
+			assert_ok!(Margin::liquidate_batch(
+				RuntimeOrigin::none(),
+				BoundedVec::try_from(accounts).unwrap(),
+				witness
+			));
+		}
+		assert_eq!(blocks, 10, "1,000 accounts at 100 per block");
+		assert!(traders.iter().all(|who| quantity_of(*who, 1) == 0));
+		assert_eq!(quantity_of(fund(), 1), -1_000);
+	});
+}
+
+// ------------------------------------------------------------------------- parameters
+
+#[test]
+fn params_are_bounded_and_stepped() {
+	ExtBuilder::default().build_and_execute(|| {
+		let p = default_params();
+		assert_noop!(Margin::set_params(RuntimeOrigin::signed(ALICE), p), DispatchError::BadOrigin);
+		for bad in [
+			MarginParams { liquidation_penalty: Permill::from_percent(6), ..p },
+			MarginParams { keeper_reward: Permill::from_percent(2), ..p },
+			MarginParams { max_liquidations_per_block: 0, ..p },
+			MarginParams { max_liquidations_per_block: 101, ..p },
+		] {
+			assert_noop!(
+				Margin::set_params(RuntimeOrigin::root(), bad),
+				Error::<Test>::ParamOutOfBounds
+			);
+		}
+		assert_noop!(
+			Margin::set_params(
+				RuntimeOrigin::root(),
+				MarginParams { liquidation_penalty: Permill::from_rational(25u32, 1000u32), ..p }
+			),
+			Error::<Test>::ParamStepTooLarge
+		);
+		let new = MarginParams { liquidation_penalty: Permill::from_percent(2), ..p };
+		assert_ok!(Margin::set_params(RuntimeOrigin::root(), new));
+		assert_eq!(Params::<Test>::get(), new);
+		assert_eq!(margin_events().last(), Some(&Event::ParamsSet { params: new }));
+	});
+}
+
+#[test]
+fn collateral_params_are_bounded_and_stepped() {
+	ExtBuilder::default().build_and_execute(|| {
+		let p = |h: u32| CollateralParams { haircut: Permill::from_percent(h), enabled: true };
+		assert_noop!(
+			Margin::set_collateral_params(RuntimeOrigin::signed(ALICE), BTC_ID, p(10)),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Margin::set_collateral_params(RuntimeOrigin::root(), USD_ID, p(0)),
+			Error::<Test>::SettlementAssetNotCollateral
+		);
+		assert_noop!(
+			Margin::set_collateral_params(RuntimeOrigin::root(), DOGE_ID, p(51)),
+			Error::<Test>::ParamOutOfBounds
+		);
+		assert_noop!(
+			Margin::set_collateral_params(RuntimeOrigin::root(), BTC_ID, p(21)),
+			Error::<Test>::ParamStepTooLarge
+		);
+		assert_ok!(Margin::set_collateral_params(RuntimeOrigin::root(), BTC_ID, p(20)));
+		assert_eq!(Collateral::<Test>::get(BTC_ID), Some(p(20)));
+		assert_eq!(
+			margin_events().last(),
+			Some(&Event::CollateralParamsSet { asset: BTC_ID, params: p(20) })
+		);
+		// A new asset may start anywhere within bounds; at most MaxCollateralAssets (4).
+		assert_ok!(Margin::set_collateral_params(RuntimeOrigin::root(), DOGE_ID, p(40)));
+		assert_ok!(Margin::set_collateral_params(RuntimeOrigin::root(), 10, p(40)));
+		assert_noop!(
+			Margin::set_collateral_params(RuntimeOrigin::root(), 11, p(40)),
+			Error::<Test>::TooManyCollateralAssets
+		);
+	});
+}
+
+// ------------------------------------------------------------------------- ledger
+
+#[test]
+fn ledger_moves_cash_and_checks_margin() {
+	ExtBuilder::default().build_and_execute(|| {
+		type L = Margin;
+		assert_ok!(<L as MarginLedger<AccountId>>::transfer_cash(&ALICE, &BOB, 5 * USD));
+		assert_eq!(cash(ALICE), usd(-5));
+		assert_eq!(cash(BOB), usd(5));
+		assert_eq!(<L as MarginLedger<AccountId>>::equity(&ALICE), Ok(usd(-5)));
+		assert_ok!(<L as MarginLedger<AccountId>>::deposit_cash(&CHARLIE, &BOB, 10 * USD));
+		assert_eq!(cash(BOB), usd(15));
+		assert_eq!(Assets::balance(USD_ID, CHARLIE), 10_000_000 * USD - 10 * USD);
+		assert_noop!(
+			<L as MarginLedger<AccountId>>::withdraw_cash(&BOB, &CHARLIE, 16 * USD),
+			Error::<Test>::InsufficientCash
+		);
+		assert_ok!(<L as MarginLedger<AccountId>>::withdraw_cash(&BOB, &CHARLIE, 15 * USD));
+		assert_eq!(cash(BOB), 0);
+		assert_eq!(Assets::balance(USD_ID, CHARLIE), 10_000_000 * USD + 5 * USD);
+		// Alice's -5 is settled by a deposit.
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 5 * USD));
+		assert_eq!(Accounts::<Test>::get(ALICE), None);
+	});
+}
+
+#[test]
+fn ledger_withdraw_respects_initial_margin() {
+	ExtBuilder::default().build_and_execute(|| {
+		short_puts(ALICE, 10_000, 1);
+		assert_noop!(
+			<Margin as MarginLedger<AccountId>>::withdraw_cash(&ALICE, &ALICE, 2_501 * USD),
+			Error::<Test>::InsufficientMargin
+		);
+	});
+}
+
+#[test]
+fn contracts_to_close_formula() {
+	let p = solvent_primitives::PositionRisk {
+		id: 1,
+		quantity: -10,
+		mark_value: -50_000,
+		initial_margin: 117_500,
+		maintenance_margin: 83_750,
+		notional: 450_000,
+	};
+	assert_eq!(Margin::contracts_to_close(&p, 67_500, Permill::from_percent(1)), 6);
+	assert_eq!(Margin::contracts_to_close(&p, 1, Permill::from_percent(1)), 1);
+	assert_eq!(Margin::contracts_to_close(&p, 1_000_000, Permill::from_percent(1)), 10);
+	let long = solvent_primitives::PositionRisk { quantity: 5, initial_margin: 0, ..p };
+	assert_eq!(Margin::contracts_to_close(&long, 1, Permill::from_percent(1)), 5);
+	let empty = solvent_primitives::PositionRisk { quantity: 0, ..p };
+	assert_eq!(Margin::contracts_to_close(&empty, 1, Permill::from_percent(1)), 0);
+}
+
+#[test]
+fn genesis_seeds_the_fund_and_matches_custody() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_eq!(cash(fund()), FUND_SEED as i128);
+		assert_eq!(Assets::balance(USD_ID, Margin::account_id()), FUND_SEED);
+		assert_eq!(Params::<Test>::get(), default_params());
+		assert_eq!(
+			Collateral::<Test>::get(BTC_ID).map(|c| c.haircut),
+			Some(Permill::from_percent(10))
+		);
+	});
+}
+
+#[test]
+fn try_state_detects_custody_mismatch() {
+	ExtBuilder::default().build().execute_with(|| {
+		assert_ok!(Margin::do_try_state());
+		assert_ok!(<Assets as Mutate<AccountId>>::mint_into(USD_ID, &Margin::account_id(), 1));
+		assert!(Margin::do_try_state().is_err());
+	});
+}

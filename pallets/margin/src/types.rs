@@ -1,0 +1,235 @@
+//! Domain types of the margin pallet: accounts, collateral and risk parameters, views.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{
+	traits::Get, BoundedBTreeMap, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+};
+use scale_info::TypeInfo;
+use solvent_primitives::{
+	AssetId, Balance, MarginRequirement, PositionRisk, PriceError, SignedBalance,
+};
+use sp_arithmetic::{FixedI128, FixedPointNumber, FixedU128, Permill};
+
+extern crate alloc;
+use alloc::vec::Vec;
+
+/// Largest haircut a collateral asset may have (50%): an asset riskier than that is disabled
+/// rather than haircut further.
+pub const MAX_HAIRCUT: Permill = Permill::from_percent(50);
+/// Largest change of a haircut per `set_collateral_params` call, in absolute terms (10
+/// percentage points). Disabling an asset is not a step: it is always allowed.
+pub const MAX_HAIRCUT_STEP: Permill = Permill::from_percent(10);
+/// Largest liquidation penalty (5% of the notional moved).
+pub const MAX_LIQUIDATION_PENALTY: Permill = Permill::from_percent(5);
+/// Largest keeper reward (1% of the notional moved).
+pub const MAX_KEEPER_REWARD: Permill = Permill::from_percent(1);
+/// Largest change of the liquidation penalty or of the keeper reward per `set_params` call, in
+/// absolute terms (1 percentage point).
+pub const MAX_RATE_STEP: Permill = Permill::from_percent(1);
+
+/// Risk parameters of one collateral asset.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+pub struct CollateralParams {
+	/// Haircut: the fraction of the asset's USD value that does **not** count as collateral.
+	/// Collateral value = amount x index price x (1 - haircut). At most [`MAX_HAIRCUT`].
+	pub haircut: Permill,
+	/// Whether new deposits are accepted. A disabled asset still counts (with its haircut) for
+	/// accounts that hold it, and can always be withdrawn.
+	pub enabled: bool,
+}
+
+/// Liquidation parameters.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+pub struct MarginParams {
+	/// Liquidation penalty: fraction of the notional of the contracts moved in a liquidation,
+	/// paid by the liquidated account to the insurance fund. At most
+	/// [`MAX_LIQUIDATION_PENALTY`]. Deribit charges a liquidation fee on the notional
+	/// liquidated (Deribit rulebook, "Liquidation fee").
+	pub liquidation_penalty: Permill,
+	/// Keeper reward: fraction of the notional moved, paid by the liquidated account to the
+	/// keeper who called `liquidate` (none for automatic liquidations). At most
+	/// [`MAX_KEEPER_REWARD`].
+	pub keeper_reward: Permill,
+	/// Accounts liquidated automatically per block (the offchain worker's batch size), in
+	/// `1..=Config::MaxLiquidationsPerBlock`.
+	pub max_liquidations_per_block: u32,
+}
+
+impl Default for MarginParams {
+	fn default() -> Self {
+		Self {
+			liquidation_penalty: Permill::from_percent(1),
+			keeper_reward: Permill::from_rational(5u32, 1000u32),
+			max_liquidations_per_block: 100,
+		}
+	}
+}
+
+/// A margin account.
+///
+/// `cash` is the account's settlement asset (USD, 6 decimals) in smallest units; it is signed
+/// because mandatory payments (premium, settlement, liquidation) may take it below zero, a debt
+/// backed by the other collateral. `collateral` holds the non-settlement assets, each in that
+/// asset's smallest unit.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxAssets))]
+#[codec(mel_bound())]
+pub struct MarginAccount<MaxAssets: Get<u32>> {
+	/// Settlement-asset balance (USD units, 6 decimals); may be negative.
+	pub cash: SignedBalance,
+	/// Non-settlement collateral: asset id -> amount in the asset's smallest unit. No zero
+	/// entries.
+	pub collateral: BoundedBTreeMap<AssetId, Balance, MaxAssets>,
+}
+
+impl<MaxAssets: Get<u32>> Default for MarginAccount<MaxAssets> {
+	fn default() -> Self {
+		Self { cash: 0, collateral: BoundedBTreeMap::new() }
+	}
+}
+
+impl<MaxAssets: Get<u32>> MarginAccount<MaxAssets> {
+	/// No cash and no collateral: the account's storage entry can be removed.
+	pub fn is_empty(&self) -> bool {
+		self.cash == 0 && self.collateral.is_empty()
+	}
+}
+
+/// Risk figures of an account at current prices. All amounts in USD units (6 decimals).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct RiskSnapshot {
+	/// Cash (settlement asset), signed.
+	pub cash: SignedBalance,
+	/// Sum over non-settlement collateral of `value x (1 - haircut)`, rounded down.
+	pub collateral_value: Balance,
+	/// Requirements and unrealized PnL of the positions (from the position provider).
+	pub requirement: MarginRequirement,
+	/// `cash + collateral_value + unrealized PnL`.
+	pub equity: SignedBalance,
+}
+
+impl RiskSnapshot {
+	/// Initial margin as a signed amount.
+	pub fn initial(&self) -> SignedBalance {
+		to_signed(self.requirement.initial)
+	}
+	/// Maintenance margin as a signed amount.
+	pub fn maintenance(&self) -> SignedBalance {
+		to_signed(self.requirement.maintenance)
+	}
+	/// Health = equity / maintenance margin; `None` when the maintenance margin is zero.
+	pub fn health(&self) -> Option<FixedI128> {
+		if self.requirement.maintenance == 0 {
+			return None;
+		}
+		FixedI128::checked_from_rational(self.equity, self.requirement.maintenance)
+	}
+}
+
+/// `u128` -> `i128`, saturating at `i128::MAX`.
+pub fn to_signed(x: Balance) -> SignedBalance {
+	SignedBalance::try_from(x).unwrap_or(SignedBalance::MAX)
+}
+
+/// Positive part of a signed amount.
+pub fn positive_part(x: SignedBalance) -> Balance {
+	Balance::try_from(x.max(0)).unwrap_or(0)
+}
+
+/// One collateral asset of an account, as the runtime API reports it.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct CollateralView {
+	/// The asset.
+	pub asset: AssetId,
+	/// Amount in the asset's smallest unit.
+	pub amount: Balance,
+	/// Index price (USD per whole unit), if available.
+	pub price: Option<FixedU128>,
+	/// The asset's haircut.
+	pub haircut: Permill,
+	/// Value counted as collateral: `amount x price x (1 - haircut)` in USD units (0 when the
+	/// price is unavailable).
+	pub value: Balance,
+}
+
+/// A margin account as the runtime API reports it. USD amounts in units of 10^-6 USD.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct AccountView {
+	/// Cash (settlement asset), signed.
+	pub cash: SignedBalance,
+	/// Non-settlement collateral by asset.
+	pub collateral: Vec<CollateralView>,
+	/// Equity = cash + haircut collateral value + unrealized PnL; `None` if a price is
+	/// unavailable.
+	pub equity: Option<SignedBalance>,
+	/// Initial margin of the positions.
+	pub initial_margin: Balance,
+	/// Maintenance margin of the positions.
+	pub maintenance_margin: Balance,
+	/// Unrealized PnL of the positions at mark.
+	pub unrealized_pnl: SignedBalance,
+	/// Equity / maintenance margin (`None` when the maintenance margin is zero or a price is
+	/// unavailable). Below 1 the account is liquidatable.
+	pub health: Option<FixedI128>,
+	/// Whether `liquidate` would accept the account now.
+	pub liquidatable: bool,
+	/// The account's positions.
+	pub positions: Vec<PositionRisk>,
+	/// Uncovered bad debt of the account waiting to be socialized.
+	pub pending_loss: Balance,
+	/// Why the figures are unavailable, if they are.
+	pub price_error: Option<PriceError>,
+}
+
+/// What one liquidation did (returned for weight refunds and tests).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct LiquidationOutcome {
+	/// Positions (wholly or partly) moved to the insurance fund.
+	pub positions_closed: u32,
+	/// Positions the account held when the liquidation started (for the weight).
+	pub positions_seen: u32,
+	/// Notional of the contracts moved (USD units).
+	pub notional: Balance,
+	/// Penalty paid to the insurance fund (USD units).
+	pub penalty: Balance,
+	/// Reward paid to the keeper (USD units).
+	pub keeper_reward: Balance,
+	/// Bad debt left after the positions were closed and collateral seized (USD units).
+	pub bad_debt: Balance,
+}

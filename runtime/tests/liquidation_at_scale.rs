@@ -1,0 +1,216 @@
+//! Runtime-level liquidation test (issue 4): on the real runtime (dev genesis preset, real
+//! oracle, options, margin and insurance fund), 1,000 option writers are made liquidatable by one
+//! BTC price drop. The offchain worker's batch (`Margin::liquidation_candidates` +
+//! `validate_unsigned` + `liquidate_batch`) must liquidate all of them within
+//! `ceil(1,000 / max_liquidations_per_block)` blocks, each batch within the block's operational
+//! weight, and must liquidate nobody while the price is stale.
+
+#![allow(deprecated)] // ValidateUnsigned
+
+use frame_support::{
+	dispatch::GetDispatchInfo,
+	pallet_prelude::{TransactionSource, ValidateUnsigned},
+	traits::{fungibles::Mutate, OnFinalize, OnInitialize},
+	BoundedVec,
+};
+use serde_json::Value;
+use solvent_primitives::{assets, OracleKey, SignedBalance};
+use solvent_runtime::{
+	AccountId, AllPalletsWithSystem, Margin, Options, PriceOracle, Runtime, RuntimeCall,
+	RuntimeGenesisConfig, RuntimeOrigin, System,
+};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{traits::Get as _, FixedU128};
+
+const USD: u128 = 1_000_000;
+const BLOCK_MS: u64 = 3_000;
+const TRADERS: u32 = 1_000;
+
+fn merge(base: &mut Value, patch: Value) {
+	match (base, patch) {
+		(Value::Object(b), Value::Object(p)) => {
+			for (k, v) in p {
+				merge(b.entry(k).or_insert(Value::Null), v);
+			}
+		},
+		(b, p) => *b = p,
+	}
+}
+
+/// Externalities with the dev preset's genesis.
+fn dev_ext() -> sp_io::TestExternalities {
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	let patch = solvent_runtime::genesis_config_presets::get_preset(&"development".into()).unwrap();
+	merge(&mut config, serde_json::from_slice(&patch).unwrap());
+	let json = serde_json::to_vec(&config).unwrap();
+	let mut ext = sp_io::TestExternalities::new_empty();
+	ext.execute_with(|| {
+		frame_support::genesis_builder_helper::build_state::<RuntimeGenesisConfig>(json).unwrap();
+	});
+	ext
+}
+
+/// Start block `n` at time `n x 3 s` (from 2026-01-01), running every pallet's hooks.
+fn next_block() {
+	let n = System::block_number();
+	if n > 0 {
+		AllPalletsWithSystem::on_finalize(n);
+	}
+	let n = n + 1;
+	System::reset_events();
+	System::initialize(&n, &Default::default(), &Default::default());
+	let now = 1_767_225_600_000 + n as u64 * BLOCK_MS;
+	pallet_aura::CurrentSlot::<Runtime>::put(sp_consensus_aura::Slot::from(now / BLOCK_MS));
+	pallet_timestamp::Pallet::<Runtime>::set_timestamp(now);
+	AllPalletsWithSystem::on_initialize(n);
+}
+
+/// Alice, Bob and Charlie (dev feeders, quorum 3) feed BTC spot and an 80% implied vol.
+fn feed(btc_usd: u32) {
+	let values: BoundedVec<_, _> = BoundedVec::truncate_from(vec![
+		(OracleKey::Spot(assets::BTC), FixedU128::from_u32(btc_usd)),
+		(OracleKey::ImpliedVol(assets::BTC), FixedU128::from_rational(8, 10)),
+	]);
+	for k in [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie] {
+		PriceOracle::feed_values(RuntimeOrigin::signed(k.to_account_id()), values.clone()).unwrap();
+	}
+}
+
+fn trader(i: u32) -> AccountId {
+	let mut raw = [7u8; 32];
+	raw[..4].copy_from_slice(&i.to_le_bytes());
+	AccountId::new(raw)
+}
+
+/// One automatic-liquidation round as the offchain worker and the next block do it. Returns the
+/// number of accounts in the batch.
+fn liquidation_round() -> usize {
+	let cap = pallet_margin::Params::<Runtime>::get().max_liquidations_per_block;
+	let (accounts, witness) = Margin::liquidation_candidates(cap);
+	if accounts.is_empty() {
+		return 0;
+	}
+	let count = accounts.len();
+	let call = pallet_margin::Call::<Runtime>::liquidate_batch {
+		accounts: BoundedVec::try_from(accounts).unwrap(),
+		position_witness: witness,
+	};
+	next_block();
+	assert!(
+		<Margin as ValidateUnsigned>::validate_unsigned(TransactionSource::InBlock, &call).is_ok(),
+		"the batch is valid when included"
+	);
+	let weight = RuntimeCall::Margin(call.clone()).get_dispatch_info().total_weight();
+	let max = <Runtime as frame_system::Config>::BlockWeights::get().max_block;
+	assert!(weight.all_lte(max), "a batch of {count} fits in a block: {weight:?} > {max:?}");
+	Margin::liquidate_batch(RuntimeOrigin::none(), call_accounts(&call), witness).unwrap();
+	count
+}
+
+fn call_accounts(
+	call: &pallet_margin::Call<Runtime>,
+) -> BoundedVec<AccountId, <Runtime as pallet_margin::Config>::MaxLiquidationsPerBlock> {
+	match call {
+		pallet_margin::Call::liquidate_batch { accounts, .. } => accounts.clone(),
+		_ => unreachable!(),
+	}
+}
+
+#[test]
+fn thousand_writers_are_liquidated_within_the_cap_and_never_on_a_stale_price() {
+	dev_ext().execute_with(|| {
+		next_block();
+		feed(50_000);
+
+		// A 50,000 BTC put expiring on the dev schedule (every 2 minutes, >= 1 minute ahead).
+		let params = pallet_options::Params::<Runtime>::get();
+		let now = pallet_timestamp::Now::<Runtime>::get();
+		let base = now + params.min_time_to_expiry;
+		let expiry = base - base % params.expiry_interval + params.expiry_interval;
+		Options::list_series(
+			RuntimeOrigin::root(),
+			assets::BTC,
+			solvent_primitives::OptionKind::Put,
+			FixedU128::from_u32(50_000),
+			expiry,
+			FixedU128::from_u32(1),
+		)
+		.unwrap();
+		let series = pallet_options::Series::<Runtime>::iter_keys().next().unwrap();
+
+		// 1,000 writers with 8,000 USD each sell one put at 40 USD to one buyer.
+		let buyer = trader(u32::MAX);
+		let mint = |who: &AccountId, amount| {
+			<solvent_runtime::Assets as Mutate<AccountId>>::mint_into(assets::USD, who, amount).unwrap();
+		};
+		mint(&buyer, 1_000_000 * USD);
+		Margin::deposit(RuntimeOrigin::signed(buyer.clone()), assets::USD, 1_000_000 * USD).unwrap();
+		for i in 0..TRADERS {
+			let who = trader(i);
+			mint(&who, 8_000 * USD);
+			Margin::deposit(RuntimeOrigin::signed(who.clone()), assets::USD, 8_000 * USD).unwrap();
+			Options::place_order(
+				RuntimeOrigin::signed(who),
+				series,
+				solvent_primitives::Side::Sell,
+				40 * USD,
+				1,
+				pallet_options::TimeInForce::GoodTilCancelled,
+			)
+			.unwrap();
+			Options::place_order(
+				RuntimeOrigin::signed(buyer.clone()),
+				series,
+				solvent_primitives::Side::Buy,
+				40 * USD,
+				1,
+				pallet_options::TimeInForce::ImmediateOrCancel,
+			)
+			.unwrap();
+		}
+		assert_eq!(pallet_options::Positions::<Runtime>::get(series, &buyer), Some(TRADERS as i64));
+		assert_eq!(Margin::liquidation_candidates(2_000).0.len(), 0, "everyone healthy at 50,000");
+
+		// The crash is fed, then every feeder stops: once the values age out (30 s on dev), the
+		// price is unavailable and nobody may be liquidated.
+		next_block();
+		feed(45_000);
+		for _ in 0..11 {
+			next_block();
+		}
+		assert!(pallet_price_oracle::Pallet::<Runtime>::key_info(OracleKey::Spot(assets::BTC))
+			.map(|k| k.value.is_none())
+			.unwrap_or(true));
+		assert_eq!(Margin::liquidation_candidates(2_000).0.len(), 0, "stale price: no candidates");
+		assert_eq!(liquidation_round(), 0);
+
+		// Fresh crash price: everybody is liquidatable in this block...
+		next_block();
+		feed(45_000);
+		let cap = pallet_margin::Params::<Runtime>::get().max_liquidations_per_block;
+		assert_eq!(Margin::liquidation_candidates(2_000).0.len(), TRADERS as usize);
+		let expected_blocks = TRADERS.div_ceil(cap);
+		// ...and liquidated in the following `expected_blocks` blocks, feeds continuing.
+		let mut blocks = 0;
+		loop {
+			let n = liquidation_round();
+			if n == 0 {
+				break;
+			}
+			blocks += 1;
+			feed(45_000);
+		}
+		assert_eq!(blocks, expected_blocks, "cap {cap} per block");
+		for i in 0..TRADERS {
+			assert_eq!(pallet_options::Positions::<Runtime>::get(series, trader(i)).unwrap_or(0), 0);
+			assert!(Margin::account_view(&trader(i)).equity.unwrap() >= 0 as SignedBalance);
+		}
+		let fund = pallet_insurance_fund::Pallet::<Runtime>::fund_account();
+		assert_eq!(pallet_options::Positions::<Runtime>::get(series, &fund), Some(-(TRADERS as i64)));
+		Margin::do_try_state().unwrap();
+		println!(
+			"liquidated {TRADERS} accounts in {blocks} blocks (cap {cap}); fund cash {} USD units",
+			<Margin as solvent_primitives::MarginLedger<AccountId>>::cash(&fund)
+		);
+	});
+}
