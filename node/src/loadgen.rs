@@ -21,6 +21,7 @@ use jsonrpsee::{
 use solvent_runtime::{self as runtime, opaque::Header, AccountId, RuntimeCall};
 use sp_core::{crypto::Pair as _, sr25519, H256};
 use sp_io::hashing::{blake2_128, blake2_256, twox_128};
+use sp_runtime::FixedPointNumber;
 use std::{
 	collections::{BTreeMap, HashMap},
 	path::PathBuf,
@@ -34,6 +35,30 @@ use std::{
 pub enum Workload {
 	/// `balances.transfer_keep_alive`: the baseline every Substrate chain quotes.
 	Transfer,
+	/// `margin.deposit` of 1 USD (senders are given USD tokens first).
+	Deposit,
+	/// `options.place_order` of a buy that rests in the book (GTC, 1 USD, one contract), spread
+	/// over enough series that no book side fills up.
+	OrderRest,
+	/// `options.place_order` of an immediate-or-cancel buy that matches a maker's resting sell.
+	OrderMatch,
+}
+
+/// Premium (USD units) of the resting buys of `order-rest` (1 USD: never crosses).
+const REST_PREMIUM: u128 = 1_000_000;
+/// Premium (USD units) of the maker's sell in `order-match` (2 USD per 0.01 BTC call).
+const MATCH_PREMIUM: u128 = 2_000_000;
+/// Resting orders per series side the workload uses (the runtime allows 64).
+const ORDERS_PER_BOOK_SIDE: u32 = 60;
+/// Resting orders per account the workload uses (the runtime allows 32).
+const ORDERS_PER_ACCOUNT: u32 = 30;
+/// USD units per whole USD.
+const USD: u128 = 1_000_000;
+
+/// The option series of an order workload.
+#[derive(Default)]
+struct Market {
+	series: Vec<u32>,
 }
 
 /// Options of `solvent-node loadgen`.
@@ -67,6 +92,10 @@ pub struct LoadGenCmd {
 	/// Write the results as JSON to this file.
 	#[arg(long)]
 	pub json: Option<PathBuf>,
+	/// Order and deposit workloads: oracle feeders that keep BTC spot (50,000 USD) and implied
+	/// vol (80%) fresh during the run (the dev and local presets' quorum is 3).
+	#[arg(long, default_value = "//Bob,//Charlie,//Dave", value_delimiter = ',')]
+	pub feeders: Vec<String>,
 }
 
 struct Tracked {
@@ -111,7 +140,10 @@ impl LoadGenCmd {
 		pair_from_suri(&format!("//loadgen//{}//{}", self.seed, i))
 	}
 
-	fn call(&self, _i: u32, _k: u32, to: &AccountId) -> RuntimeCall {
+	fn call(&self, _i: u32, k: u32, to: &AccountId, market: &Market) -> RuntimeCall {
+		let series = |k: u32| {
+			market.series.get((k as usize) % market.series.len().max(1)).copied().unwrap_or(0)
+		};
 		match self.workload {
 			Workload::Transfer => {
 				RuntimeCall::Balances(runtime::BalancesCall::transfer_keep_alive {
@@ -119,7 +151,29 @@ impl LoadGenCmd {
 					value: runtime::EXISTENTIAL_DEPOSIT,
 				})
 			}
+			Workload::Deposit => RuntimeCall::Margin(runtime::MarginCall::deposit {
+				asset: solvent_primitives::assets::USD,
+				amount: USD,
+			}),
+			Workload::OrderRest => RuntimeCall::Options(runtime::OptionsCall::place_order {
+				series: series(k / ORDERS_PER_BOOK_SIDE),
+				side: solvent_primitives::Side::Buy,
+				limit_premium: REST_PREMIUM,
+				quantity: 1,
+				time_in_force: pallet_options::TimeInForce::GoodTilCancelled,
+			}),
+			Workload::OrderMatch => RuntimeCall::Options(runtime::OptionsCall::place_order {
+				series: series(0),
+				side: solvent_primitives::Side::Buy,
+				limit_premium: MATCH_PREMIUM,
+				quantity: 1,
+				time_in_force: pallet_options::TimeInForce::ImmediateOrCancel,
+			}),
 		}
+	}
+
+	fn is_order_workload(&self) -> bool {
+		matches!(self.workload, Workload::OrderRest | Workload::OrderMatch)
 	}
 
 	async fn run_async(&self) -> Result<(), String> {
@@ -134,8 +188,24 @@ impl LoadGenCmd {
 		let ids: Vec<AccountId> = senders.iter().map(|p| AccountId::from(p.public())).collect();
 		eprintln!("loadgen: {} accounts derived in {:?}", ids.len(), t0.elapsed());
 
+		if self.workload == Workload::OrderRest && self.count > self.accounts * ORDERS_PER_ACCOUNT {
+			return Err(format!(
+				"order-rest: at most {ORDERS_PER_ACCOUNT} resting orders per account: use --accounts >= {}",
+				self.count.div_ceil(ORDERS_PER_ACCOUNT)
+			));
+		}
 		// Fund the senders with SLV for fees (from --funder), and wait for inclusion.
 		self.setup(&main, &ids).await?;
+		// Order workloads: fresh prices every block, margin cash, series and a maker.
+		let feeding = if self.is_order_workload() {
+			Some(tokio::spawn(feed_prices(main.clone(), self.feeders.clone())))
+		} else {
+			None
+		};
+		let market = match self.workload {
+			Workload::Transfer | Workload::Deposit => Market::default(),
+			_ => self.setup_market(&main, &senders).await?,
+		};
 
 		// Pre-sign.
 		let t1 = Instant::now();
@@ -148,7 +218,7 @@ impl LoadGenCmd {
 		for k in 0..self.count {
 			let i = k % self.accounts;
 			let nonce = nonces[i as usize] + k / self.accounts;
-			let xt = main.sign(self.call(i, k, &sink), &senders[i as usize], nonce);
+			let xt = main.sign(self.call(i, k, &sink, &market), &senders[i as usize], nonce);
 			let bytes = xt.encode();
 			xts.push((H256::from(blake2_256(&bytes)), format!("0x{}", hex::encode(&bytes))));
 		}
@@ -206,6 +276,9 @@ impl LoadGenCmd {
 			tokio::time::sleep(Duration::from_millis(500)).await;
 		}
 		watcher.abort();
+		if let Some(f) = feeding {
+			f.abort();
+		}
 		let t = tracked.lock().map_err(|_| "lock")?;
 		self.report(&t, errors, sign_secs, submit_secs)
 	}
@@ -222,6 +295,15 @@ impl LoadGenCmd {
 			});
 			main.submit(&main.sign(call, &funder, nonce)).await?;
 			nonce += 1;
+			if self.workload != Workload::Transfer {
+				let call = RuntimeCall::Assets(runtime::AssetsCall::transfer_keep_alive {
+					id: solvent_primitives::assets::USD.into(),
+					target: id.clone().into(),
+					amount: 10_000 * USD,
+				});
+				main.submit(&main.sign(call, &funder, nonce)).await?;
+				nonce += 1;
+			}
 		}
 		// Done when the funder's on-chain nonce reached ours.
 		let deadline = Instant::now() + Duration::from_secs(self.timeout);
@@ -330,6 +412,200 @@ impl LoadGenCmd {
 				.map_err(|e| format!("cannot write {}: {e}", p.display()))?;
 		}
 		Ok(())
+	}
+}
+
+impl LoadGenCmd {
+	/// Order workloads: each sender deposits 5,000 USD of margin; the funder (sudo) lists the
+	/// series; for `order-match` a maker account rests one sell of `count` contracts.
+	async fn setup_market(
+		&self,
+		main: &ChainClient,
+		senders: &[sr25519::Pair],
+	) -> Result<Market, String> {
+		// Wait for prices so that margin checks pass.
+		tokio::time::sleep(Duration::from_secs(7)).await;
+		let mut waits = Vec::new();
+		for pair in senders {
+			let id = AccountId::from(pair.public());
+			let nonce = main.next_nonce(&id).await?;
+			let call = RuntimeCall::Margin(runtime::MarginCall::deposit {
+				asset: solvent_primitives::assets::USD,
+				amount: 5_000 * USD,
+			});
+			main.submit(&main.sign(call, pair, nonce)).await?;
+			waits.push((id, nonce + 1));
+		}
+		// Series: expiry on the grid, at least 10 intervals ahead.
+		let params: pallet_options::OptionsParams =
+			decode_storage(main, storage_key("Options", "Params")).await?;
+		let now: u64 = decode_storage(main, storage_key("Timestamp", "Now")).await?;
+		let base = now + params.min_time_to_expiry + 10 * params.expiry_interval;
+		let expiry = base - base % params.expiry_interval + params.expiry_offset;
+		let (n_series, size, kind, first_strike) = match self.workload {
+			Workload::OrderRest => (
+				self.count.div_ceil(ORDERS_PER_BOOK_SIDE),
+				1u128,
+				solvent_primitives::OptionKind::Put,
+				30_000u128,
+			),
+			_ => (1, 100, solvent_primitives::OptionKind::Call, 80_000),
+		};
+		let funder = pair_from_suri(&self.funder)?;
+		let funder_id = AccountId::from(funder.public());
+		let mut nonce = main.next_nonce(&funder_id).await?;
+		let mut terms = Vec::new();
+		for j in 0..n_series {
+			let strike =
+				sp_runtime::FixedU128::saturating_from_integer(first_strike + 500 * j as u128);
+			// contract size 1 / `size` BTC
+			let contract_size = sp_runtime::FixedU128::from_rational(1, size);
+			let call = RuntimeCall::Sudo(runtime::SudoCall::sudo {
+				call: Box::new(RuntimeCall::Options(runtime::OptionsCall::list_series {
+					underlying: solvent_primitives::assets::BTC,
+					kind,
+					strike,
+					expiry,
+					contract_size,
+				})),
+			});
+			main.submit(&main.sign(call, &funder, nonce)).await?;
+			nonce += 1;
+			terms.push(pallet_options::SeriesTerms {
+				underlying: solvent_primitives::assets::BTC,
+				kind,
+				strike,
+				expiry,
+				contract_size,
+			});
+		}
+		let mut market = Market::default();
+		let deadline = Instant::now() + Duration::from_secs(self.timeout);
+		for t in &terms {
+			loop {
+				let enc = t.encode();
+				let mut key =
+					hex::decode(storage_key("Options", "SeriesIndex").trim_start_matches("0x"))
+						.unwrap_or_default();
+				key.extend(blake2_128(&enc));
+				key.extend(enc);
+				if let Ok(id) = decode_storage::<u32>(main, format!("0x{}", hex::encode(key))).await
+				{
+					market.series.push(id);
+					break;
+				}
+				if Instant::now() > deadline {
+					return Err(
+						"series listing not included in time (is --funder the sudo key?)".into()
+					);
+				}
+				tokio::time::sleep(Duration::from_millis(500)).await;
+			}
+		}
+		if self.workload == Workload::OrderMatch {
+			let maker = pair_from_suri(&format!("//loadgen//{}//maker", self.seed))?;
+			let maker_id = AccountId::from(maker.public());
+			for call in [
+				RuntimeCall::Balances(runtime::BalancesCall::transfer_keep_alive {
+					dest: maker_id.clone().into(),
+					value: 10 * runtime::UNIT,
+				}),
+				RuntimeCall::Assets(runtime::AssetsCall::transfer_keep_alive {
+					id: solvent_primitives::assets::USD.into(),
+					target: maker_id.clone().into(),
+					amount: 1_000_000 * USD,
+				}),
+			] {
+				main.submit(&main.sign(call, &funder, nonce)).await?;
+				nonce += 1;
+			}
+			wait_nonce(main, &funder_id, nonce, deadline).await?;
+			let m0 = main.next_nonce(&maker_id).await?;
+			main.submit(&main.sign(
+				RuntimeCall::Margin(runtime::MarginCall::deposit {
+					asset: solvent_primitives::assets::USD,
+					amount: 1_000_000 * USD,
+				}),
+				&maker,
+				m0,
+			))
+			.await?;
+			main.submit(&main.sign(
+				RuntimeCall::Options(runtime::OptionsCall::place_order {
+					series: market.series[0],
+					side: solvent_primitives::Side::Sell,
+					limit_premium: MATCH_PREMIUM,
+					quantity: self.count as u64,
+					time_in_force: pallet_options::TimeInForce::GoodTilCancelled,
+				}),
+				&maker,
+				m0 + 1,
+			))
+			.await?;
+			wait_nonce(main, &maker_id, m0 + 2, deadline).await?;
+		}
+		for (id, n) in waits {
+			wait_nonce(main, &id, n, deadline).await?;
+		}
+		eprintln!("loadgen: market ready: series {:?}", market.series);
+		Ok(market)
+	}
+}
+
+/// Decode the value at storage `key` (at the best block).
+async fn decode_storage<T: Decode>(client: &ChainClient, key: String) -> Result<T, String> {
+	let raw: Option<String> = client
+		.rpc
+		.request("state_getStorage", rpc_params![key])
+		.await
+		.map_err(|e| e.to_string())?;
+	let bytes = raw
+		.and_then(|h| hex::decode(h.trim_start_matches("0x")).ok())
+		.ok_or_else(|| "storage value missing".to_string())?;
+	T::decode(&mut &bytes[..]).map_err(|e| format!("cannot decode storage: {e}"))
+}
+
+/// Wait until `who`'s on-chain nonce reaches `nonce`.
+async fn wait_nonce(
+	client: &ChainClient,
+	who: &AccountId,
+	nonce: u32,
+	deadline: Instant,
+) -> Result<(), String> {
+	loop {
+		let on_chain: u32 = decode_storage(client, system_account_key(who)).await.unwrap_or(0);
+		if on_chain >= nonce {
+			return Ok(());
+		}
+		if Instant::now() > deadline {
+			return Err("setup transactions not included in time".into());
+		}
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+}
+
+/// Feed BTC spot 50,000 USD and implied vol 80% from every feeder, once per block.
+async fn feed_prices(client: Arc<ChainClient>, feeders: Vec<String>) -> Result<(), String> {
+	let pairs: Vec<sr25519::Pair> =
+		feeders.iter().map(|s| pair_from_suri(s)).collect::<Result<_, _>>()?;
+	loop {
+		for pair in &pairs {
+			let id = AccountId::from(pair.public());
+			let Ok(nonce) = client.next_nonce(&id).await else { continue };
+			let values = frame_support::BoundedVec::truncate_from(vec![
+				(
+					solvent_primitives::OracleKey::Spot(solvent_primitives::assets::BTC),
+					sp_runtime::FixedU128::from_u32(50_000),
+				),
+				(
+					solvent_primitives::OracleKey::ImpliedVol(solvent_primitives::assets::BTC),
+					sp_runtime::FixedU128::from_rational(8, 10),
+				),
+			]);
+			let call = RuntimeCall::PriceOracle(runtime::PriceOracleCall::feed_values { values });
+			let _ = client.submit(&client.sign(call, pair, nonce)).await;
+		}
+		tokio::time::sleep(Duration::from_millis(runtime::MILLI_SECS_PER_BLOCK)).await;
 	}
 }
 

@@ -9,16 +9,16 @@ use crate::{
 	AccountId, AssetsConfig, Balance, BalancesConfig, InsuranceFundConfig, MarginConfig,
 	OptionsConfig, OriginsConfig, PriceOracleConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
 };
-use frame_support::PalletId;
-use sp_runtime::traits::AccountIdConversion;
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
+use frame_support::PalletId;
 use serde_json::Value;
 use solvent_primitives::assets::{BTC, BTC_DECIMALS, ETH, ETH_DECIMALS, USD, USD_DECIMALS};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+use sp_runtime::traits::AccountIdConversion;
 use sp_runtime::{FixedU128, Permill};
 
 /// SLV given to each endowed account.

@@ -30,7 +30,10 @@ use sp_version::RuntimeVersion;
 pub use frame_system::Call as SystemCall;
 pub use pallet_assets::Call as AssetsCall;
 pub use pallet_balances::Call as BalancesCall;
+pub use pallet_margin::Call as MarginCall;
+pub use pallet_options::Call as OptionsCall;
 pub use pallet_price_oracle::Call as PriceOracleCall;
+pub use pallet_sudo::Call as SudoCall;
 pub use pallet_timestamp::Call as TimestampCall;
 pub use solvent_primitives::{assets as collateral, AssetId};
 #[cfg(any(feature = "std", test))]

@@ -32,7 +32,7 @@ fn merge(base: &mut Value, patch: Value) {
 			for (k, v) in p {
 				merge(b.entry(k).or_insert(Value::Null), v);
 			}
-		},
+		}
 		(b, p) => *b = p,
 	}
 }
@@ -141,10 +141,12 @@ fn thousand_writers_are_liquidated_within_the_cap_and_never_on_a_stale_price() {
 		// 1,000 writers with 8,000 USD each sell one put at 40 USD to one buyer.
 		let buyer = trader(u32::MAX);
 		let mint = |who: &AccountId, amount| {
-			<solvent_runtime::Assets as Mutate<AccountId>>::mint_into(assets::USD, who, amount).unwrap();
+			<solvent_runtime::Assets as Mutate<AccountId>>::mint_into(assets::USD, who, amount)
+				.unwrap();
 		};
 		mint(&buyer, 1_000_000 * USD);
-		Margin::deposit(RuntimeOrigin::signed(buyer.clone()), assets::USD, 1_000_000 * USD).unwrap();
+		Margin::deposit(RuntimeOrigin::signed(buyer.clone()), assets::USD, 1_000_000 * USD)
+			.unwrap();
 		for i in 0..TRADERS {
 			let who = trader(i);
 			mint(&who, 8_000 * USD);
@@ -202,11 +204,17 @@ fn thousand_writers_are_liquidated_within_the_cap_and_never_on_a_stale_price() {
 		}
 		assert_eq!(blocks, expected_blocks, "cap {cap} per block");
 		for i in 0..TRADERS {
-			assert_eq!(pallet_options::Positions::<Runtime>::get(series, trader(i)).unwrap_or(0), 0);
+			assert_eq!(
+				pallet_options::Positions::<Runtime>::get(series, trader(i)).unwrap_or(0),
+				0
+			);
 			assert!(Margin::account_view(&trader(i)).equity.unwrap() >= 0 as SignedBalance);
 		}
 		let fund = pallet_insurance_fund::Pallet::<Runtime>::fund_account();
-		assert_eq!(pallet_options::Positions::<Runtime>::get(series, &fund), Some(-(TRADERS as i64)));
+		assert_eq!(
+			pallet_options::Positions::<Runtime>::get(series, &fund),
+			Some(-(TRADERS as i64))
+		);
 		Margin::do_try_state().unwrap();
 		println!(
 			"liquidated {TRADERS} accounts in {blocks} blocks (cap {cap}); fund cash {} USD units",

@@ -175,9 +175,9 @@ pub mod benchmark_helpers {
 	use crate::RuntimeOrigin;
 	use frame_support::traits::fungibles::Mutate;
 	use pallet_options::{SeriesTerms, TimeInForce};
-	use solvent_primitives::{OptionKind, Side};
 	use pallet_price_oracle::{HistoryEntry, KeyState};
 	use solvent_primitives::{Balance, Moment, Price};
+	use solvent_primitives::{OptionKind, Side};
 	use sp_runtime::FixedU128;
 
 	/// 2024-01-01 00:00 UTC.
@@ -276,11 +276,25 @@ pub mod benchmark_helpers {
 							Some(id) => id,
 							None => return,
 						}
-					},
+					}
 				};
 				let signed = |a: &AccountId| RuntimeOrigin::signed(a.clone());
-				let _ = super::Options::place_order(signed(who), id, Side::Sell, USD, 1, TimeInForce::GoodTilCancelled);
-				let _ = super::Options::place_order(signed(&buyer), id, Side::Buy, USD, 1, TimeInForce::ImmediateOrCancel);
+				let _ = super::Options::place_order(
+					signed(who),
+					id,
+					Side::Sell,
+					USD,
+					1,
+					TimeInForce::GoodTilCancelled,
+				);
+				let _ = super::Options::place_order(
+					signed(&buyer),
+					id,
+					Side::Buy,
+					USD,
+					1,
+					TimeInForce::ImmediateOrCancel,
+				);
 			}
 		}
 		fn crash_prices() {
@@ -288,7 +302,11 @@ pub mod benchmark_helpers {
 			put_aggregate(OracleKey::Spot(assets::ETH), FixedU128::from_u32(1_800));
 		}
 		fn collateral_asset(i: u32) -> AssetId {
-			if i % 2 == 0 { assets::BTC } else { assets::ETH }
+			if i % 2 == 0 {
+				assets::BTC
+			} else {
+				assets::ETH
+			}
 		}
 	}
 
