@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Regenerate the runtime weights of Solvent's pallets from their frame-benchmarking (v2)
 # benchmarks, on this machine:
-#   1. build solvent-node with `--features runtime-benchmarks` (a separate feature set; the
-#      normal node build is untouched in its cache but the binary is overwritten: rebuild it
-#      with `cargo build --release -p solvent-node` afterwards);
+#   1. build solvent-node with `--features runtime-benchmarks` into its own target directory
+#      ($BENCH_TARGET_DIR, default ~/.cache/solvent/target-bench), so the normal node binary is
+#      untouched (seed it with `cp -a ~/.cache/solvent/target/release ~/.cache/solvent/target-bench/`
+#      to reuse the common artifacts);
 #   2. run `solvent-node benchmark pallet` for each pallet against the dev runtime, writing
 #      `runtime/src/weights/<pallet>.rs` (the runtime uses these; each pallet's own
 #      `src/weights.rs` is the fallback for its unit tests).
@@ -12,12 +13,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
+export CARGO_TARGET_DIR="${BENCH_TARGET_DIR:-$HOME/.cache/solvent/target-bench}"
 STEPS="${STEPS:-20}"
 REPEAT="${REPEAT:-10}"
 PALLETS=("$@")
 if [ ${#PALLETS[@]} -eq 0 ]; then
 	PALLETS=(pallet_price_oracle pallet_margin pallet_options pallet_insurance_fund)
 fi
+# frame-benchmarking-cli pulls in a test runtime whose wasm build cannot find itself in our
+# workspace metadata; pallet benchmarks do not need it.
+export SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1
 cargo build --release -p solvent-node --features runtime-benchmarks
 mkdir -p runtime/src/weights
 for pallet in "${PALLETS[@]}"; do

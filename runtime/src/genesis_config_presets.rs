@@ -197,7 +197,7 @@ fn testnet_genesis(
 			params: pallet_margin::MarginParams {
 				liquidation_penalty: percent(1),
 				keeper_reward: Permill::from_rational(5u32, 1000u32),
-				max_liquidations_per_block: 500,
+				max_liquidations_per_block: 1_000,
 			},
 			cash: vec![(fund, INSURANCE_SEED)],
 		},

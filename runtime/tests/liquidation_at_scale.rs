@@ -100,9 +100,20 @@ fn liquidation_round() -> usize {
 		<Margin as ValidateUnsigned>::validate_unsigned(TransactionSource::InBlock, &call).is_ok(),
 		"the batch is valid when included"
 	);
-	let weight = RuntimeCall::Margin(call.clone()).get_dispatch_info().total_weight();
-	let max = <Runtime as frame_system::Config>::BlockWeights::get().max_block;
+	let info = RuntimeCall::Margin(call.clone()).get_dispatch_info();
+	assert_eq!(info.class, frame_support::dispatch::DispatchClass::Operational);
+	let limits = <Runtime as frame_system::Config>::BlockWeights::get();
+	let max = limits
+		.get(frame_support::dispatch::DispatchClass::Operational)
+		.max_extrinsic
+		.unwrap_or(limits.max_block);
+	let weight = info.total_weight();
 	assert!(weight.all_lte(max), "a batch of {count} fits in a block: {weight:?} > {max:?}");
+	println!(
+		"batch of {count} accounts: weight {:.1} ms of {:.1} ms operational max",
+		weight.ref_time() as f64 / 1e9,
+		max.ref_time() as f64 / 1e9
+	);
 	Margin::liquidate_batch(RuntimeOrigin::none(), call_accounts(&call), witness).unwrap();
 	count
 }
