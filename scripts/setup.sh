@@ -14,10 +14,20 @@ for pkg in protobuf-compiler clang libclang-dev make pkg-config git curl; do
 done
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "setup: installing Debian packages: ${need[*]}"
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+fi
+
+# The scenario report's plot (e2e/scenario/plot.py) uses matplotlib.
+if ! python3 -c 'import matplotlib' >/dev/null 2>&1; then
+	echo "setup: pip install --user matplotlib"
+	python3 -m pip install --user --quiet matplotlib 2>/dev/null ||
+		python3 -m pip install --user --quiet --break-system-packages matplotlib ||
+		echo "setup: matplotlib not installed: scenario plots will be skipped"
 fi
 
 # Rust: the wasm target of the runtime and the std sources it is built from.

@@ -19,6 +19,9 @@ cargo test --release --locked --workspace
 step "end-to-end tests (solvent-node + @polkadot/api)"
 (cd e2e && npm test)
 
+step "crash scenario, short (--dev, 2020-03-05..2020-03-20): liquidations, referendum, settlement"
+node e2e/scenario/crash.js --short --out "$CARGO_TARGET_DIR/scenario-short"
+
 step "zombienet smoke network (2 validators)"
 zombienet/run.sh smoke
 

@@ -75,7 +75,7 @@ export async function startNode({ args = ['--dev'], timeoutMs = 120_000, extraAr
     await waitFor(() => exited !== null, 10_000).catch(() => {});
     if (!process.env.KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
   };
-  return { api, wsUrl, logFile, stop, rpcPort, promPort };
+  return { api, wsUrl, logFile, stop, rpcPort, promPort, p2pPort };
 }
 
 function kill(child) {

@@ -20,7 +20,7 @@ use solvent_runtime::{
 	RuntimeGenesisConfig, RuntimeOrigin, System,
 };
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{traits::Get as _, FixedU128};
+use sp_runtime::FixedU128;
 
 const USD: u128 = 1_000_000;
 const BLOCK_MS: u64 = 3_000;

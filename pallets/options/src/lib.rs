@@ -592,9 +592,9 @@ pub mod pallet {
 			time_in_force: TimeInForce,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let visited =
+			let (visited, positions) =
 				Self::do_place_order(&who, series, side, limit_premium, quantity, time_in_force)?;
-			Ok(Some(Self::place_order_weight(visited)).into())
+			Ok(Some(Self::place_order_actual_weight(visited, positions)).into())
 		}
 
 		/// Cancel one of the caller's resting orders.

@@ -1711,7 +1711,9 @@ fn place_order_refunds_weight_to_the_orders_visited() {
 		place(ALICE, id, Sell, 1_000 * USD, 1, Gtc);
 		let info =
 			Options::place_order(RuntimeOrigin::signed(BOB), id, Buy, 1_000 * USD, 1, Ioc).unwrap();
-		assert_eq!(info.actual_weight, Some(Options::place_order_weight(1)));
+		// Neither Bob nor Alice held a position before the fill.
+		assert_eq!(info.actual_weight, Some(Options::place_order_actual_weight(1, 0)));
+		assert!(Options::place_order_actual_weight(1, 0).all_lte(Options::place_order_weight(1)));
 		assert!(Options::place_order_weight(1).all_lt(Options::place_order_weight(3)));
 	});
 }

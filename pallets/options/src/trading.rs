@@ -54,8 +54,29 @@ impl<T: Config> Pallet<T> {
 		)
 	}
 
+	/// Weight actually used by a `place_order` that visited `visited` resting orders, whose
+	/// taker and visited makers hold `positions` positions in total: the benchmarked call plus
+	/// one margin computation per check (each visited maker and the taker) priced at the
+	/// accounts' real position counts (each plus the one the fill may add), not at
+	/// `MaxPositionsPerAccount`. `margin_requirement` is affine in the positions, so the sum
+	/// over the checks is `checks x mr(0) + (mr(positions + checks) - mr(0))`.
+	pub fn place_order_actual_weight(visited: u32, positions: u32) -> Weight {
+		let checks = visited.saturating_add(1);
+		let zero = T::WeightInfo::margin_requirement(0);
+		let all = T::WeightInfo::margin_requirement(positions.saturating_add(checks));
+		T::WeightInfo::place_order(visited)
+			.saturating_add(zero.saturating_mul(u64::from(checks)))
+			.saturating_add(all.saturating_sub(zero))
+			.min(Self::place_order_weight(visited))
+	}
+
+	/// Number of positions of `who` (one storage read of the length).
+	pub(crate) fn position_count(who: &T::AccountId) -> u32 {
+		AccountSeries::<T>::decode_len(who).unwrap_or(0) as u32
+	}
+
 	/// Place and match an order (rules in [`Pallet::place_order`]). Returns the number of
-	/// resting orders visited.
+	/// resting orders visited and the positions held by the taker and the visited makers.
 	pub(crate) fn do_place_order(
 		who: &T::AccountId,
 		series: SeriesId,
@@ -63,7 +84,7 @@ impl<T: Config> Pallet<T> {
 		price: Balance,
 		quantity: u64,
 		time_in_force: TimeInForce,
-	) -> Result<u32, DispatchError> {
+	) -> Result<(u32, u32), DispatchError> {
 		ensure!(quantity > 0, Error::<T>::ZeroQuantity);
 		ensure!(price > 0, Error::<T>::ZeroPrice);
 		let info = Series::<T>::get(series).ok_or(Error::<T>::UnknownSeries)?;
@@ -112,6 +133,7 @@ impl<T: Config> Pallet<T> {
 		let max_visits = T::MaxFillsPerCall::get();
 		let mut remaining = quantity;
 		let mut visited: u32 = 0;
+		let mut positions_seen: u32 = Self::position_count(who);
 		let mut oi_delta: i128 = 0;
 		let mut taker_fees: Balance = 0;
 		let mut book_changed = false;
@@ -141,6 +163,7 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 			visited = visited.saturating_add(1);
+			positions_seen = positions_seen.saturating_add(Self::position_count(&maker));
 			book.remove(0);
 			book_changed = true;
 			if maker == *who {
@@ -235,7 +258,7 @@ impl<T: Config> Pallet<T> {
 				)?,
 			}
 		}
-		Ok(visited)
+		Ok((visited, positions_seen))
 	}
 
 	/// One fill between the taker and a maker at the maker's `price`: positions, premium,
