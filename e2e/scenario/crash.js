@@ -56,19 +56,26 @@ async function startNetwork() {
   // minutes: fast referendum tracks, 2-minute expiries, 30-second oracle staleness and a 50%
   // breaker band (the crash day moved 37%).
   const dir = mkdtempSync(join(tmpdir(), 'solvent-scenario-'));
-  const spec = JSON.parse(execFileSync(nodeBinary(), ['build-spec', '--chain', 'local'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString());
-  const patch = spec.genesis.runtimeGenesis.patch;
-  patch.origins = { ...(patch.origins || {}), fastTracks: true };
-  patch.options.params = { ...patch.options.params, settlementWindow: 60000, expiryInterval: 120000, expiryOffset: 0, minTimeToExpiry: 60000 };
-  patch.priceOracle.params = { ...patch.priceOracle.params, maxAge: 30000, maxDeviation: 500000, breakerWindow: 30000 };
+  // Patched with Python: JSON.parse would round the u128 balances of the spec.
   const specPath = join(dir, 'scenario-local.json');
-  writeFileSync(specPath, JSON.stringify(spec));
+  const raw = join(dir, 'local.json');
+  writeFileSync(raw, execFileSync(nodeBinary(), ['build-spec', '--chain', 'local'], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 }));
+  execFileSync('python3', ['-c', `
+import json, sys
+s = json.load(open(sys.argv[1]))
+p = s['genesis']['runtimeGenesis']['patch']
+p.setdefault('origins', {})['fastTracks'] = True
+p['options']['params'].update(settlementWindow=60000, expiryInterval=120000, expiryOffset=0, minTimeToExpiry=60000)
+p['priceOracle']['params'].update(maxAge=30000, maxDeviation=500000, breakerWindow=30000)
+json.dump(s, open(sys.argv[2], 'w'))
+`, raw, specPath]);
   const key = '0000000000000000000000000000000000000000000000000000000000000001';
   const alice = await startNode({ args: ['--chain', specPath, '--alice', '--validator', '--node-key', key] });
   const boot = `/ip4/127.0.0.1/tcp/${alice.p2pPort}/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp`;
   const others = [];
-  for (const who of ['--bob', '--charlie', '--dave']) {
-    others.push(await startNode({ args: ['--chain', specPath, who, '--validator', '--bootnodes', boot] }));
+  for (const [i, who] of ['--bob', '--charlie', '--dave'].entries()) {
+    const nodeKey = String(i + 2).padStart(64, '0');
+    others.push(await startNode({ args: ['--chain', specPath, who, '--validator', '--node-key', nodeKey, '--bootnodes', boot] }));
   }
   const nodes = [alice, ...others];
   return { api: alice.api, wsUrl: alice.wsUrl, nodes, stop: async () => { for (const n of nodes) await n.stop(); } };
@@ -129,20 +136,27 @@ async function nextGridExpiry(minAheadMs) {
   return e;
 }
 
+/** Submit `call` as a referendum on the risk_admin track, place the decision deposit and vote
+ * it through with `voters` (400,000 SLV each, conviction 1x). Returns the referendum index. */
+async function riskAdminReferendum(call, proposer, voters) {
+  const encoded = call.method.toHex();
+  const hash = call.method.hash.toHex();
+  const len = (encoded.length - 2) / 2;
+  await submitInBlock(api.tx.preimage.notePreimage(encoded), proposer);
+  const sub = await submitInBlock(api.tx.referenda.submit({ Origins: 'RiskAdmin' }, { Lookup: { hash, len } }, { After: 1 }), proposer);
+  const index = findEvents(sub.events, 'referenda', 'Submitted')[0].data[0].toNumber();
+  await submitInBlock(api.tx.referenda.placeDecisionDeposit(index), proposer);
+  for (const v of voters) {
+    await submitInBlock(api.tx.convictionVoting.vote(index, { Standard: { vote: { aye: true, conviction: 'Locked1x' }, balance: 400_000n * SLV } }), v);
+  }
+  return index;
+}
+
 async function governanceRaiseMm(proposer, voters) {
   const params = (await api.query.options.params()).toJSON();
   const target = Math.round(params.mmRate * 1.2); // the largest allowed step: +20%
   const call = api.tx.options.setParams({ ...params, mmRate: target });
-  const encoded = call.method.toHex();
-  const hash = call.method.hash.toHex();
-  const len = (encoded.length - 2) / 2;
-  await submitAndFinalize(api, api.tx.preimage.notePreimage(encoded), proposer);
-  const sub = await submitAndFinalize(api, api.tx.referenda.submit({ Origins: 'RiskAdmin' }, { Lookup: { hash, len } }, { After: 1 }), proposer);
-  const index = findEvents(sub.events, 'referenda', 'Submitted')[0].data[0].toNumber();
-  await submitAndFinalize(api, api.tx.referenda.placeDecisionDeposit(index), proposer);
-  for (const v of voters) {
-    await submitAndFinalize(api, api.tx.convictionVoting.vote(index, { Standard: { vote: { aye: true, conviction: 'Locked1x' }, balance: 400_000n * SLV } }), v);
-  }
+  const index = await riskAdminReferendum(call, proposer, voters);
   const submittedAt = (await api.rpc.chain.getHeader()).number.toNumber();
   log(`referendum ${index}: mmRate ${params.mmRate} -> ${target} submitted at #${submittedAt}`);
   return { index, from: params.mmRate, to: target, submittedAt };
@@ -157,20 +171,22 @@ async function main() {
   const kr = new Keyring({ type: 'sr25519' });
   const [alice, eve, ferdie] = ['Alice', 'Eve', 'Ferdie'].map((n) => kr.addFromUri(`//${n}`));
   const feeders = ['Bob', 'Charlie', 'Dave'].map((n) => kr.addFromUri(`//${n}`));
-  const hasSudo = !!api.tx.sudo;
+  const hasSudo = !!api.query.sudo && (await api.query.sudo.key()).isSome;
   log(`network up (${net.nodes.length} node(s)), ${DAYS} days ${FROM}..${TO}, ${WRITERS} writers`);
 
   let stopHold = holdFeed(feeders, () => first);
   await waitFor(async () => (await api.call.oracleApi.value({ Spot: BTC })).toJSON()?.value != null, 60_000, 1000);
 
   // Series: puts below and at the money, one call above; expiry after the replay.
-  const expiry = await nextGridExpiry(120_000 + (DAYS + 10) * 3000 + 60_000);
+  const expiry = await nextGridExpiry((hasSudo ? 120_000 : 300_000) + (DAYS + 10) * 3000 + 60_000);
   const strikes = [[Math.round(first * 0.85 / 500) * 500, 'Put'], [Math.round(first * 0.95 / 500) * 500, 'Put'], [Math.round(first / 500) * 500, 'Put'], [Math.round(first * 1.1 / 500) * 500, 'Call']];
   for (const [k, kind] of strikes) {
     const list = api.tx.options.listSeries(BTC, kind, BigInt(k) * E18, expiry, E18 / 10n); // 0.1 BTC per contract
     if (hasSudo) await submitAndFinalize(api, api.tx.sudo.sudo(list), alice);
-    else throw new Error('listing without sudo needs a referendum per series: not implemented; use the patched spec (Alice is not sudo on local)');
+    else await riskAdminReferendum(list, alice, [eve, ferdie]); // no Sudo: list through governance
   }
+  await waitFor(async () => (await api.call.optionsApi.series()).toJSON().filter((s) => BigInt(s.terms.expiry) === expiry).length === strikes.length, 180_000, 2000)
+    .catch(() => { throw new Error('series not listed in time'); });
   const series = (await api.call.optionsApi.series()).toJSON().filter((s) => BigInt(s.terms.expiry) === expiry);
   log(`listed ${series.length} series expiring ${new Date(Number(expiry)).toISOString()}`);
 
