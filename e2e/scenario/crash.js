@@ -66,7 +66,7 @@ s = json.load(open(sys.argv[1]))
 p = s['genesis']['runtimeGenesis']['patch']
 p.setdefault('origins', {})['fastTracks'] = True
 p['options']['params'].update(settlementWindow=60000, expiryInterval=120000, expiryOffset=0, minTimeToExpiry=60000)
-p['priceOracle']['params'].update(maxAge=30000, maxDeviation=500000, breakerWindow=30000)
+p['priceOracle']['params'].update(maxAge=30000, maxDeviation=500000, maxVolDeviation='5000000000000000000', breakerWindow=30000)
 json.dump(s, open(sys.argv[2], 'w'))
 `, raw, specPath]);
   const key = '0000000000000000000000000000000000000000000000000000000000000001';

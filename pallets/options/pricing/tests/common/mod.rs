@@ -85,7 +85,11 @@ pub fn parse_exact(s: &str) -> i128 {
 
 /// Rows of a CSV file under `reference/` (header first), split on commas.
 pub fn read_csv(name: &str) -> Vec<Vec<String>> {
-	let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "reference", name].iter().collect();
+	// The directory at run time (cargo sets it for test processes): a test binary reused from a
+	// shared build cache may have been compiled in another checkout.
+	let dir = std::env::var("CARGO_MANIFEST_DIR")
+		.unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+	let path: PathBuf = [dir.as_str(), "reference", name].iter().collect();
 	let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
 	text.lines()
 		.filter(|l| !l.trim().is_empty())
