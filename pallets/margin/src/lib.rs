@@ -389,7 +389,7 @@ pub mod pallet {
 		/// of the accounts (it bounds the weight). Accounts no longer liquidatable are skipped.
 		///
 		/// Origin: none (unsigned; `validate_unsigned` accepts it only from the local node or
-		/// in a block, and only if every account is liquidatable now). Operational, no fee.
+		/// in a block, and only if at least one account is liquidatable now). Operational, no fee.
 		/// Emits what [`Pallet::liquidate`] emits per account, or [`Event::LiquidationSkipped`].
 		/// Errors: [`Error::InvalidBatch`], [`Error::WitnessTooLow`].
 		#[pallet::call_index(3)]

@@ -199,21 +199,33 @@ impl<T: Config> Pallet<T> {
 		Accounts::<T>::get(who).map(|a| a.cash).unwrap_or(0)
 	}
 
-	/// Checks of an automatic batch: non-empty, within the per-block cap, no account twice,
-	/// every account liquidatable now, and at most `witness` positions in total.
+	/// Checks of an automatic batch: non-empty, within the per-block cap, no account twice, at
+	/// least one account liquidatable now, and at most `witness` positions in total.
+	///
+	/// One liquidatable account is enough: a batch computed after block N may meet prices moved
+	/// by block N+1's feeds, and the accounts still liquidatable must not wait for the next
+	/// batch because another one recovered (`liquidate_batch` skips those).
 	pub fn check_batch(accounts: &[T::AccountId], witness: u32) -> DispatchResult {
+		Self::check_batch_shape(accounts)?;
+		let mut positions: u32 = 0;
+		let mut liquidatable = false;
+		for who in accounts {
+			liquidatable = liquidatable || Self::liquidatable_risk(who).is_some();
+			positions = positions.saturating_add(Self::position_count(who));
+		}
+		ensure!(liquidatable, Error::<T>::NotLiquidatable);
+		ensure!(positions <= witness, Error::<T>::WitnessTooLow);
+		Ok(())
+	}
+
+	/// Non-empty, within the per-block cap, no account twice.
+	fn check_batch_shape(accounts: &[T::AccountId]) -> DispatchResult {
 		let cap = Params::<T>::get().max_liquidations_per_block as usize;
 		ensure!(!accounts.is_empty() && accounts.len() <= cap, Error::<T>::InvalidBatch);
 		let mut sorted: Vec<&T::AccountId> = accounts.iter().collect();
 		sorted.sort();
 		sorted.dedup();
 		ensure!(sorted.len() == accounts.len(), Error::<T>::InvalidBatch);
-		let mut positions: u32 = 0;
-		for who in accounts {
-			ensure!(Self::liquidatable_risk(who).is_some(), Error::<T>::NotLiquidatable);
-			positions = positions.saturating_add(Self::position_count(who));
-		}
-		ensure!(positions <= witness, Error::<T>::WitnessTooLow);
 		Ok(())
 	}
 
@@ -229,12 +241,7 @@ impl<T: Config> Pallet<T> {
 		accounts: &[T::AccountId],
 		witness: u32,
 	) -> Result<u32, DispatchError> {
-		let cap = Params::<T>::get().max_liquidations_per_block as usize;
-		ensure!(!accounts.is_empty() && accounts.len() <= cap, Error::<T>::InvalidBatch);
-		let mut sorted: Vec<&T::AccountId> = accounts.iter().collect();
-		sorted.sort();
-		sorted.dedup();
-		ensure!(sorted.len() == accounts.len(), Error::<T>::InvalidBatch);
+		Self::check_batch_shape(accounts)?;
 		let mut positions: u32 = 0;
 		for who in accounts {
 			let count = Self::position_count(who);

@@ -501,7 +501,11 @@ fn unsigned_batch_is_validated() {
 		assert!(validate(vec![ALICE], 1, TransactionSource::Local));
 		assert!(validate(vec![ALICE], 1, TransactionSource::InBlock));
 		assert!(!validate(vec![ALICE], 1, TransactionSource::External), "only local or in block");
-		assert!(!validate(vec![ALICE, BOB], 2, TransactionSource::Local), "Bob is healthy");
+		assert!(
+			validate(vec![ALICE, BOB], 2, TransactionSource::Local),
+			"one liquidatable is enough"
+		);
+		assert!(!validate(vec![BOB], 1, TransactionSource::Local), "Bob alone is healthy");
 		assert!(!validate(vec![ALICE, ALICE], 2, TransactionSource::Local), "duplicate");
 		assert!(!validate(vec![], 0, TransactionSource::Local), "empty");
 		assert!(!validate(vec![ALICE], 0, TransactionSource::Local), "witness too low");
@@ -510,10 +514,8 @@ fn unsigned_batch_is_validated() {
 		let r = <Margin as ValidateUnsigned>::validate_unsigned(TransactionSource::Local, &call);
 		assert_eq!(r, Err(InvalidTransaction::Call.into()));
 		assert_eq!(Margin::check_batch(&[ALICE], 0), Err(Error::<Test>::WitnessTooLow.into()));
-		assert_eq!(
-			Margin::check_batch(&[ALICE, BOB], 2),
-			Err(Error::<Test>::NotLiquidatable.into())
-		);
+		assert_eq!(Margin::check_batch(&[BOB], 1), Err(Error::<Test>::NotLiquidatable.into()));
+		assert_ok!(Margin::check_batch(&[ALICE, BOB], 2));
 	});
 }
 
