@@ -306,6 +306,9 @@ pub mod pallet {
 		SettlementAssetNotCollateral,
 		/// Arithmetic overflow.
 		Overflow,
+		/// A new collateral asset must exist (in `Config::Assets`) and have its spot price
+		/// tracked by the oracle; this one does not.
+		UnsupportedCollateral,
 	}
 
 	#[pallet::hooks]
@@ -388,8 +391,10 @@ pub mod pallet {
 		/// the offchain workers. `position_witness` is at least the total number of positions
 		/// of the accounts (it bounds the weight). Accounts no longer liquidatable are skipped.
 		///
-		/// Origin: none (unsigned; `validate_unsigned` accepts it only from the local node or
-		/// in a block, and only if at least one account is liquidatable now). Operational, no fee.
+		/// Origin: none (unsigned; `validate_unsigned` accepts it only in a block, where at
+		/// least one account must be liquidatable and `position_witness` high enough, or from
+		/// the local node's offchain worker, where only its shape is checked; it is not
+		/// propagated). Operational, no fee.
 		/// Emits what [`Pallet::liquidate`] emits per account, or [`Event::LiquidationSkipped`].
 		/// Errors: [`Error::InvalidBatch`], [`Error::WitnessTooLow`].
 		#[pallet::call_index(3)]
@@ -413,8 +418,9 @@ pub mod pallet {
 		/// [`MAX_HAIRCUT_STEP`] per call (a new asset may start at any allowed haircut).
 		///
 		/// Origin: [`Config::RiskAdminOrigin`]. Emits [`Event::CollateralParamsSet`].
-		/// Errors: [`Error::SettlementAssetNotCollateral`], [`Error::ParamOutOfBounds`],
-		/// [`Error::ParamStepTooLarge`].
+		/// Errors: [`Error::SettlementAssetNotCollateral`], [`Error::UnsupportedCollateral`]
+		/// (a new asset that does not exist or has no oracle spot price),
+		/// [`Error::ParamOutOfBounds`], [`Error::ParamStepTooLarge`].
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::set_collateral_params())]
 		pub fn set_collateral_params(
@@ -452,17 +458,28 @@ pub mod pallet {
 			let Call::liquidate_batch { accounts, position_witness } = call else {
 				return InvalidTransaction::Call.into();
 			};
-			if !matches!(source, TransactionSource::Local | TransactionSource::InBlock) {
-				return InvalidTransaction::Call.into();
-			}
-			if Self::check_batch(accounts, *position_witness).is_err() {
+			let checked = match source {
+				// In a block (built or imported): the batch must liquidate someone at this
+				// state, so no block space goes to a useless batch.
+				TransactionSource::InBlock => Self::check_batch(accounts, *position_witness),
+				// From this node's offchain worker. The transaction pool may validate it at the
+				// parent of the block the worker ran on (the fork-aware pool validates a local
+				// submission at its active views, and the new block's view may not exist yet),
+				// where the accounts the new price made liquidatable are still healthy; only the
+				// shape is checked here, and inclusion re-checks everything (`InBlock`).
+				TransactionSource::Local => Self::check_batch_shape(accounts),
+				// Other nodes' batches are theirs to include.
+				TransactionSource::External => return InvalidTransaction::Call.into(),
+			};
+			if checked.is_err() {
 				return InvalidTransaction::Stale.into();
 			}
 			ValidTransaction::with_tag_prefix("SolventLiquidation")
 				.priority(T::UnsignedPriority::get())
 				.and_provides(accounts.encode())
 				.longevity(3)
-				.propagate(true)
+				// Peers reject it (`External`), and would lower this node's reputation.
+				.propagate(false)
 				.build()
 		}
 	}

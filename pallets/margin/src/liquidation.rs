@@ -219,7 +219,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Non-empty, within the per-block cap, no account twice.
-	fn check_batch_shape(accounts: &[T::AccountId]) -> DispatchResult {
+	pub(crate) fn check_batch_shape(accounts: &[T::AccountId]) -> DispatchResult {
 		let cap = Params::<T>::get().max_liquidations_per_block as usize;
 		ensure!(!accounts.is_empty() && accounts.len() <= cap, Error::<T>::InvalidBatch);
 		let mut sorted: Vec<&T::AccountId> = accounts.iter().collect();
