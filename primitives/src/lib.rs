@@ -170,6 +170,12 @@ pub trait PriceProvider {
 	/// aggregates; periods in which the key was unavailable are left out of the average.
 	fn twap(key: &OracleKey, window: Moment, end: Moment) -> Result<FixedU128, PriceError>;
 
+	/// Whether the oracle tracks `key` at all (feeders may feed it). A consumer refuses terms
+	/// (an option's underlying, a collateral asset) whose price could never become available.
+	fn supports(_key: &OracleKey) -> bool {
+		true
+	}
+
 	/// Spot price of `asset`, USD per whole unit.
 	fn spot(asset: AssetId) -> Result<Price, PriceError> {
 		Self::get(&OracleKey::Spot(asset)).map(|v| v.value)

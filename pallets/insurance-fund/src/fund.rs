@@ -352,7 +352,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Invariants: total shares = sum of active + pending shares; no zero entries; the cover
 	/// paid in the current block is within its cap; the parameters are within bounds.
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let mut sum: Balance = 0;
 		for (_, shares) in Shares::<T>::iter() {

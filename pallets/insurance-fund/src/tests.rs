@@ -739,3 +739,326 @@ fn fee_share_from_zero_may_take_any_value_in_bounds() {
 		assert_eq!(InsuranceFeeShare::<Test>::get(), MAX_FEE_SHARE);
 	});
 }
+
+// ---- malformed input: one test per extrinsic (issue 7) ----
+
+#[test]
+fn malformed_stake() {
+	ExtBuilder::default().seeded(1_000 * USD).build_and_execute(|| {
+		// State to keep unchanged: the treasury's seed and a stake of ALICE (share value 1).
+		stake(ALICE, 100 * USD);
+		// Wrong origin: Root instead of a signed staker.
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::root(), 10 * USD),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: unsigned.
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::none(), 10 * USD),
+			DispatchError::BadOrigin
+		);
+		// Zero amount.
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), 0),
+			Error::<Test>::ZeroAmount
+		);
+		// Zero amount from an unknown account: the amount is checked first.
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(DEBTOR), 0),
+			Error::<Test>::ZeroAmount
+		);
+		// Maximum amount (u128::MAX) at a share value of 1: the minted shares overflow the total.
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), u128::MAX),
+			Error::<Test>::Overflow
+		);
+		// One unit more than the staker's tokens: the ledger's error.
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), Tokens::get(ALICE) + 1),
+			DispatchError::Token(TokenError::FundsUnavailable)
+		);
+		// Unknown account: no tokens at all.
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(DEBTOR), 10 * USD),
+			DispatchError::Token(TokenError::FundsUnavailable)
+		);
+		// Unknown account: the largest account id.
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(AccountId::MAX), 1),
+			DispatchError::Token(TokenError::FundsUnavailable)
+		);
+		// Share value above 1 USD unit per share unit (a fee arrived): one unit mints nothing.
+		pay_fee_to_fund(100 * USD);
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), 1),
+			Error::<Test>::StakeTooSmall
+		);
+		// Maximum amount at a share value above 1: the shares fit, the staker cannot pay.
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), u128::MAX),
+			DispatchError::Token(TokenError::FundsUnavailable)
+		);
+	});
+}
+
+#[test]
+fn malformed_request_unstake() {
+	ExtBuilder::default().build_and_execute(|| {
+		stake(ALICE, 1_000 * USD);
+		// Wrong origin: Root instead of a signed staker.
+		assert_noop!(
+			InsuranceFund::request_unstake(RuntimeOrigin::root(), 1),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: unsigned.
+		assert_noop!(
+			InsuranceFund::request_unstake(RuntimeOrigin::none(), 1),
+			DispatchError::BadOrigin
+		);
+		// Zero shares.
+		assert_noop!(
+			InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 0),
+			Error::<Test>::ZeroShares
+		);
+		// Zero shares from an account without shares: zero is checked first.
+		assert_noop!(
+			InsuranceFund::request_unstake(RuntimeOrigin::signed(BOB), 0),
+			Error::<Test>::ZeroShares
+		);
+		// Maximum shares (u128::MAX).
+		assert_noop!(
+			InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), u128::MAX),
+			Error::<Test>::InsufficientShares
+		);
+		// One share unit more than the active shares.
+		assert_noop!(
+			InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 1_000 * USD + 1),
+			Error::<Test>::InsufficientShares
+		);
+		// Unknown account: no shares.
+		assert_noop!(
+			InsuranceFund::request_unstake(RuntimeOrigin::signed(BOB), 1),
+			Error::<Test>::InsufficientShares
+		);
+		// Unknown account: the largest account id.
+		assert_noop!(
+			InsuranceFund::request_unstake(RuntimeOrigin::signed(AccountId::MAX), 1),
+			Error::<Test>::InsufficientShares
+		);
+		// The fund's own account holds no shares.
+		assert_noop!(
+			InsuranceFund::request_unstake(RuntimeOrigin::signed(fund()), 1),
+			Error::<Test>::InsufficientShares
+		);
+		// Every share already pending: pending shares are not active shares.
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 1_000 * USD));
+		assert_noop!(
+			InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 1),
+			Error::<Test>::InsufficientShares
+		);
+	});
+}
+
+#[test]
+fn malformed_cancel_unstake() {
+	ExtBuilder::default().build_and_execute(|| {
+		stake(ALICE, 1_000 * USD);
+		stake(BOB, 1_000 * USD);
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(BOB), 500 * USD));
+		// Wrong origin: Root, while a pending unstake exists.
+		assert_noop!(
+			InsuranceFund::cancel_unstake(RuntimeOrigin::root()),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: unsigned.
+		assert_noop!(
+			InsuranceFund::cancel_unstake(RuntimeOrigin::none()),
+			DispatchError::BadOrigin
+		);
+		// A staker without a pending unstake.
+		assert_noop!(
+			InsuranceFund::cancel_unstake(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::NothingPending
+		);
+		// Unknown account: never staked.
+		assert_noop!(
+			InsuranceFund::cancel_unstake(RuntimeOrigin::signed(CHARLIE)),
+			Error::<Test>::NothingPending
+		);
+		// Unknown account: the largest account id.
+		assert_noop!(
+			InsuranceFund::cancel_unstake(RuntimeOrigin::signed(AccountId::MAX)),
+			Error::<Test>::NothingPending
+		);
+		// Cancelled twice: the second cancel finds nothing.
+		assert_ok!(InsuranceFund::cancel_unstake(RuntimeOrigin::signed(BOB)));
+		assert_noop!(
+			InsuranceFund::cancel_unstake(RuntimeOrigin::signed(BOB)),
+			Error::<Test>::NothingPending
+		);
+		// Already withdrawn: nothing left to cancel.
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 1_000 * USD));
+		run_to_block(101);
+		assert_ok!(InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)));
+		assert_noop!(
+			InsuranceFund::cancel_unstake(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::NothingPending
+		);
+	});
+}
+
+#[test]
+fn malformed_withdraw_unstaked() {
+	ExtBuilder::default().build_and_execute(|| {
+		stake(ALICE, 1_000 * USD);
+		stake(BOB, 1_000 * USD);
+		// ALICE's unstake unlocks at block 101.
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 1_000 * USD));
+		// Wrong origin: Root, while a pending unstake exists.
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::root()),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: unsigned.
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::none()),
+			DispatchError::BadOrigin
+		);
+		// A staker without a pending unstake.
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(BOB)),
+			Error::<Test>::NothingPending
+		);
+		// Unknown account: never staked.
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(CHARLIE)),
+			Error::<Test>::NothingPending
+		);
+		// Unknown account: the largest account id.
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(AccountId::MAX)),
+			Error::<Test>::NothingPending
+		);
+		// Too early: in the block of the request.
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::CooldownNotOver
+		);
+		// Too early: one block before the unlock.
+		run_to_block(100);
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::CooldownNotOver
+		);
+		// Too early: adding to a pending unstake restarts its cooldown (unlock 200 -> 250).
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(BOB), 10 * USD));
+		run_to_block(150);
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(BOB), 10 * USD));
+		run_to_block(249);
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(BOB)),
+			Error::<Test>::CooldownNotOver
+		);
+		// Withdrawn twice: the second withdrawal finds nothing.
+		assert_ok!(InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)));
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::NothingPending
+		);
+		// Cancelled: nothing to withdraw even after the unlock block.
+		assert_ok!(InsuranceFund::cancel_unstake(RuntimeOrigin::signed(BOB)));
+		run_to_block(300);
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(BOB)),
+			Error::<Test>::NothingPending
+		);
+	});
+	let longest = FundParams { unstake_cooldown: MAX_COOLDOWN, ..default_params() };
+	ExtBuilder::default().params(longest).build_and_execute(|| {
+		stake(ALICE, 1_000 * USD);
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 1_000 * USD));
+		// Too early: one block before the end of the longest cooldown (unlock at 1 + 1,000).
+		run_to_block(MAX_COOLDOWN);
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::CooldownNotOver
+		);
+	});
+}
+
+#[test]
+fn malformed_set_params() {
+	ExtBuilder::default().build_and_execute(|| {
+		let p = default_params();
+		let set =
+			|params: FundParams<u64>| InsuranceFund::set_params(RuntimeOrigin::root(), params);
+		// Wrong origin: a signed account instead of the risk admin (Root).
+		assert_noop!(
+			InsuranceFund::set_params(RuntimeOrigin::signed(ALICE), p),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: unsigned.
+		assert_noop!(InsuranceFund::set_params(RuntimeOrigin::none(), p), DispatchError::BadOrigin);
+		// Zero payout cap.
+		assert_noop!(
+			set(FundParams { payout_cap_per_block: 0, ..p }),
+			Error::<Test>::PayoutCapOutOfBounds
+		);
+		// Maximum payout cap (u128::MAX).
+		assert_noop!(
+			set(FundParams { payout_cap_per_block: u128::MAX, ..p }),
+			Error::<Test>::PayoutCapOutOfBounds
+		);
+		// Zero cooldown.
+		assert_noop!(
+			set(FundParams { unstake_cooldown: 0, ..p }),
+			Error::<Test>::CooldownOutOfBounds
+		);
+		// Maximum cooldown (u64::MAX).
+		assert_noop!(
+			set(FundParams { unstake_cooldown: u64::MAX, ..p }),
+			Error::<Test>::CooldownOutOfBounds
+		);
+		// Maximum fee share (Permill's 100%), above MAX_FEE_SHARE.
+		assert_noop!(
+			set(FundParams { fee_share: Permill::one(), ..p }),
+			Error::<Test>::FeeShareOutOfBounds
+		);
+		// Every field zero: the first field's bound is reported.
+		assert_noop!(set(FundParams::default()), Error::<Test>::PayoutCapOutOfBounds);
+		// Every field at its type's maximum: the first field's bound is reported.
+		assert_noop!(
+			set(FundParams {
+				payout_cap_per_block: u128::MAX,
+				unstake_cooldown: u64::MAX,
+				fee_share: Permill::one(),
+			}),
+			Error::<Test>::PayoutCapOutOfBounds
+		);
+		// Too large a step: payout cap to its hard maximum.
+		assert_noop!(
+			set(FundParams { payout_cap_per_block: MAX_PAYOUT_CAP_PER_BLOCK, ..p }),
+			Error::<Test>::PayoutCapStepTooLarge
+		);
+		// Too large a step: cooldown to its hard maximum.
+		assert_noop!(
+			set(FundParams { unstake_cooldown: MAX_COOLDOWN, ..p }),
+			Error::<Test>::CooldownStepTooLarge
+		);
+		// Too large a step: cooldown to its hard minimum.
+		assert_noop!(
+			set(FundParams { unstake_cooldown: MIN_COOLDOWN, ..p }),
+			Error::<Test>::CooldownStepTooLarge
+		);
+		// Too large a step: fee share to its hard maximum.
+		assert_noop!(
+			set(FundParams { fee_share: MAX_FEE_SHARE, ..p }),
+			Error::<Test>::FeeShareStepTooLarge
+		);
+		// Too large a step: fee share to zero.
+		assert_noop!(
+			set(FundParams { fee_share: Permill::zero(), ..p }),
+			Error::<Test>::FeeShareStepTooLarge
+		);
+	});
+}

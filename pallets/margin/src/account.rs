@@ -7,13 +7,13 @@ use frame_support::{
 	ensure,
 	pallet_prelude::*,
 	traits::{
-		fungibles::{metadata::Inspect as MetadataInspect, Mutate},
+		fungibles::{metadata::Inspect as MetadataInspect, Inspect, Mutate},
 		tokens::Preservation,
 	},
 };
 use solvent_primitives::{
-	value_in_usd, AssetId, BadDebtCover, Balance, MarginLedger, PositionProvider, PriceError,
-	PriceProvider, SignedBalance,
+	value_in_usd, AssetId, BadDebtCover, Balance, MarginLedger, OracleKey, PositionProvider,
+	PriceError, PriceProvider, SignedBalance,
 };
 use sp_arithmetic::{
 	traits::{Saturating, Zero},
@@ -101,8 +101,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 		let mut account = Accounts::<T>::get(who).unwrap_or_default();
 		if asset == T::SettlementAsset::get() {
-			account.cash =
-				account.cash.checked_add(to_signed(amount)).ok_or(Error::<T>::Overflow)?;
+			let amount = checked_signed(amount).ok_or(Error::<T>::Overflow)?;
+			account.cash = account.cash.checked_add(amount).ok_or(Error::<T>::Overflow)?;
 		} else {
 			let params = Collateral::<T>::get(asset).ok_or(Error::<T>::UnknownCollateral)?;
 			ensure!(params.enabled, Error::<T>::CollateralDisabled);
@@ -131,8 +131,9 @@ impl<T: Config> Pallet<T> {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 		let mut account = Accounts::<T>::get(who).unwrap_or_default();
 		if asset == T::SettlementAsset::get() {
-			ensure!(account.cash >= to_signed(amount), Error::<T>::InsufficientCash);
-			account.cash = account.cash.saturating_sub(to_signed(amount));
+			let amount = checked_signed(amount).ok_or(Error::<T>::InsufficientCash)?;
+			ensure!(account.cash >= amount, Error::<T>::InsufficientCash);
+			account.cash = account.cash.checked_sub(amount).ok_or(Error::<T>::Overflow)?;
 		} else {
 			let held = account.collateral.get(&asset).copied().unwrap_or(0);
 			let left = held.checked_sub(amount).ok_or(Error::<T>::InsufficientCollateral)?;
@@ -287,6 +288,10 @@ impl<T: Config> Pallet<T> {
 				(Collateral::<T>::iter_keys().count() as u32) < T::MaxCollateralAssets::get(),
 				Error::<T>::TooManyCollateralAssets
 			);
+			ensure!(
+				T::Assets::asset_exists(asset) && T::Prices::supports(&OracleKey::Spot(asset)),
+				Error::<T>::UnsupportedCollateral
+			);
 		}
 		Collateral::<T>::insert(asset, params);
 		Self::deposit_event(Event::CollateralParamsSet { asset, params });
@@ -439,7 +444,7 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 		let asset = T::SettlementAsset::get();
 		T::Assets::transfer(asset, from, &Self::account_id(), amount, Preservation::Expendable)?;
-		Self::add_cash(to, to_signed(amount))?;
+		Self::add_cash(to, checked_signed(amount).ok_or(Error::<T>::Overflow)?)?;
 		Self::reduce_pending_loss(to);
 		Self::deposit_event(Event::Deposited { who: to.clone(), asset, amount });
 		Ok(())
@@ -447,10 +452,11 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 
 	fn withdraw_cash(from: &T::AccountId, to: &T::AccountId, amount: Balance) -> DispatchResult {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-		ensure!(Self::cash(from) >= to_signed(amount), Error::<T>::InsufficientCash);
+		let signed = checked_signed(amount).ok_or(Error::<T>::InsufficientCash)?;
+		ensure!(Self::cash(from) >= signed, Error::<T>::InsufficientCash);
 		let asset = T::SettlementAsset::get();
 		frame_support::storage::with_storage_layer(|| {
-			Self::add_cash(from, to_signed(amount).saturating_neg())?;
+			Self::add_cash(from, signed.saturating_neg())?;
 			if T::Positions::has_positions(from) {
 				Self::ensure_initial_margin_of(from)?;
 			}

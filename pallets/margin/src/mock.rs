@@ -32,6 +32,10 @@ pub const BTC_ID: AssetId = 2;
 pub const ETH_ID: AssetId = 3;
 /// An asset that exists in pallet-assets but is not accepted as collateral.
 pub const DOGE_ID: AssetId = 9;
+/// An asset the oracle prices but that is not collateral at genesis.
+pub const SOL_ID: AssetId = 10;
+/// An asset that exists but whose spot price the oracle does not track.
+pub const UNPRICED_ID: AssetId = 12;
 
 pub const ALICE: AccountId = 1;
 pub const BOB: AccountId = 2;
@@ -130,6 +134,11 @@ pub struct MockOracle;
 pub type Spot = StorageMap<MockOracle, Blake2_128Concat, AssetId, Price>;
 
 impl PriceProvider for MockOracle {
+	/// The oracle tracks the spot of BTC, ETH, DOGE and SOL (not of `UNPRICED_ID`).
+	fn supports(key: &OracleKey) -> bool {
+		matches!(key, OracleKey::Spot(a) if [BTC_ID, ETH_ID, DOGE_ID, SOL_ID].contains(a))
+	}
+
 	fn get(key: &OracleKey) -> Result<TimestampedValue, PriceError> {
 		match key {
 			OracleKey::Spot(asset) => Spot::get(asset)
@@ -400,6 +409,8 @@ impl ExtBuilder {
 					(BTC_ID, ALICE, true, 1),
 					(ETH_ID, ALICE, true, 1),
 					(DOGE_ID, ALICE, true, 1),
+					(SOL_ID, ALICE, true, 1),
+					(UNPRICED_ID, ALICE, true, 1),
 				],
 				metadata: vec![
 					(USD_ID, b"US Dollar".to_vec(), b"USD".to_vec(), 6),

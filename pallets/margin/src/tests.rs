@@ -6,7 +6,7 @@ use crate::{mock::*, *};
 use frame_support::{
 	assert_noop, assert_ok,
 	pallet_prelude::{InvalidTransaction, TransactionSource, ValidateUnsigned},
-	traits::fungibles::{Inspect as _, Mutate},
+	traits::fungibles::Mutate,
 	BoundedVec,
 };
 use solvent_primitives::{MarginLedger, SignedBalance};
@@ -210,7 +210,7 @@ fn healthy_account_is_not_liquidatable() {
 			Margin::liquidate(RuntimeOrigin::signed(KEEPER), ALICE),
 			Error::<Test>::NotLiquidatable
 		);
-		assert!(!validate(vec![ALICE], 1, TransactionSource::Local));
+		assert!(!validate(vec![ALICE], 1, TransactionSource::InBlock));
 		assert_eq!(Margin::liquidation_candidates(10), (vec![], 0));
 	});
 }
@@ -226,7 +226,7 @@ fn no_liquidation_on_unavailable_price() {
 			Margin::liquidate(RuntimeOrigin::signed(KEEPER), ALICE),
 			Error::<Test>::PriceUnavailable
 		);
-		assert!(!validate(vec![ALICE], 1, TransactionSource::Local));
+		assert!(!validate(vec![ALICE], 1, TransactionSource::InBlock));
 		assert_eq!(Margin::liquidation_candidates(10), (vec![], 0));
 		assert!(!Margin::account_view(&ALICE).liquidatable);
 	});
@@ -502,13 +502,19 @@ fn unsigned_batch_is_validated() {
 		assert!(validate(vec![ALICE], 1, TransactionSource::InBlock));
 		assert!(!validate(vec![ALICE], 1, TransactionSource::External), "only local or in block");
 		assert!(
-			validate(vec![ALICE, BOB], 2, TransactionSource::Local),
+			validate(vec![ALICE, BOB], 2, TransactionSource::InBlock),
 			"one liquidatable is enough"
 		);
-		assert!(!validate(vec![BOB], 1, TransactionSource::Local), "Bob alone is healthy");
-		assert!(!validate(vec![ALICE, ALICE], 2, TransactionSource::Local), "duplicate");
-		assert!(!validate(vec![], 0, TransactionSource::Local), "empty");
-		assert!(!validate(vec![ALICE], 0, TransactionSource::Local), "witness too low");
+		assert!(!validate(vec![BOB], 1, TransactionSource::InBlock), "Bob alone is healthy");
+		assert!(!validate(vec![ALICE], 0, TransactionSource::InBlock), "witness too low");
+		// The offchain worker's own submission may be validated at the parent state (before
+		// the price that made the accounts liquidatable): only its shape is checked.
+		assert!(validate(vec![BOB], 1, TransactionSource::Local), "local: shape only");
+		assert!(validate(vec![ALICE], 0, TransactionSource::Local), "local: shape only");
+		for source in [TransactionSource::Local, TransactionSource::InBlock] {
+			assert!(!validate(vec![ALICE, ALICE], 2, source), "duplicate");
+			assert!(!validate(vec![], 0, source), "empty");
+		}
 		let call = Call::<Test>::set_params { params: default_params() };
 		#[allow(deprecated)]
 		let r = <Margin as ValidateUnsigned>::validate_unsigned(TransactionSource::Local, &call);
@@ -668,7 +674,7 @@ fn collateral_params_are_bounded_and_stepped() {
 		);
 		// A new asset may start anywhere within bounds; at most MaxCollateralAssets (4).
 		assert_ok!(Margin::set_collateral_params(RuntimeOrigin::root(), DOGE_ID, p(40)));
-		assert_ok!(Margin::set_collateral_params(RuntimeOrigin::root(), 10, p(40)));
+		assert_ok!(Margin::set_collateral_params(RuntimeOrigin::root(), SOL_ID, p(40)));
 		assert_noop!(
 			Margin::set_collateral_params(RuntimeOrigin::root(), 11, p(40)),
 			Error::<Test>::TooManyCollateralAssets
@@ -751,5 +757,317 @@ fn try_state_detects_custody_mismatch() {
 		assert_ok!(Margin::do_try_state());
 		assert_ok!(<Assets as Mutate<AccountId>>::mint_into(USD_ID, &Margin::account_id(), 1));
 		assert!(Margin::do_try_state().is_err());
+	});
+}
+
+// ---- malformed input: one test per extrinsic (issue 7) ----
+
+use sp_runtime::ArithmeticError;
+
+/// An account id that never appears in the mock (no tokens, no margin account).
+const NOBODY: AccountId = AccountId::MAX;
+/// An asset id that exists neither in pallet-assets nor as collateral.
+const NO_ASSET: solvent_primitives::AssetId = u32::MAX;
+
+#[test]
+// Finding (fixed): a deposit above i128::MAX settlement-asset units saturated the cash while
+// every token moved to custody, breaking custody == sum of cash.
+fn malformed_deposit() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 100 * USD));
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), BTC_ID, BTC));
+		let dep = |who, asset, amount| Margin::deposit(RuntimeOrigin::signed(who), asset, amount);
+		// Wrong origin: Root is not an account.
+		assert_noop!(Margin::deposit(RuntimeOrigin::root(), USD_ID, USD), DispatchError::BadOrigin);
+		// Wrong origin: no origin at all.
+		assert_noop!(Margin::deposit(RuntimeOrigin::none(), USD_ID, USD), DispatchError::BadOrigin);
+		// Zero amount of the settlement asset.
+		assert_noop!(dep(ALICE, USD_ID, 0), Error::<Test>::ZeroAmount);
+		// Zero amount of a collateral asset.
+		assert_noop!(dep(ALICE, BTC_ID, 0), Error::<Test>::ZeroAmount);
+		// Zero amount of an unknown asset: the amount is checked first.
+		assert_noop!(dep(ALICE, NO_ASSET, 0), Error::<Test>::ZeroAmount);
+		// Unknown asset id (u32::MAX).
+		assert_noop!(dep(ALICE, NO_ASSET, 1), Error::<Test>::UnknownCollateral);
+		// Unknown asset id with the maximum amount.
+		assert_noop!(dep(ALICE, NO_ASSET, u128::MAX), Error::<Test>::UnknownCollateral);
+		// An existing token that is not accepted as collateral.
+		assert_noop!(dep(ALICE, DOGE_ID, 1), Error::<Test>::UnknownCollateral);
+		// u128::MAX of the settlement asset on top of existing cash: cash would overflow.
+		assert_noop!(dep(ALICE, USD_ID, u128::MAX), Error::<Test>::Overflow);
+		// u128::MAX of BTC on top of 1 BTC held: the holding would overflow.
+		assert_noop!(dep(ALICE, BTC_ID, u128::MAX), Error::<Test>::Overflow);
+		// u128::MAX of a collateral asset not held yet: more than the token's total supply.
+		assert_noop!(dep(ALICE, ETH_ID, u128::MAX), ArithmeticError::Underflow);
+		// u128::MAX of the settlement asset: more than the signed cash can hold.
+		assert_noop!(dep(BOB, USD_ID, u128::MAX), Error::<Test>::Overflow);
+		// One unit more than the signer's token balance.
+		let balance = Assets::balance(USD_ID, ALICE);
+		assert_noop!(dep(ALICE, USD_ID, balance + 1), TokenError::FundsUnavailable);
+		// Unknown account (no tokens at all).
+		assert_noop!(dep(NOBODY, USD_ID, 1), TokenError::FundsUnavailable);
+		// A collateral asset that is disabled.
+		assert_ok!(Margin::set_collateral_params(
+			RuntimeOrigin::root(),
+			ETH_ID,
+			CollateralParams { haircut: Permill::from_percent(15), enabled: false }
+		));
+		assert_noop!(dep(ALICE, ETH_ID, ETH), Error::<Test>::CollateralDisabled);
+		// More settlement-asset units than fit the signed cash (i128::MAX + 1), by a signer
+		// that holds them: cash must not saturate while every token moves.
+		let huge = i128::MAX as u128 + 1;
+		assert_ok!(<Assets as Mutate<AccountId>>::mint_into(USD_ID, &BOB, huge));
+		assert_noop!(dep(BOB, USD_ID, huge), Error::<Test>::Overflow);
+	});
+}
+
+#[test]
+fn malformed_withdraw() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 100 * USD));
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), BTC_ID, BTC));
+		let wd = |who, asset, amount| Margin::withdraw(RuntimeOrigin::signed(who), asset, amount);
+		// Wrong origin: Root is not an account.
+		assert_noop!(
+			Margin::withdraw(RuntimeOrigin::root(), USD_ID, USD),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: no origin at all.
+		assert_noop!(
+			Margin::withdraw(RuntimeOrigin::none(), USD_ID, USD),
+			DispatchError::BadOrigin
+		);
+		// Zero amount of the settlement asset.
+		assert_noop!(wd(ALICE, USD_ID, 0), Error::<Test>::ZeroAmount);
+		// Zero amount of a collateral asset.
+		assert_noop!(wd(ALICE, BTC_ID, 0), Error::<Test>::ZeroAmount);
+		// Zero amount of an unknown asset: the amount is checked first.
+		assert_noop!(wd(ALICE, NO_ASSET, 0), Error::<Test>::ZeroAmount);
+		// u128::MAX of the settlement asset.
+		assert_noop!(wd(ALICE, USD_ID, u128::MAX), Error::<Test>::InsufficientCash);
+		// One unit more than the cash.
+		assert_noop!(wd(ALICE, USD_ID, 100 * USD + 1), Error::<Test>::InsufficientCash);
+		// u128::MAX of a collateral asset held.
+		assert_noop!(wd(ALICE, BTC_ID, u128::MAX), Error::<Test>::InsufficientCollateral);
+		// A collateral asset not held.
+		assert_noop!(wd(ALICE, ETH_ID, 1), Error::<Test>::InsufficientCollateral);
+		// Unknown asset id (u32::MAX).
+		assert_noop!(wd(ALICE, NO_ASSET, 1), Error::<Test>::InsufficientCollateral);
+		// An existing token that is not collateral.
+		assert_noop!(wd(ALICE, DOGE_ID, 1), Error::<Test>::InsufficientCollateral);
+		// Unknown account (no margin account): no cash.
+		assert_noop!(wd(NOBODY, USD_ID, 1), Error::<Test>::InsufficientCash);
+		// Unknown account, maximum amount of a collateral asset.
+		assert_noop!(wd(NOBODY, BTC_ID, u128::MAX), Error::<Test>::InsufficientCollateral);
+		// The custody account itself has no margin account: it cannot withdraw the custody.
+		assert_noop!(wd(Margin::account_id(), USD_ID, 1), Error::<Test>::InsufficientCash);
+	});
+}
+
+#[test]
+fn malformed_liquidate() {
+	ExtBuilder::default().build_and_execute(|| {
+		short_puts(ALICE, 10_000, 1);
+		let liq = |keeper, who| Margin::liquidate(RuntimeOrigin::signed(keeper), who);
+		// Unknown account (no margin account, no positions).
+		assert_noop!(liq(KEEPER, NOBODY), Error::<Test>::NotLiquidatable);
+		// Account id zero.
+		assert_noop!(liq(KEEPER, 0), Error::<Test>::NotLiquidatable);
+		// A healthy account.
+		assert_noop!(liq(KEEPER, ALICE), Error::<Test>::NotLiquidatable);
+		// The keeper itself, with nothing to liquidate.
+		assert_noop!(liq(KEEPER, KEEPER), Error::<Test>::NotLiquidatable);
+		// The insurance fund (the backstop liquidator).
+		assert_noop!(liq(KEEPER, fund()), Error::<Test>::NotLiquidatable);
+		// The custody account.
+		assert_noop!(liq(KEEPER, Margin::account_id()), Error::<Test>::NotLiquidatable);
+		set_price(BTC_ID, 45_000);
+		assert!(Margin::account_view(&ALICE).liquidatable);
+		// Wrong origin: Root, although Alice is liquidatable.
+		assert_noop!(Margin::liquidate(RuntimeOrigin::root(), ALICE), DispatchError::BadOrigin);
+		// Wrong origin: none (only `liquidate_batch` is unsigned).
+		assert_noop!(Margin::liquidate(RuntimeOrigin::none(), ALICE), DispatchError::BadOrigin);
+		// The price the account's risk needs is unavailable.
+		remove_price(BTC_ID);
+		assert_noop!(liq(KEEPER, ALICE), Error::<Test>::PriceUnavailable);
+	});
+}
+
+#[test]
+fn malformed_liquidate_batch() {
+	ExtBuilder::default().build_and_execute(|| {
+		short_puts(ALICE, 10_000, 1);
+		set_price(BTC_ID, 45_000);
+		assert!(Margin::account_view(&ALICE).liquidatable);
+		let run = |accounts: Vec<AccountId>, witness| {
+			Margin::liquidate_batch(RuntimeOrigin::none(), batch(accounts), witness)
+		};
+		// Wrong origin: signed (the batch is unsigned only).
+		assert_noop!(
+			Margin::liquidate_batch(RuntimeOrigin::signed(KEEPER), batch(vec![ALICE]), 1),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: Root.
+		assert_noop!(
+			Margin::liquidate_batch(RuntimeOrigin::root(), batch(vec![ALICE]), 1),
+			DispatchError::BadOrigin
+		);
+		// Empty batch.
+		assert_noop!(run(vec![], 0), Error::<Test>::InvalidBatch);
+		// Empty batch with the maximum witness.
+		assert_noop!(run(vec![], u32::MAX), Error::<Test>::InvalidBatch);
+		// The same account twice.
+		assert_noop!(run(vec![ALICE, ALICE], 2), Error::<Test>::InvalidBatch);
+		// An unknown account twice.
+		assert_noop!(run(vec![NOBODY, NOBODY], u32::MAX), Error::<Test>::InvalidBatch);
+		// One account more than `max_liquidations_per_block` (10).
+		let eleven: Vec<AccountId> = core::iter::once(ALICE).chain(100..110).collect();
+		assert_noop!(run(eleven, u32::MAX), Error::<Test>::InvalidBatch);
+		// The largest batch the call's type allows (MaxLiquidationsPerBlock = 100).
+		let hundred: Vec<AccountId> = (NOBODY - 99..=NOBODY).collect();
+		assert_noop!(run(hundred, u32::MAX), Error::<Test>::InvalidBatch);
+		// In a block, a batch of unknown accounts is rejected (nobody to liquidate) ...
+		assert_eq!(
+			Margin::check_batch(&[NOBODY], u32::MAX),
+			Err(Error::<Test>::NotLiquidatable.into())
+		);
+		// ... and so is a witness below the batch's positions (zero).
+		assert_eq!(Margin::check_batch(&[ALICE], 0), Err(Error::<Test>::WitnessTooLow.into()));
+		// Dispatched anyway, an unknown account is skipped without creating anything.
+		assert_ok!(run(vec![NOBODY], 0));
+		assert_eq!(margin_events().last(), Some(&Event::LiquidationSkipped { who: NOBODY }));
+		assert_eq!(Accounts::<Test>::get(NOBODY), None);
+		assert_eq!(quantity_of(ALICE, 1), -1);
+	});
+}
+
+#[test]
+fn malformed_set_collateral_params() {
+	ExtBuilder::default().build_and_execute(|| {
+		let p = |haircut| CollateralParams { haircut, enabled: true };
+		let pct = Permill::from_percent;
+		let set =
+			|asset, params| Margin::set_collateral_params(RuntimeOrigin::root(), asset, params);
+		// Wrong origin: a signed account.
+		assert_noop!(
+			Margin::set_collateral_params(RuntimeOrigin::signed(ALICE), BTC_ID, p(pct(10))),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: none.
+		assert_noop!(
+			Margin::set_collateral_params(RuntimeOrigin::none(), BTC_ID, p(pct(10))),
+			DispatchError::BadOrigin
+		);
+		// The settlement asset (cash has no haircut).
+		assert_noop!(set(USD_ID, p(pct(0))), Error::<Test>::SettlementAssetNotCollateral);
+		// The settlement asset with a maximum haircut: the asset is checked first.
+		assert_noop!(set(USD_ID, p(Permill::one())), Error::<Test>::SettlementAssetNotCollateral);
+		// Maximum haircut (100%) on an existing asset.
+		assert_noop!(set(BTC_ID, p(Permill::one())), Error::<Test>::ParamOutOfBounds);
+		// Maximum haircut on an unknown asset id (u32::MAX).
+		assert_noop!(set(NO_ASSET, p(Permill::one())), Error::<Test>::ParamOutOfBounds);
+		// One part per million above MAX_HAIRCUT (50%) on a new asset.
+		assert_noop!(
+			set(DOGE_ID, p(MAX_HAIRCUT + Permill::from_parts(1))),
+			Error::<Test>::ParamOutOfBounds
+		);
+		// Zero haircut on ETH (15%): a step of 15 points.
+		assert_noop!(set(ETH_ID, p(pct(0))), Error::<Test>::ParamStepTooLarge);
+		// BTC from 10% to MAX_HAIRCUT (50%) in one call.
+		assert_noop!(set(BTC_ID, p(MAX_HAIRCUT)), Error::<Test>::ParamStepTooLarge);
+		// BTC one part per million beyond MAX_HAIRCUT_STEP (10 points).
+		assert_noop!(
+			set(BTC_ID, p(pct(20) + Permill::from_parts(1))),
+			Error::<Test>::ParamStepTooLarge
+		);
+		// Disabling does not allow a larger step.
+		assert_noop!(
+			set(BTC_ID, CollateralParams { haircut: pct(30), enabled: false }),
+			Error::<Test>::ParamStepTooLarge
+		);
+		// A new asset id that does not exist (u32::MAX).
+		assert_noop!(set(NO_ASSET, p(pct(10))), Error::<Test>::UnsupportedCollateral);
+		// A new asset that exists but that the oracle does not price.
+		assert_noop!(set(UNPRICED_ID, p(pct(10))), Error::<Test>::UnsupportedCollateral);
+		// A new asset once the registry holds MaxCollateralAssets (4) assets.
+		assert_ok!(set(DOGE_ID, p(pct(10))));
+		assert_ok!(set(SOL_ID, p(pct(10))));
+		assert_noop!(set(NO_ASSET, p(pct(0))), Error::<Test>::TooManyCollateralAssets);
+	});
+}
+
+#[test]
+fn malformed_set_params() {
+	ExtBuilder::default().build_and_execute(|| {
+		let p = default_params();
+		let set = |params| Margin::set_params(RuntimeOrigin::root(), params);
+		let ppm = Permill::from_parts;
+		// Wrong origin: a signed account.
+		assert_noop!(Margin::set_params(RuntimeOrigin::signed(ALICE), p), DispatchError::BadOrigin);
+		// Wrong origin: none.
+		assert_noop!(Margin::set_params(RuntimeOrigin::none(), p), DispatchError::BadOrigin);
+		// Every field zero (no liquidations per block).
+		assert_noop!(
+			set(MarginParams {
+				liquidation_penalty: Permill::zero(),
+				keeper_reward: Permill::zero(),
+				max_liquidations_per_block: 0,
+			}),
+			Error::<Test>::ParamOutOfBounds
+		);
+		// Every field at its type's maximum.
+		assert_noop!(
+			set(MarginParams {
+				liquidation_penalty: Permill::one(),
+				keeper_reward: Permill::one(),
+				max_liquidations_per_block: u32::MAX,
+			}),
+			Error::<Test>::ParamOutOfBounds
+		);
+		// Penalty 100%.
+		assert_noop!(
+			set(MarginParams { liquidation_penalty: Permill::one(), ..p }),
+			Error::<Test>::ParamOutOfBounds
+		);
+		// Penalty one part per million above MAX_LIQUIDATION_PENALTY (5%).
+		assert_noop!(
+			set(MarginParams { liquidation_penalty: MAX_LIQUIDATION_PENALTY + ppm(1), ..p }),
+			Error::<Test>::ParamOutOfBounds
+		);
+		// Keeper reward 100%.
+		assert_noop!(
+			set(MarginParams { keeper_reward: Permill::one(), ..p }),
+			Error::<Test>::ParamOutOfBounds
+		);
+		// Keeper reward one part per million above MAX_KEEPER_REWARD (1%).
+		assert_noop!(
+			set(MarginParams { keeper_reward: MAX_KEEPER_REWARD + ppm(1), ..p }),
+			Error::<Test>::ParamOutOfBounds
+		);
+		// Zero liquidations per block.
+		assert_noop!(
+			set(MarginParams { max_liquidations_per_block: 0, ..p }),
+			Error::<Test>::ParamOutOfBounds
+		);
+		// u32::MAX liquidations per block.
+		assert_noop!(
+			set(MarginParams { max_liquidations_per_block: u32::MAX, ..p }),
+			Error::<Test>::ParamOutOfBounds
+		);
+		// One above MaxLiquidationsPerBlock (100).
+		assert_noop!(
+			set(MarginParams { max_liquidations_per_block: 101, ..p }),
+			Error::<Test>::ParamOutOfBounds
+		);
+		// Penalty from 1% to its bound (5%) in one call.
+		assert_noop!(
+			set(MarginParams { liquidation_penalty: MAX_LIQUIDATION_PENALTY, ..p }),
+			Error::<Test>::ParamStepTooLarge
+		);
+		// Penalty one part per million beyond MAX_RATE_STEP (1 point).
+		assert_noop!(
+			set(MarginParams { liquidation_penalty: ppm(20_001), ..p }),
+			Error::<Test>::ParamStepTooLarge
+		);
 	});
 }

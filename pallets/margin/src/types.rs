@@ -162,7 +162,13 @@ impl RiskSnapshot {
 	}
 }
 
-/// `u128` -> `i128`, saturating at `i128::MAX`.
+/// `u128` -> `i128`, `None` above `i128::MAX` (for amounts that move cash: a saturated amount
+/// would break the custody invariant).
+pub fn checked_signed(x: Balance) -> Option<SignedBalance> {
+	SignedBalance::try_from(x).ok()
+}
+
+/// `u128` -> `i128`, saturating at `i128::MAX` (for risk figures only, never for cash moves).
 pub fn to_signed(x: Balance) -> SignedBalance {
 	SignedBalance::try_from(x).unwrap_or(SignedBalance::MAX)
 }

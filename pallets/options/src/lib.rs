@@ -456,6 +456,13 @@ pub mod pallet {
 		MinTimeToExpiryOutOfBounds,
 		/// `min_time_to_expiry` moves by more than [`MAX_PARAM_STEP`].
 		MinTimeToExpiryStepTooLarge,
+		/// The oracle does not track the underlying's spot price and implied volatility, so
+		/// the series could never be priced or settled.
+		UnsupportedUnderlying,
+		/// The expiry is more than [`MAX_TIME_TO_EXPIRY`] ahead of now.
+		ExpiryTooFar,
+		/// The strike is above [`MAX_STRIKE`].
+		StrikeTooHigh,
 	}
 
 	#[pallet::hooks]
@@ -504,15 +511,17 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// List one option series.
 		///
-		/// Origin: [`Config::ListingOrigin`]. `strike`: USD per whole unit of `underlying`
-		/// (non-zero); `expiry`: ms since the Unix epoch, on the schedule
-		/// (`expiry % expiry_interval == expiry_offset`) and at least `min_time_to_expiry`
-		/// from now; `contract_size`: whole units of the underlying per contract (non-zero).
+		/// Origin: [`Config::ListingOrigin`]. `underlying`: an asset whose spot and implied vol
+		/// the oracle tracks; `strike`: USD per whole unit of `underlying` (non-zero, at most
+		/// [`MAX_STRIKE`]); `expiry`: ms since the Unix epoch, on the schedule
+		/// (`expiry % expiry_interval == expiry_offset`), at least `min_time_to_expiry` and at
+		/// most [`MAX_TIME_TO_EXPIRY`] from now; `contract_size`: whole units of the underlying
+		/// per contract (non-zero).
 		///
-		/// Emits [`Event::SeriesListed`]. Errors: [`Error::ZeroStrike`],
-		/// [`Error::ZeroContractSize`], [`Error::ExpiryOffSchedule`],
-		/// [`Error::ExpiryTooSoon`], [`Error::SeriesExists`], [`Error::TooManySeries`],
-		/// `BadOrigin`.
+		/// Emits [`Event::SeriesListed`]. Errors: [`Error::UnsupportedUnderlying`],
+		/// [`Error::ZeroStrike`], [`Error::StrikeTooHigh`], [`Error::ZeroContractSize`],
+		/// [`Error::ExpiryOffSchedule`], [`Error::ExpiryTooSoon`], [`Error::ExpiryTooFar`],
+		/// [`Error::SeriesExists`], [`Error::TooManySeries`], `BadOrigin`.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::list_series())]
 		pub fn list_series(

@@ -8,7 +8,7 @@ use frame_support::{
 	traits::{Get, Time},
 	BoundedVec,
 };
-use solvent_primitives::{AssetId, Moment, Price, SeriesId};
+use solvent_primitives::{AssetId, Moment, OracleKey, Price, PriceProvider, SeriesId};
 use sp_arithmetic::{traits::Zero, FixedU128};
 
 impl<T: Config> Pallet<T> {
@@ -19,10 +19,17 @@ impl<T: Config> Pallet<T> {
 
 	/// The listing rules of one series' terms, except uniqueness and capacity.
 	///
-	/// Errors: [`Error::ZeroStrike`], [`Error::ZeroContractSize`],
-	/// [`Error::ExpiryOffSchedule`], [`Error::ExpiryTooSoon`].
+	/// Errors: [`Error::UnsupportedUnderlying`], [`Error::ZeroStrike`],
+	/// [`Error::StrikeTooHigh`], [`Error::ZeroContractSize`], [`Error::ExpiryOffSchedule`],
+	/// [`Error::ExpiryTooSoon`], [`Error::ExpiryTooFar`].
 	pub fn check_terms(terms: &SeriesTerms, now: Moment, p: &OptionsParams) -> DispatchResult {
+		ensure!(
+			T::Prices::supports(&OracleKey::Spot(terms.underlying))
+				&& T::Prices::supports(&OracleKey::ImpliedVol(terms.underlying)),
+			Error::<T>::UnsupportedUnderlying
+		);
 		ensure!(!terms.strike.is_zero(), Error::<T>::ZeroStrike);
+		ensure!(terms.strike <= MAX_STRIKE, Error::<T>::StrikeTooHigh);
 		ensure!(!terms.contract_size.is_zero(), Error::<T>::ZeroContractSize);
 		ensure!(
 			terms.expiry.checked_rem(p.expiry_interval) == Some(p.expiry_offset),
@@ -32,6 +39,7 @@ impl<T: Config> Pallet<T> {
 			terms.expiry >= now.saturating_add(p.min_time_to_expiry),
 			Error::<T>::ExpiryTooSoon
 		);
+		ensure!(terms.expiry <= now.saturating_add(MAX_TIME_TO_EXPIRY), Error::<T>::ExpiryTooFar);
 		Ok(())
 	}
 

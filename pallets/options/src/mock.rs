@@ -117,6 +117,12 @@ pub type Halted =
 pub type LastTwapRequest = StorageValue<MockPrices, (OracleKey, Moment, Moment)>;
 
 impl PriceProvider for MockPrices {
+	/// The oracle tracks BTC and ETH (as the runtime's `SupportedKeys`).
+	fn supports(key: &OracleKey) -> bool {
+		let (OracleKey::Spot(a) | OracleKey::ImpliedVol(a)) = key;
+		*a == BTC || *a == ETH
+	}
+
 	fn get(key: &OracleKey) -> Result<TimestampedValue, PriceError> {
 		let (asset, value) = match key {
 			OracleKey::Spot(a) => (*a, SpotPrice::get(a)),

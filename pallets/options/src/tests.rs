@@ -1730,3 +1730,445 @@ fn params_genesis_json_round_trips() {
 	);
 	assert_eq!(serde_json::from_str::<OptionsParams>(&json).unwrap(), p);
 }
+
+// ---- malformed input: one test per extrinsic (issue 7) ----
+
+/// A series id that is never listed in these tests.
+const NO_SERIES: SeriesId = SeriesId::MAX;
+/// An account id that never appears in the mock (no cash, no orders).
+const NOBODY: AccountId = AccountId::MAX;
+
+/// The largest `FixedU128` (strikes and contract sizes).
+fn max_fixed() -> FixedU128 {
+	FixedU128::from_inner(u128::MAX)
+}
+
+/// `list_grid` as `origin` on BTC with contract size `size`.
+fn grid_as(
+	origin: RuntimeOrigin,
+	kinds: KindSet,
+	strikes: Vec<FixedU128>,
+	expiries: Vec<u64>,
+	size: FixedU128,
+) -> sp_runtime::DispatchResult {
+	Options::list_grid(
+		origin,
+		BTC,
+		kinds,
+		BoundedVec::truncate_from(strikes),
+		BoundedVec::truncate_from(expiries),
+		size,
+	)
+}
+
+#[test]
+fn malformed_list_series() {
+	ExtBuilder::default().build_and_execute(|| {
+		let max = max_fixed();
+		let ls = |strike, expiry, size| {
+			Options::list_series(RuntimeOrigin::root(), BTC, Call, strike, expiry, size)
+		};
+		// Wrong origin: a signed account.
+		assert_noop!(
+			Options::list_series(
+				RuntimeOrigin::signed(ALICE),
+				BTC,
+				Call,
+				fixed(65_000),
+				E2,
+				fixed(1)
+			),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: none.
+		assert_noop!(
+			Options::list_series(RuntimeOrigin::none(), BTC, Call, fixed(65_000), E2, fixed(1)),
+			DispatchError::BadOrigin
+		);
+		// Zero strike.
+		assert_noop!(ls(fixed(0), E2, fixed(1)), Error::<Test>::ZeroStrike);
+		// Zero strike, expiry and contract size: the strike is checked first.
+		assert_noop!(ls(fixed(0), 0, fixed(0)), Error::<Test>::ZeroStrike);
+		// The maximum strike (above MAX_STRIKE).
+		assert_noop!(ls(max, E2, fixed(1)), Error::<Test>::StrikeTooHigh);
+		// One unit of 10^-18 USD above MAX_STRIKE.
+		assert_noop!(
+			ls(crate::MAX_STRIKE + FixedU128::from_inner(1), E2, fixed(1)),
+			Error::<Test>::StrikeTooHigh
+		);
+		// Zero contract size.
+		assert_noop!(ls(fixed(65_000), E2, fixed(0)), Error::<Test>::ZeroContractSize);
+		// Expiry zero (the epoch): off the schedule.
+		assert_noop!(
+			ls(FixedU128::from_inner(1), 0, FixedU128::from_inner(1)),
+			Error::<Test>::ExpiryOffSchedule
+		);
+		// Expiry u64::MAX with the maximum contract size: off the schedule.
+		assert_noop!(ls(fixed(65_000), u64::MAX, max), Error::<Test>::ExpiryOffSchedule);
+		// An expiry on the schedule more than MAX_TIME_TO_EXPIRY (730 days) ahead.
+		assert_noop!(ls(fixed(65_000), E2 + 800 * DAY, fixed(1)), Error::<Test>::ExpiryTooFar);
+		// One ms after an expiry on the schedule.
+		assert_noop!(ls(fixed(65_000), E2 + 1, fixed(1)), Error::<Test>::ExpiryOffSchedule);
+		// The first expiry on the schedule (1970-01-01 08:00): long past.
+		assert_noop!(ls(fixed(65_000), 8 * HOUR, fixed(1)), Error::<Test>::ExpiryTooSoon);
+		// Unknown underlying (u32::MAX): the oracle does not price it.
+		assert_noop!(
+			Options::list_series(RuntimeOrigin::root(), u32::MAX, Put, fixed(65_000), E2, fixed(1)),
+			Error::<Test>::UnsupportedUnderlying
+		);
+		// Unknown underlying with a zero strike: the underlying is checked first.
+		assert_noop!(
+			Options::list_series(RuntimeOrigin::root(), u32::MAX, Put, fixed(0), E2, fixed(1)),
+			Error::<Test>::UnsupportedUnderlying
+		);
+		// The same terms twice.
+		list(btc(Call, 65_000, E2));
+		assert_noop!(ls(fixed(65_000), E2, fixed(1)), Error::<Test>::SeriesExists);
+		// One series more than MaxActiveSeries (30).
+		for k in 1..30 {
+			list(btc(Call, 65_000 + k, E2));
+		}
+		assert_eq!(ActiveSeries::<Test>::get().len(), 30);
+		assert_noop!(ls(fixed(70_000), E2, fixed(1)), Error::<Test>::TooManySeries);
+	});
+}
+
+#[test]
+fn malformed_list_grid() {
+	ExtBuilder::default().build_and_execute(|| {
+		let max = max_fixed();
+		let grid = |kinds, strikes: Vec<FixedU128>, expiries: Vec<u64>, size| {
+			grid_as(RuntimeOrigin::root(), kinds, strikes, expiries, size)
+		};
+		// Wrong origin: a signed account.
+		assert_noop!(
+			grid_as(
+				RuntimeOrigin::signed(ALICE),
+				KindSet::Both,
+				vec![fixed(60_000)],
+				vec![E2],
+				fixed(1)
+			),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: none.
+		assert_noop!(
+			grid_as(RuntimeOrigin::none(), KindSet::Both, vec![fixed(60_000)], vec![E2], fixed(1)),
+			DispatchError::BadOrigin
+		);
+		// No strike.
+		assert_noop!(grid(KindSet::Both, vec![], vec![E2], fixed(1)), Error::<Test>::EmptyGrid);
+		// No expiry.
+		assert_noop!(
+			grid(KindSet::Both, vec![fixed(60_000)], vec![], fixed(1)),
+			Error::<Test>::EmptyGrid
+		);
+		// Neither, with a zero contract size: emptiness is checked first.
+		assert_noop!(grid(KindSet::Calls, vec![], vec![], fixed(0)), Error::<Test>::EmptyGrid);
+		// The maximum strike twice.
+		assert_noop!(
+			grid(KindSet::Calls, vec![max, max], vec![E2], fixed(1)),
+			Error::<Test>::SeriesExists
+		);
+		// Expiry u64::MAX twice: duplicates are checked before the schedule.
+		assert_noop!(
+			grid(KindSet::Puts, vec![fixed(60_000)], vec![u64::MAX, u64::MAX], fixed(1)),
+			Error::<Test>::SeriesExists
+		);
+		// A zero strike among valid ones.
+		assert_noop!(
+			grid(KindSet::Both, vec![fixed(60_000), fixed(0)], vec![E1, E2], fixed(1)),
+			Error::<Test>::ZeroStrike
+		);
+		// Zero contract size.
+		assert_noop!(
+			grid(KindSet::Both, vec![fixed(60_000)], vec![E2], fixed(0)),
+			Error::<Test>::ZeroContractSize
+		);
+		// Expiry u64::MAX among valid ones: off the schedule.
+		assert_noop!(
+			grid(KindSet::Calls, vec![fixed(60_000)], vec![E1, u64::MAX], fixed(1)),
+			Error::<Test>::ExpiryOffSchedule
+		);
+		// Expiry zero (the epoch): off the schedule.
+		assert_noop!(
+			grid(KindSet::Calls, vec![fixed(60_000)], vec![0], fixed(1)),
+			Error::<Test>::ExpiryOffSchedule
+		);
+		// An expiry on the schedule but in the past.
+		assert_noop!(
+			grid(KindSet::Puts, vec![fixed(60_000)], vec![E1 - DAY, E2], fixed(1)),
+			Error::<Test>::ExpiryTooSoon
+		);
+		// One series of the grid exists already.
+		list(btc(Put, 65_000, E2));
+		assert_noop!(
+			grid(KindSet::Both, vec![fixed(60_000), fixed(65_000)], vec![E2], fixed(1)),
+			Error::<Test>::SeriesExists
+		);
+		// The largest grid (2 kinds x 4 strikes x 3 expiries = 24) with 7 series listed:
+		// one more than MaxActiveSeries (30).
+		for k in 1..7 {
+			list(btc(Call, 65_000 + k, E2));
+		}
+		let strikes = vec![fixed(50_000), fixed(55_000), fixed(60_000), fixed(70_000)];
+		assert_noop!(
+			grid(KindSet::Both, strikes, vec![E1, E2, E2 + DAY], fixed(1)),
+			Error::<Test>::TooManySeries
+		);
+	});
+}
+
+#[test]
+// Finding (fixed): a bid whose premium did not fit the ledger's signed cash (above i128::MAX)
+// was accepted and rested; every sell crossing it then failed.
+fn malformed_place_order() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		place(BOB, id, Sell, 1_000 * USD, 1, Gtc); // order 0, the best ask
+		let po = |series, side, price, qty, tif| {
+			Options::place_order(RuntimeOrigin::signed(ALICE), series, side, price, qty, tif)
+		};
+		// Wrong origin: Root is not a trader.
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::root(), id, Buy, USD, 1, Gtc),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: none.
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::none(), id, Buy, USD, 1, Gtc),
+			DispatchError::BadOrigin
+		);
+		// Zero quantity.
+		assert_noop!(po(id, Buy, USD, 0, Gtc), Error::<Test>::ZeroQuantity);
+		// Zero limit premium.
+		assert_noop!(po(id, Sell, 0, 1, Gtc), Error::<Test>::ZeroPrice);
+		// Zero premium and quantity: the quantity is checked first.
+		assert_noop!(po(id, Buy, 0, 0, Ioc), Error::<Test>::ZeroQuantity);
+		// Zero quantity in an unknown series: the inputs are checked before the series.
+		assert_noop!(po(NO_SERIES, Buy, USD, 0, Gtc), Error::<Test>::ZeroQuantity);
+		// Unknown series (u32::MAX).
+		assert_noop!(po(NO_SERIES, Buy, USD, 1, Gtc), Error::<Test>::UnknownSeries);
+		// The next series id, not listed yet.
+		let next = crate::NextSeriesId::<Test>::get();
+		assert_noop!(po(next, Sell, USD, 1, Gtc), Error::<Test>::UnknownSeries);
+		// Quantity u64::MAX (does not fit a position).
+		assert_noop!(po(id, Buy, USD, u64::MAX, Gtc), Error::<Test>::Overflow);
+		// Quantity i64::MAX + 1, the smallest that does not fit a position.
+		assert_noop!(po(id, Sell, USD, i64::MAX as u64 + 1, Gtc), Error::<Test>::Overflow);
+		// Maximum premium and quantity.
+		assert_noop!(po(id, Buy, u128::MAX, u64::MAX, Ioc), Error::<Test>::Overflow);
+		// Maximum premium for two contracts: the premium overflows.
+		assert_noop!(po(id, Buy, u128::MAX, 2, Gtc), Error::<Test>::Overflow);
+		// Post-only bid at the best ask: it would cross.
+		assert_noop!(po(id, Buy, 1_000 * USD, 1, PostOnly), Error::<Test>::PostOnlyWouldCross);
+		// Fill-or-kill for more than the book holds.
+		assert_noop!(po(id, Buy, 1_000 * USD, 2, FillOrKill), Error::<Test>::FillOrKillNotFilled);
+		// Fill-or-kill below the best ask.
+		assert_noop!(po(id, Buy, 999 * USD, 1, FillOrKill), Error::<Test>::FillOrKillNotFilled);
+		// At the expiry (before on_initialize marks the series).
+		set_now(E2);
+		assert_noop!(po(id, Buy, USD, 1, Gtc), Error::<Test>::SeriesExpired);
+		set_now(T0);
+		// A premium that does not fit the ledger's signed cash (i128::MAX + 1 for one
+		// contract): a bid resting at it would make every crossing sell fail.
+		assert_noop!(po(id, Buy, i128::MAX as u128 + 1, 1, Gtc), Error::<Test>::Overflow);
+		// The maximum premium for one contract, likewise.
+		assert_noop!(po(id, Buy, u128::MAX, 1, Gtc), Error::<Test>::Overflow);
+	});
+}
+
+#[test]
+fn malformed_cancel_order() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		place(ALICE, id, Sell, 1_000 * USD, 2, Gtc); // order 0, rests
+		place(BOB, id, Sell, 900 * USD, 1, Gtc); // order 1
+		place(CHARLIE, id, Buy, 900 * USD, 1, Ioc); // order 2 fills order 1 in full
+		place(DAVE, id, Buy, 100 * USD, 1, Ioc); // order 3, nothing crosses: cancelled
+		place(EVE, id, Buy, 100 * USD, 1, Gtc); // order 4, rests
+		assert_ok!(Options::cancel_order(RuntimeOrigin::signed(EVE), 4));
+		let cancel = |who, order| Options::cancel_order(RuntimeOrigin::signed(who), order);
+		// Wrong origin: Root (even an admin cannot cancel others' orders).
+		assert_noop!(Options::cancel_order(RuntimeOrigin::root(), 0), DispatchError::BadOrigin);
+		// Wrong origin: none.
+		assert_noop!(Options::cancel_order(RuntimeOrigin::none(), 0), DispatchError::BadOrigin);
+		// Unknown order id (u64::MAX).
+		assert_noop!(cancel(ALICE, u64::MAX), Error::<Test>::UnknownOrder);
+		// The next order id, not assigned yet.
+		let next = crate::NextOrderId::<Test>::get();
+		assert_noop!(cancel(ALICE, next), Error::<Test>::UnknownOrder);
+		// An order filled in full.
+		assert_noop!(cancel(BOB, 1), Error::<Test>::UnknownOrder);
+		// The taker order that filled it (never rested).
+		assert_noop!(cancel(CHARLIE, 2), Error::<Test>::UnknownOrder);
+		// An immediate-or-cancel order that was cancelled unfilled.
+		assert_noop!(cancel(DAVE, 3), Error::<Test>::UnknownOrder);
+		// An order already cancelled by its owner.
+		assert_noop!(cancel(EVE, 4), Error::<Test>::UnknownOrder);
+		// Another account's order.
+		assert_noop!(cancel(BOB, 0), Error::<Test>::NotOrderOwner);
+		// An unknown account.
+		assert_noop!(cancel(NOBODY, 0), Error::<Test>::NotOrderOwner);
+		// The series' settlement account.
+		assert_noop!(cancel(Options::settlement_account(id), 0), Error::<Test>::NotOrderOwner);
+		assert_eq!(asks(id), vec![(0, 1_000 * USD)]);
+	});
+}
+
+#[test]
+fn malformed_set_params() {
+	ExtBuilder::default().build_and_execute(|| {
+		let p = default_params();
+		let set = |params| Options::set_params(RuntimeOrigin::root(), params);
+		let (zero, one, pct) = (Permill::zero(), Permill::one(), Permill::from_percent);
+		// Wrong origin: a signed account.
+		assert_noop!(
+			Options::set_params(RuntimeOrigin::signed(ALICE), p),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: none.
+		assert_noop!(Options::set_params(RuntimeOrigin::none(), p), DispatchError::BadOrigin);
+		// Every field zero (fees may be zero: the first failure is im_base).
+		let zeros = OptionsParams {
+			maker_fee_rate: zero,
+			taker_fee_rate: zero,
+			im_base: zero,
+			im_min: zero,
+			mm_rate: zero,
+			rate: FixedI128::from_inner(0),
+			settlement_window: 0,
+			expiry_interval: 0,
+			expiry_offset: 0,
+			min_time_to_expiry: 0,
+		};
+		assert_noop!(set(zeros), Error::<Test>::ImBaseOutOfBounds);
+		// Every field at its type's maximum.
+		let maxes = OptionsParams {
+			maker_fee_rate: one,
+			taker_fee_rate: one,
+			im_base: one,
+			im_min: one,
+			mm_rate: one,
+			rate: FixedI128::from_inner(i128::MAX),
+			settlement_window: u64::MAX,
+			expiry_interval: u64::MAX,
+			expiry_offset: u64::MAX,
+			min_time_to_expiry: u64::MAX,
+		};
+		assert_noop!(set(maxes), Error::<Test>::MakerFeeOutOfBounds);
+		// Maker fee 100%.
+		assert_noop!(
+			set(OptionsParams { maker_fee_rate: one, ..p }),
+			Error::<Test>::MakerFeeOutOfBounds
+		);
+		// Taker fee 100%.
+		assert_noop!(
+			set(OptionsParams { taker_fee_rate: one, ..p }),
+			Error::<Test>::TakerFeeOutOfBounds
+		);
+		// im_base 100%.
+		assert_noop!(set(OptionsParams { im_base: one, ..p }), Error::<Test>::ImBaseOutOfBounds);
+		// im_base zero.
+		assert_noop!(set(OptionsParams { im_base: zero, ..p }), Error::<Test>::ImBaseOutOfBounds);
+		// im_min 100%.
+		assert_noop!(set(OptionsParams { im_min: one, ..p }), Error::<Test>::ImMinOutOfBounds);
+		// im_min zero.
+		assert_noop!(set(OptionsParams { im_min: zero, ..p }), Error::<Test>::ImMinOutOfBounds);
+		// mm_rate 100%.
+		assert_noop!(set(OptionsParams { mm_rate: one, ..p }), Error::<Test>::MmRateOutOfBounds);
+		// mm_rate zero.
+		assert_noop!(set(OptionsParams { mm_rate: zero, ..p }), Error::<Test>::MmRateOutOfBounds);
+		// Every margin fraction 50%: mm_rate above its 25% bound.
+		assert_noop!(
+			set(OptionsParams { im_base: pct(50), im_min: pct(50), mm_rate: pct(50), ..p }),
+			Error::<Test>::MmRateOutOfBounds
+		);
+		// Rate i128::MAX.
+		assert_noop!(
+			set(OptionsParams { rate: FixedI128::from_inner(i128::MAX), ..p }),
+			Error::<Test>::RateOutOfBounds
+		);
+		// Rate i128::MIN.
+		assert_noop!(
+			set(OptionsParams { rate: FixedI128::from_inner(i128::MIN), ..p }),
+			Error::<Test>::RateOutOfBounds
+		);
+		// Settlement window zero.
+		assert_noop!(
+			set(OptionsParams { settlement_window: 0, ..p }),
+			Error::<Test>::SettlementWindowOutOfBounds
+		);
+		// Settlement window u64::MAX.
+		assert_noop!(
+			set(OptionsParams { settlement_window: u64::MAX, ..p }),
+			Error::<Test>::SettlementWindowOutOfBounds
+		);
+		// Expiry interval zero (no schedule; `expiry % 0` must never be evaluated).
+		assert_noop!(
+			set(OptionsParams { expiry_interval: 0, expiry_offset: 0, ..p }),
+			Error::<Test>::ExpiryIntervalOutOfBounds
+		);
+		// Expiry interval u64::MAX.
+		assert_noop!(
+			set(OptionsParams { expiry_interval: u64::MAX, ..p }),
+			Error::<Test>::ExpiryIntervalOutOfBounds
+		);
+		// Expiry offset u64::MAX.
+		assert_noop!(
+			set(OptionsParams { expiry_offset: u64::MAX, ..p }),
+			Error::<Test>::ExpiryOffsetOutOfBounds
+		);
+		// Expiry offset equal to the interval.
+		assert_noop!(
+			set(OptionsParams { expiry_offset: DAY, ..p }),
+			Error::<Test>::ExpiryOffsetOutOfBounds
+		);
+		// Minimum time to expiry zero.
+		assert_noop!(
+			set(OptionsParams { min_time_to_expiry: 0, ..p }),
+			Error::<Test>::MinTimeToExpiryOutOfBounds
+		);
+		// Minimum time to expiry u64::MAX.
+		assert_noop!(
+			set(OptionsParams { min_time_to_expiry: u64::MAX, ..p }),
+			Error::<Test>::MinTimeToExpiryOutOfBounds
+		);
+		// Maker fee from 0.03% to its bound (0.2%) in one call.
+		assert_noop!(
+			set(OptionsParams { maker_fee_rate: crate::MAX_FEE_RATE, ..p }),
+			Error::<Test>::MakerFeeStepTooLarge
+		);
+		// Taker fee from 0.03% to zero in one call.
+		assert_noop!(
+			set(OptionsParams { taker_fee_rate: zero, ..p }),
+			Error::<Test>::TakerFeeStepTooLarge
+		);
+		// im_base from 15% to its bound (50%) in one call.
+		assert_noop!(
+			set(OptionsParams { im_base: pct(50), ..p }),
+			Error::<Test>::ImBaseStepTooLarge
+		);
+		// Rate from 0 to its bound (20%) in one call.
+		assert_noop!(
+			set(OptionsParams { rate: crate::RATE_BOUNDS.1, ..p }),
+			Error::<Test>::RateStepTooLarge
+		);
+		// Settlement window from 30 minutes to its bound (4 hours) in one call.
+		assert_noop!(
+			set(OptionsParams { settlement_window: 4 * HOUR, ..p }),
+			Error::<Test>::SettlementWindowStepTooLarge
+		);
+		// Expiry interval from a day to its bound (7 days) in one call.
+		assert_noop!(
+			set(OptionsParams { expiry_interval: 7 * DAY, ..p }),
+			Error::<Test>::ExpiryIntervalStepTooLarge
+		);
+		// Minimum time to expiry from an hour to its bound (7 days) in one call.
+		assert_noop!(
+			set(OptionsParams { min_time_to_expiry: 7 * DAY, ..p }),
+			Error::<Test>::MinTimeToExpiryStepTooLarge
+		);
+		assert_eq!(Params::<Test>::get(), p);
+	});
+}

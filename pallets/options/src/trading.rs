@@ -93,7 +93,10 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::SeriesExpired
 		);
 		let q = i64::try_from(quantity).map_err(|_| Error::<T>::Overflow)?;
-		price.checked_mul(u128::from(quantity)).ok_or(Error::<T>::Overflow)?;
+		// The whole premium must fit the margin ledger's signed cash, or a resting bid would
+		// make every sell crossing it fail.
+		let premium = price.checked_mul(u128::from(quantity)).ok_or(Error::<T>::Overflow)?;
+		ensure!(i128::try_from(premium).is_ok(), Error::<T>::Overflow);
 
 		let resting_side = opposite(side);
 		let mut book = Book::<T>::get(series, resting_side);

@@ -34,6 +34,15 @@ pub const HOUR: Moment = 60 * MINUTE;
 /// One day in milliseconds.
 pub const DAY: Moment = 24 * HOUR;
 
+/// Latest expiry a series may be listed with: 2 years (730 days) ahead. Listed exchanges go
+/// about a year out (Deribit's longest BTC expiry is under 1.5 years); the bound keeps a
+/// mistyped expiry from holding one of the `MaxActiveSeries` slots for ever.
+pub const MAX_TIME_TO_EXPIRY: Moment = 730 * DAY;
+
+/// Highest strike a series may be listed with: 10^9 USD per whole unit of the underlying (no
+/// crypto asset trades near it; above, the Black-Scholes inputs leave the pricer's domain).
+pub const MAX_STRIKE: Price = Price::from_inner(1_000_000_000 * 1_000_000_000_000_000_000);
+
 /// Cap of the trading fee as a fraction of the premium: 12.5% (Deribit options fee rule: the fee
 /// per contract is `min(fee rate x index price x contract size, 12.5% x option price)`).
 pub const FEE_CAP_OF_PREMIUM: Permill = Permill::from_parts(125_000);

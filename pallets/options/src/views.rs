@@ -169,7 +169,7 @@ impl<T: Config> Pallet<T> {
 	///   exactly one book entry and in its owner's [`AccountOrders`], and vice versa;
 	/// - [`ActiveSeries`] sorted and exactly the series not settled;
 	/// - per settled series: `paid + socialized + dust == collected`, every contract settled.
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::ensure;
 		use solvent_primitives::SignedBalance;

@@ -558,6 +558,10 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> PriceProvider for Pallet<T> {
+	fn supports(key: &OracleKey) -> bool {
+		T::SupportedKeys::contains(key)
+	}
+
 	fn get(key: &OracleKey) -> Result<TimestampedValue, PriceError> {
 		let state = Self::current_state(key, T::Time::now()).unwrap_or_default();
 		match (state.status(), state.aggregate) {

@@ -1117,3 +1117,397 @@ fn halt_outlasts_a_lost_quorum_and_reset_without_quorum_accepts_the_next_value()
 		);
 	});
 }
+
+// ---- malformed input: one test per extrinsic (issue 7) ----
+
+#[test]
+fn malformed_feed_values() {
+	use solvent_primitives::OracleKey;
+	ExtBuilder::default().build_and_execute(|| {
+		// State to keep unchanged: BTC_SPOT available, MAX_KEYS (4) keys tracked, BOB has fed
+		// in this block.
+		feed(BOB, &[(BTC_SPOT, int(100)), (ETH_SPOT, int(10)), (BTC_VOL, fx(8, 10))]);
+		feed(CHARLIE, &[(BTC_SPOT, int(100)), (ETH_VOL, fx(5, 10))]);
+		feed(DAVE, &[(BTC_SPOT, int(100))]);
+		assert_eq!(TrackedKeys::<Test>::get().len(), MAX_KEYS as usize);
+		fn feed_as(
+			origin: RuntimeOrigin,
+			values: &[(OracleKey, FixedU128)],
+		) -> frame_support::dispatch::DispatchResultWithPostInfo {
+			PriceOracle::feed_values(origin, feed_of(values))
+		}
+		// Wrong origin: Root instead of a signed feeder.
+		assert_noop!(
+			feed_as(RuntimeOrigin::root(), &[(BTC_SPOT, int(100))]),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: unsigned.
+		assert_noop!(
+			feed_as(RuntimeOrigin::none(), &[(BTC_SPOT, int(100))]),
+			DispatchError::BadOrigin
+		);
+		// Unknown account: signed by a non-feeder.
+		assert_noop!(
+			feed_as(RuntimeOrigin::signed(MALLORY), &[(BTC_SPOT, int(100))]),
+			Error::<Test>::NotFeeder
+		);
+		// Unknown account: the largest account id.
+		assert_noop!(
+			feed_as(RuntimeOrigin::signed(AccountId::MAX), &[(BTC_SPOT, int(100))]),
+			Error::<Test>::NotFeeder
+		);
+		// Replay: a second feed by the same feeder in the same block.
+		assert_noop!(
+			feed_as(RuntimeOrigin::signed(BOB), &[(BTC_SPOT, int(101))]),
+			Error::<Test>::AlreadyFed
+		);
+		// Zero length: an empty feed.
+		assert_noop!(feed_as(RuntimeOrigin::signed(ALICE), &[]), Error::<Test>::EmptyFeed);
+		// Zero value: a spot price of zero.
+		assert_noop!(
+			feed_as(RuntimeOrigin::signed(ALICE), &[(BTC_SPOT, FixedU128::from_inner(0))]),
+			Error::<Test>::ZeroValue
+		);
+		// Zero value: an implied vol of zero.
+		assert_noop!(
+			feed_as(RuntimeOrigin::signed(ALICE), &[(BTC_VOL, FixedU128::from_inner(0))]),
+			Error::<Test>::ZeroValue
+		);
+		// Zero value after a valid pair: nothing of the feed is written.
+		assert_noop!(
+			feed_as(
+				RuntimeOrigin::signed(ALICE),
+				&[(BTC_SPOT, int(100)), (ETH_SPOT, FixedU128::from_inner(0))]
+			),
+			Error::<Test>::ZeroValue
+		);
+		// Maximum value: an implied vol of FixedU128::MAX (u128::MAX inner).
+		assert_noop!(
+			feed_as(RuntimeOrigin::signed(ALICE), &[(BTC_VOL, FixedU128::from_inner(u128::MAX))]),
+			Error::<Test>::ImpliedVolTooHigh
+		);
+		// Out of range: an implied vol one unit (10^-18) above MAX_IMPLIED_VOL.
+		assert_noop!(
+			feed_as(
+				RuntimeOrigin::signed(ALICE),
+				&[(ETH_VOL, MAX_IMPLIED_VOL + FixedU128::from_inner(1))]
+			),
+			Error::<Test>::ImpliedVolTooHigh
+		);
+		// Duplicate key in one feed.
+		assert_noop!(
+			feed_as(RuntimeOrigin::signed(ALICE), &[(BTC_SPOT, int(100)), (BTC_SPOT, int(100))]),
+			Error::<Test>::DuplicateKey
+		);
+		// Unknown key: an unsupported asset.
+		assert_noop!(
+			feed_as(RuntimeOrigin::signed(ALICE), &[(DOGE_SPOT, int(1))]),
+			Error::<Test>::UnknownKey
+		);
+		// Unknown key: asset id zero.
+		assert_noop!(
+			feed_as(RuntimeOrigin::signed(ALICE), &[(OracleKey::Spot(0), int(1))]),
+			Error::<Test>::UnknownKey
+		);
+		// Unknown key: asset id u32::MAX (implied vol).
+		assert_noop!(
+			feed_as(RuntimeOrigin::signed(ALICE), &[(OracleKey::ImpliedVol(u32::MAX), fx(1, 2))]),
+			Error::<Test>::UnknownKey
+		);
+		// Out of bounds: a supported fifth key while MAX_KEYS keys are tracked.
+		assert_noop!(
+			feed_as(RuntimeOrigin::signed(ALICE), &[(BTC_SPOT, int(100)), (SOL_SPOT, int(20))]),
+			Error::<Test>::TooManyKeys
+		);
+		// Too long: MAX_FEED_VALUES + 1 pairs cannot even be built into the call's argument.
+		let too_long: Feed = (0..=MAX_FEED_VALUES).map(|i| (OracleKey::Spot(i), int(1))).collect();
+		assert!(crate::FeedOf::<Test>::try_from(too_long).is_err());
+	});
+}
+
+#[test]
+fn malformed_add_feeder() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Wrong origin: a signed feeder instead of the feeder origin (Root).
+		assert_noop!(
+			PriceOracle::add_feeder(RuntimeOrigin::signed(ALICE), FERDIE),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: an account adding itself.
+		assert_noop!(
+			PriceOracle::add_feeder(RuntimeOrigin::signed(MALLORY), MALLORY),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: unsigned.
+		assert_noop!(
+			PriceOracle::add_feeder(RuntimeOrigin::none(), FERDIE),
+			DispatchError::BadOrigin
+		);
+		// Duplicate: an existing feeder.
+		assert_noop!(
+			PriceOracle::add_feeder(RuntimeOrigin::root(), ALICE),
+			Error::<Test>::AlreadyFeeder
+		);
+		// Fill the list up to MaxFeeders.
+		assert_ok!(PriceOracle::add_feeder(RuntimeOrigin::root(), FERDIE));
+		assert_ok!(PriceOracle::add_feeder(RuntimeOrigin::root(), GEORGE));
+		assert_eq!(Feeders::<Test>::get().len(), MAX_FEEDERS as usize);
+		// Duplicate on a full list: still reported as a duplicate.
+		assert_noop!(
+			PriceOracle::add_feeder(RuntimeOrigin::root(), GEORGE),
+			Error::<Test>::AlreadyFeeder
+		);
+		// Out of bounds: one feeder more than MaxFeeders.
+		assert_noop!(
+			PriceOracle::add_feeder(RuntimeOrigin::root(), MALLORY),
+			Error::<Test>::TooManyFeeders
+		);
+		// Out of bounds: account id zero on a full list.
+		assert_noop!(
+			PriceOracle::add_feeder(RuntimeOrigin::root(), 0),
+			Error::<Test>::TooManyFeeders
+		);
+		// Out of bounds: the largest account id on a full list.
+		assert_noop!(
+			PriceOracle::add_feeder(RuntimeOrigin::root(), AccountId::MAX),
+			Error::<Test>::TooManyFeeders
+		);
+	});
+}
+
+#[test]
+fn malformed_remove_feeder() {
+	ExtBuilder::default().build_and_execute(|| {
+		// State to keep unchanged: values of every feeder for BTC_SPOT.
+		feed_all(BTC_SPOT, &FEEDERS, &[100, 100, 100, 100, 100]);
+		// Wrong origin: a signed feeder removing another one.
+		assert_noop!(
+			PriceOracle::remove_feeder(RuntimeOrigin::signed(ALICE), BOB),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: a signed feeder removing itself.
+		assert_noop!(
+			PriceOracle::remove_feeder(RuntimeOrigin::signed(ALICE), ALICE),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: unsigned.
+		assert_noop!(
+			PriceOracle::remove_feeder(RuntimeOrigin::none(), BOB),
+			DispatchError::BadOrigin
+		);
+		// Unknown account.
+		assert_noop!(
+			PriceOracle::remove_feeder(RuntimeOrigin::root(), MALLORY),
+			Error::<Test>::FeederNotFound
+		);
+		// Unknown account: id zero.
+		assert_noop!(
+			PriceOracle::remove_feeder(RuntimeOrigin::root(), 0),
+			Error::<Test>::FeederNotFound
+		);
+		// Unknown account: the largest account id.
+		assert_noop!(
+			PriceOracle::remove_feeder(RuntimeOrigin::root(), AccountId::MAX),
+			Error::<Test>::FeederNotFound
+		);
+		// Removed twice: the second removal finds nothing.
+		assert_ok!(PriceOracle::remove_feeder(RuntimeOrigin::root(), EVE));
+		assert_noop!(
+			PriceOracle::remove_feeder(RuntimeOrigin::root(), EVE),
+			Error::<Test>::FeederNotFound
+		);
+	});
+	ExtBuilder::default().feeders(vec![]).build_and_execute(|| {
+		// Empty feeder set: nothing to remove.
+		assert_noop!(
+			PriceOracle::remove_feeder(RuntimeOrigin::root(), ALICE),
+			Error::<Test>::FeederNotFound
+		);
+	});
+}
+
+#[test]
+fn malformed_set_params() {
+	use crate::{
+		MAX_BREAKER_WINDOW, MAX_MAX_VOL_DEVIATION, MIN_BREAKER_WINDOW, MIN_MAX_AGE,
+		MIN_MAX_VOL_DEVIATION,
+	};
+	ExtBuilder::default().build_and_execute(|| {
+		// State to keep unchanged: a tracked key that a parameter change would recompute.
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[100, 100, 100]);
+		let p = default_params();
+		let set = |params: OracleParams| PriceOracle::set_params(RuntimeOrigin::root(), params);
+		// Wrong origin: a signed account instead of the risk admin (Root).
+		assert_noop!(
+			PriceOracle::set_params(RuntimeOrigin::signed(ALICE), p),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: unsigned.
+		assert_noop!(PriceOracle::set_params(RuntimeOrigin::none(), p), DispatchError::BadOrigin);
+		// Zero max_age.
+		assert_noop!(set(OracleParams { max_age: 0, ..p }), Error::<Test>::MaxAgeOutOfBounds);
+		// Maximum max_age (u64::MAX).
+		assert_noop!(
+			set(OracleParams { max_age: u64::MAX, ..p }),
+			Error::<Test>::MaxAgeOutOfBounds
+		);
+		// Zero min_quorum.
+		assert_noop!(set(OracleParams { min_quorum: 0, ..p }), Error::<Test>::MinQuorumOutOfBounds);
+		// Maximum min_quorum (u32::MAX), far above MaxFeeders.
+		assert_noop!(
+			set(OracleParams { min_quorum: u32::MAX, ..p }),
+			Error::<Test>::MinQuorumOutOfBounds
+		);
+		// Zero max_deviation.
+		assert_noop!(
+			set(OracleParams { max_deviation: Permill::from_parts(0), ..p }),
+			Error::<Test>::MaxDeviationOutOfBounds
+		);
+		// Zero max_vol_deviation.
+		assert_noop!(
+			set(OracleParams { max_vol_deviation: FixedU128::from_inner(0), ..p }),
+			Error::<Test>::MaxVolDeviationOutOfBounds
+		);
+		// Maximum max_vol_deviation (u128::MAX inner).
+		assert_noop!(
+			set(OracleParams { max_vol_deviation: FixedU128::from_inner(u128::MAX), ..p }),
+			Error::<Test>::MaxVolDeviationOutOfBounds
+		);
+		// max_vol_deviation one unit above its hard bound.
+		assert_noop!(
+			set(OracleParams {
+				max_vol_deviation: MAX_MAX_VOL_DEVIATION + FixedU128::from_inner(1),
+				..p
+			}),
+			Error::<Test>::MaxVolDeviationOutOfBounds
+		);
+		// Zero breaker_window.
+		assert_noop!(
+			set(OracleParams { breaker_window: 0, ..p }),
+			Error::<Test>::BreakerWindowOutOfBounds
+		);
+		// Maximum breaker_window (u64::MAX).
+		assert_noop!(
+			set(OracleParams { breaker_window: u64::MAX, ..p }),
+			Error::<Test>::BreakerWindowOutOfBounds
+		);
+		// Every field at its type's maximum: the first field's bound is reported.
+		assert_noop!(
+			set(OracleParams {
+				max_age: u64::MAX,
+				min_quorum: u32::MAX,
+				max_deviation: Permill::from_percent(100),
+				max_vol_deviation: FixedU128::from_inner(u128::MAX),
+				breaker_window: u64::MAX,
+			}),
+			Error::<Test>::MaxAgeOutOfBounds
+		);
+		// Too large a step: max_age to its hard maximum.
+		assert_noop!(
+			set(OracleParams { max_age: MAX_MAX_AGE, ..p }),
+			Error::<Test>::MaxAgeStepTooLarge
+		);
+		// Too large a step: max_age to its hard minimum.
+		assert_noop!(
+			set(OracleParams { max_age: MIN_MAX_AGE, ..p }),
+			Error::<Test>::MaxAgeStepTooLarge
+		);
+		// Too large a step: min_quorum to MaxFeeders.
+		assert_noop!(
+			set(OracleParams { min_quorum: MAX_FEEDERS, ..p }),
+			Error::<Test>::MinQuorumStepTooLarge
+		);
+		// Too large a step: max_deviation to Permill's maximum (100%, within the hard bound).
+		assert_noop!(
+			set(OracleParams { max_deviation: Permill::from_percent(100), ..p }),
+			Error::<Test>::MaxDeviationStepTooLarge
+		);
+		// Too large a step: max_vol_deviation to its hard maximum.
+		assert_noop!(
+			set(OracleParams { max_vol_deviation: MAX_MAX_VOL_DEVIATION, ..p }),
+			Error::<Test>::MaxVolDeviationStepTooLarge
+		);
+		// Too large a step: max_vol_deviation to its hard minimum.
+		assert_noop!(
+			set(OracleParams { max_vol_deviation: MIN_MAX_VOL_DEVIATION, ..p }),
+			Error::<Test>::MaxVolDeviationStepTooLarge
+		);
+		// Too large a step: breaker_window to its hard maximum.
+		assert_noop!(
+			set(OracleParams { breaker_window: MAX_BREAKER_WINDOW, ..p }),
+			Error::<Test>::BreakerWindowStepTooLarge
+		);
+		// Too large a step: breaker_window to its hard minimum.
+		assert_noop!(
+			set(OracleParams { breaker_window: MIN_BREAKER_WINDOW, ..p }),
+			Error::<Test>::BreakerWindowStepTooLarge
+		);
+	});
+}
+
+#[test]
+fn malformed_reset_breaker() {
+	use solvent_primitives::OracleKey;
+	ExtBuilder::default().build_and_execute(|| {
+		// State: BTC_SPOT halted, ETH_SPOT available, BTC_VOL tracked without a quorum.
+		feed_all(BTC_SPOT, &[ALICE, BOB, CHARLIE], &[100, 100, 100]);
+		next_block();
+		feed(ALICE, &[(BTC_SPOT, int(150)), (ETH_SPOT, int(10)), (BTC_VOL, fx(8, 10))]);
+		feed(BOB, &[(BTC_SPOT, int(150)), (ETH_SPOT, int(10))]);
+		feed(CHARLIE, &[(BTC_SPOT, int(150)), (ETH_SPOT, int(10))]);
+		assert_eq!(status(BTC_SPOT), PriceStatus::Halted);
+		assert_eq!(status(ETH_SPOT), PriceStatus::Available);
+		assert_eq!(status(BTC_VOL), PriceStatus::NoQuorum);
+		// Wrong origin: a signed feeder instead of the risk admin (Root), on a halted key.
+		assert_noop!(
+			PriceOracle::reset_breaker(RuntimeOrigin::signed(ALICE), BTC_SPOT),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: a signed non-feeder.
+		assert_noop!(
+			PriceOracle::reset_breaker(RuntimeOrigin::signed(MALLORY), BTC_SPOT),
+			DispatchError::BadOrigin
+		);
+		// Wrong origin: unsigned.
+		assert_noop!(
+			PriceOracle::reset_breaker(RuntimeOrigin::none(), BTC_SPOT),
+			DispatchError::BadOrigin
+		);
+		// Not halted: a tracked, available key.
+		assert_noop!(
+			PriceOracle::reset_breaker(RuntimeOrigin::root(), ETH_SPOT),
+			Error::<Test>::NotHalted
+		);
+		// Not halted: a tracked key without a quorum.
+		assert_noop!(
+			PriceOracle::reset_breaker(RuntimeOrigin::root(), BTC_VOL),
+			Error::<Test>::NotHalted
+		);
+		// Unknown key: supported but never fed.
+		assert_noop!(
+			PriceOracle::reset_breaker(RuntimeOrigin::root(), SOL_SPOT),
+			Error::<Test>::NotHalted
+		);
+		// Unknown key: not supported.
+		assert_noop!(
+			PriceOracle::reset_breaker(RuntimeOrigin::root(), DOGE_SPOT),
+			Error::<Test>::NotHalted
+		);
+		// Unknown key: asset id zero.
+		assert_noop!(
+			PriceOracle::reset_breaker(RuntimeOrigin::root(), OracleKey::Spot(0)),
+			Error::<Test>::NotHalted
+		);
+		// Unknown key: asset id u32::MAX.
+		assert_noop!(
+			PriceOracle::reset_breaker(RuntimeOrigin::root(), OracleKey::ImpliedVol(u32::MAX)),
+			Error::<Test>::NotHalted
+		);
+		// Reset twice: the second one finds the key no longer halted.
+		assert_ok!(PriceOracle::reset_breaker(RuntimeOrigin::root(), BTC_SPOT));
+		assert_noop!(
+			PriceOracle::reset_breaker(RuntimeOrigin::root(), BTC_SPOT),
+			Error::<Test>::NotHalted
+		);
+	});
+}
