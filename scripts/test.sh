@@ -19,8 +19,8 @@ cargo test --release --locked --workspace
 step "end-to-end tests (solvent-node + @polkadot/api)"
 (cd e2e && npm test)
 
-# The crash scenario (e2e/scenario/crash.js --short) is not in the suite yet: it currently fails
-# its own one-block liquidation assertion for 2 of 9 accounts (issue 6). Run it by hand.
+step "crash scenario, short (--dev: real BTC-USD 2020-03-05..2020-03-20, liquidations, referendum, settlement)"
+node e2e/scenario/crash.js --short --out "${SCENARIO_OUT:-$CARGO_TARGET_DIR/scenario-short}"
 
 step "zombienet smoke network (2 validators)"
 zombienet/run.sh smoke

@@ -362,7 +362,7 @@ async function main() {
     `- Penalties to the insurance fund: ${liquidations.reduce((a, l) => a + Number(l.penalty), 0) / 1e6} USD; bad debt events: ${events.filter((e) => e.event === 'margin.BadDebt').length}; pending socialized loss: ${Object.values(pending).reduce((a, v) => a + v, 0n)} units.`,
     `- Oracle: BTC spot unavailable in ${blocks.filter((b) => b.priceStatus !== 'available' && b.priceStatus !== 'Available').length} of ${blocks.length} blocks, implied vol in ${blocks.filter((b) => b.impliedVolStatus !== 'available' && b.impliedVolStatus !== 'Available').length} (no liquidation happens on an unavailable price).`,
     `- Referendum #${referendum?.index} raised the options maintenance margin ${referendum?.from} -> ${referendum?.to} ppm; in force from block #${mmEnactedAt}.`,
-    `- ${settlements.length} series settled from the oracle TWAP: ${settlements.map((s) => `${s.kind} ${s.strike} @ ${s.settlementPrice.toFixed(2)} pays ${Number(s.payoutPerContract) / 1e6} USD/contract`).join('; ')}.`,
+    `- ${settlements.length} series settled from the oracle TWAP: ${settlements.map((s) => `${s.kind} ${Number(s.strike).toFixed(2)} @ ${s.settlementPrice.toFixed(2)} pays ${Number(s.payoutPerContract) / 1e6} USD/contract`).join('; ')}.`,
     `- Conservation: USD held by the margin pallet ${held} == sum of cash ${cashSum}.`,
     `- Result: ${failures.length === 0 ? 'all assertions passed' : 'FAILED: ' + failures.join('; ')}`,
   ].join('\n');
