@@ -83,12 +83,12 @@ fn trader(i: u32) -> AccountId {
 }
 
 /// One automatic-liquidation round as the offchain worker and the next block do it. Returns the
-/// number of accounts in the batch.
-fn liquidation_round() -> usize {
+/// number of accounts in the batch and the batch's weight (ref time, ps).
+fn liquidation_round() -> (usize, u64) {
 	let cap = pallet_margin::Params::<Runtime>::get().max_liquidations_per_block;
 	let (accounts, witness) = Margin::liquidation_candidates(cap);
 	if accounts.is_empty() {
-		return 0;
+		return (0, 0);
 	}
 	let count = accounts.len();
 	let call = pallet_margin::Call::<Runtime>::liquidate_batch {
@@ -115,7 +115,7 @@ fn liquidation_round() -> usize {
 		max.ref_time() as f64 / 1e9
 	);
 	Margin::liquidate_batch(RuntimeOrigin::none(), call_accounts(&call), witness).unwrap();
-	count
+	(count, weight.ref_time())
 }
 
 fn call_accounts(
@@ -195,7 +195,7 @@ fn thousand_writers_are_liquidated_within_the_cap_and_never_on_a_stale_price() {
 			.map(|k| k.value.is_none())
 			.unwrap_or(true));
 		assert_eq!(Margin::liquidation_candidates(2_000).0.len(), 0, "stale price: no candidates");
-		assert_eq!(liquidation_round(), 0);
+		assert_eq!(liquidation_round().0, 0);
 
 		// Fresh crash price: everybody is liquidatable in this block...
 		next_block();
@@ -206,7 +206,7 @@ fn thousand_writers_are_liquidated_within_the_cap_and_never_on_a_stale_price() {
 		// ...and liquidated in the following `expected_blocks` blocks, feeds continuing.
 		let mut blocks = 0;
 		loop {
-			let n = liquidation_round();
+			let (n, _) = liquidation_round();
 			if n == 0 {
 				break;
 			}
@@ -231,5 +231,115 @@ fn thousand_writers_are_liquidated_within_the_cap_and_never_on_a_stale_price() {
 			"liquidated {TRADERS} accounts in {blocks} blocks (cap {cap}); fund cash {} USD units",
 			<Margin as solvent_primitives::MarginLedger<AccountId>>::cash(&fund)
 		);
+	});
+}
+
+/// List a BTC put at `strike` on the next dev expiry; returns its id.
+fn list_put(strike: u32) -> u32 {
+	let params = pallet_options::Params::<Runtime>::get();
+	let now = pallet_timestamp::Now::<Runtime>::get();
+	let base = now + params.min_time_to_expiry;
+	let expiry = base - base % params.expiry_interval + params.expiry_interval;
+	Options::list_series(
+		RuntimeOrigin::root(),
+		assets::BTC,
+		solvent_primitives::OptionKind::Put,
+		FixedU128::from_u32(strike),
+		expiry,
+		FixedU128::from_u32(1),
+	)
+	.unwrap();
+	pallet_options::SeriesIndex::<Runtime>::iter()
+		.find(|(terms, _)| terms.strike == FixedU128::from_u32(strike))
+		.map(|(_, id)| id)
+		.unwrap()
+}
+
+/// Liquidation rounds until no candidate is left: (blocks, accounts, max batch weight in ms,
+/// max candidate-scan time in ms). Feeds `price` every block.
+fn liquidate_all(price: u32) -> (u32, usize, f64, f64) {
+	let (mut blocks, mut accounts, mut max_ms, mut max_scan) = (0, 0, 0f64, 0f64);
+	loop {
+		let cap = pallet_margin::Params::<Runtime>::get().max_liquidations_per_block;
+		let started = std::time::Instant::now();
+		let (batch, _) = Margin::liquidation_candidates(cap);
+		max_scan = max_scan.max(started.elapsed().as_secs_f64() * 1e3);
+		if batch.is_empty() {
+			return (blocks, accounts, max_ms, max_scan);
+		}
+		let (n, weight) = liquidation_round();
+		max_ms = max_ms.max(weight as f64 / 1e9);
+		blocks += 1;
+		accounts += n;
+		feed(price);
+	}
+}
+
+/// Issue 8's liquidation-at-scale benchmark (a script, not a timed test: run it with
+/// `scripts/bench-liquidations.sh`). 10,000 writers of one BTC put each, 8,000 USD cash: 1,000
+/// at strike 50,000, 5,000 at 48,000, 4,000 at 40,000. BTC 52,000 -> 47,000 makes the first
+/// 1,000 liquidatable, then 47,000 -> 45,000 the 5,000 (short put maintenance margin
+/// `7.5% x S + mark`). Prints blocks until all are liquidated and the batch weight per block.
+#[test]
+#[ignore = "benchmark: scripts/bench-liquidations.sh"]
+fn ten_thousand_accounts_one_then_five_thousand_liquidatable() {
+	use frame_support::dispatch::DispatchClass;
+	dev_ext().execute_with(|| {
+		next_block();
+		feed(52_000);
+		let groups = [(50_000u32, 1_000u32), (48_000, 5_000), (40_000, 4_000)];
+		let series: Vec<u32> = groups.iter().map(|(k, _)| list_put(*k)).collect();
+		let buyer = trader(u32::MAX);
+		let mint = |who: &AccountId, amount| {
+			<solvent_runtime::Assets as Mutate<AccountId>>::mint_into(assets::USD, who, amount)
+				.unwrap();
+		};
+		mint(&buyer, 2_000_000 * USD);
+		Margin::deposit(RuntimeOrigin::signed(buyer.clone()), assets::USD, 2_000_000 * USD)
+			.unwrap();
+		let started = std::time::Instant::now();
+		let mut i = 0u32;
+		for (g, (_, count)) in groups.iter().enumerate() {
+			for _ in 0..*count {
+				let who = trader(i);
+				i += 1;
+				mint(&who, 8_000 * USD);
+				Margin::deposit(RuntimeOrigin::signed(who.clone()), assets::USD, 8_000 * USD)
+					.unwrap();
+				for (signer, side, tif) in [
+					(who, solvent_primitives::Side::Sell, pallet_options::TimeInForce::GoodTilCancelled),
+					(
+						buyer.clone(),
+						solvent_primitives::Side::Buy,
+						pallet_options::TimeInForce::ImmediateOrCancel,
+					),
+				] {
+					Options::place_order(RuntimeOrigin::signed(signer), series[g], side, 40 * USD, 1, tif)
+						.unwrap();
+				}
+			}
+		}
+		println!("setup: 10,000 writers in {:.1} s", started.elapsed().as_secs_f64());
+		let accounts = pallet_margin::Accounts::<Runtime>::iter_keys().count();
+		assert_eq!(Margin::liquidation_candidates(20_000).0.len(), 0, "all healthy at 52,000");
+
+		for (price, expected) in [(47_000u32, 1_000usize), (45_000, 5_000)] {
+			next_block();
+			feed(price);
+			let candidates = Margin::liquidation_candidates(20_000).0.len();
+			assert_eq!(candidates, expected, "liquidatable at {price}");
+			let (blocks, liquidated, max_ms, max_scan) = liquidate_all(price);
+			let limits = <Runtime as frame_system::Config>::BlockWeights::get();
+			let op_max = limits.get(DispatchClass::Operational).max_total.unwrap_or(limits.max_block);
+			println!(
+				"BTC -> {price}: {candidates} of {accounts} margin accounts liquidatable; all \
+				 liquidated in {blocks} block(s) ({liquidated} batch entries); max operational \
+				 weight per block {max_ms:.1} ms of {:.1} ms; OCW candidate scan (native) max \
+				 {max_scan:.0} ms",
+				op_max.ref_time() as f64 / 1e9
+			);
+			assert_eq!(Margin::liquidation_candidates(20_000).0.len(), 0);
+		}
+		Margin::do_try_state().unwrap();
 	});
 }
