@@ -49,6 +49,8 @@ export async function startNode({ args = ['--dev'], timeoutMs = 120_000, extraAr
   const child = spawn(nodeBinary(), [
     ...args, '--tmp', '--rpc-port', String(rpcPort), '--port', String(p2pPort),
     '--prometheus-port', String(promPort), '--no-mdns', '--no-telemetry', ...extraArgs,
+    // SOLVENT_NODE_LOG=target=level,...: extra log targets for debugging (kept with KEEP_LOGS=1).
+    ...(process.env.SOLVENT_NODE_LOG ? ['-l', process.env.SOLVENT_NODE_LOG] : []),
   ], { stdio: ['ignore', log, log], detached: true });
   running.add(child);
   let exited = null;

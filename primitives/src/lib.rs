@@ -448,7 +448,6 @@ pub fn usd_to_fixed(amount: Balance) -> FixedU128 {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use sp_arithmetic::FixedPointNumber;
 
 	#[test]
 	fn value_in_usd_across_decimals() {

@@ -307,15 +307,26 @@ fn ten_thousand_accounts_one_then_five_thousand_liquidatable() {
 				Margin::deposit(RuntimeOrigin::signed(who.clone()), assets::USD, 8_000 * USD)
 					.unwrap();
 				for (signer, side, tif) in [
-					(who, solvent_primitives::Side::Sell, pallet_options::TimeInForce::GoodTilCancelled),
+					(
+						who,
+						solvent_primitives::Side::Sell,
+						pallet_options::TimeInForce::GoodTilCancelled,
+					),
 					(
 						buyer.clone(),
 						solvent_primitives::Side::Buy,
 						pallet_options::TimeInForce::ImmediateOrCancel,
 					),
 				] {
-					Options::place_order(RuntimeOrigin::signed(signer), series[g], side, 40 * USD, 1, tif)
-						.unwrap();
+					Options::place_order(
+						RuntimeOrigin::signed(signer),
+						series[g],
+						side,
+						40 * USD,
+						1,
+						tif,
+					)
+					.unwrap();
 				}
 			}
 		}
@@ -330,7 +341,8 @@ fn ten_thousand_accounts_one_then_five_thousand_liquidatable() {
 			assert_eq!(candidates, expected, "liquidatable at {price}");
 			let (blocks, liquidated, max_ms, max_scan) = liquidate_all(price);
 			let limits = <Runtime as frame_system::Config>::BlockWeights::get();
-			let op_max = limits.get(DispatchClass::Operational).max_total.unwrap_or(limits.max_block);
+			let op_max =
+				limits.get(DispatchClass::Operational).max_total.unwrap_or(limits.max_block);
 			println!(
 				"BTC -> {price}: {candidates} of {accounts} margin accounts liquidatable; all \
 				 liquidated in {blocks} block(s) ({liquidated} batch entries); max operational \

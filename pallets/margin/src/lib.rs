@@ -505,6 +505,13 @@ pub mod pallet {
 			let Ok(accounts) = BoundedVec::try_from(accounts) else { return };
 			let call = Call::<T>::liquidate_batch { accounts, position_witness: witness };
 			let xt = T::create_bare(call.into());
+			// The worker starts when block `now` is imported, as the transaction pool builds its
+			// view of that block; a transaction submitted while the view is being built can miss
+			// it (the fork-aware pool snapshots its mempool into the new view first) and wait a
+			// block. Submitting a little later lands it in the new view, ready for the next block.
+			let at = sp_io::offchain::timestamp()
+				.add(sp_runtime::offchain::Duration::from_millis(OCW_SUBMIT_DELAY_MS));
+			sp_io::offchain::sleep_until(at);
 			match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
 				Ok(()) => log::info!(
 					target: "runtime::margin",

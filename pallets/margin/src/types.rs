@@ -13,6 +13,11 @@ use sp_arithmetic::{FixedI128, FixedPointNumber, FixedU128, Permill};
 extern crate alloc;
 use alloc::vec::Vec;
 
+/// How long (ms) the offchain worker waits after computing its liquidation batch before
+/// submitting it to the local transaction pool, so the pool has built its view of the block
+/// the worker ran on (see `offchain_liquidations`). A fraction of the 3-second slot.
+pub const OCW_SUBMIT_DELAY_MS: u64 = 500;
+
 /// Largest haircut a collateral asset may have (50%): an asset riskier than that is disabled
 /// rather than haircut further.
 pub const MAX_HAIRCUT: Permill = Permill::from_percent(50);
