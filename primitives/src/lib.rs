@@ -172,9 +172,8 @@ pub trait PriceProvider {
 
 	/// Whether the oracle tracks `key` at all (feeders may feed it). A consumer refuses terms
 	/// (an option's underlying, a collateral asset) whose price could never become available.
-	fn supports(_key: &OracleKey) -> bool {
-		true
-	}
+	/// No default: an implementation must say which keys it tracks.
+	fn supports(key: &OracleKey) -> bool;
 
 	/// Spot price of `asset`, USD per whole unit.
 	fn spot(asset: AssetId) -> Result<Price, PriceError> {

@@ -134,52 +134,14 @@ fn thousand_writers_are_liquidated_within_the_cap_and_never_on_a_stale_price() {
 		feed(50_000);
 
 		// A 50,000 BTC put expiring on the dev schedule (every 2 minutes, >= 1 minute ahead).
-		let params = pallet_options::Params::<Runtime>::get();
-		let now = pallet_timestamp::Now::<Runtime>::get();
-		let base = now + params.min_time_to_expiry;
-		let expiry = base - base % params.expiry_interval + params.expiry_interval;
-		Options::list_series(
-			RuntimeOrigin::root(),
-			assets::BTC,
-			solvent_primitives::OptionKind::Put,
-			FixedU128::from_u32(50_000),
-			expiry,
-			FixedU128::from_u32(1),
-		)
-		.unwrap();
-		let series = pallet_options::Series::<Runtime>::iter_keys().next().unwrap();
+		let series = list_put(50_000);
 
 		// 1,000 writers with 8,000 USD each sell one put at 40 USD to one buyer.
 		let buyer = trader(u32::MAX);
-		let mint = |who: &AccountId, amount| {
-			<solvent_runtime::Assets as Mutate<AccountId>>::mint_into(assets::USD, who, amount)
-				.unwrap();
-		};
-		mint(&buyer, 1_000_000 * USD);
-		Margin::deposit(RuntimeOrigin::signed(buyer.clone()), assets::USD, 1_000_000 * USD)
-			.unwrap();
+		fund_margin(&buyer, 1_000_000 * USD);
 		for i in 0..TRADERS {
-			let who = trader(i);
-			mint(&who, 8_000 * USD);
-			Margin::deposit(RuntimeOrigin::signed(who.clone()), assets::USD, 8_000 * USD).unwrap();
-			Options::place_order(
-				RuntimeOrigin::signed(who),
-				series,
-				solvent_primitives::Side::Sell,
-				40 * USD,
-				1,
-				pallet_options::TimeInForce::GoodTilCancelled,
-			)
-			.unwrap();
-			Options::place_order(
-				RuntimeOrigin::signed(buyer.clone()),
-				series,
-				solvent_primitives::Side::Buy,
-				40 * USD,
-				1,
-				pallet_options::TimeInForce::ImmediateOrCancel,
-			)
-			.unwrap();
+			fund_margin(&trader(i), 8_000 * USD);
+			write_put(trader(i), &buyer, series);
 		}
 		assert_eq!(pallet_options::Positions::<Runtime>::get(series, &buyer), Some(TRADERS as i64));
 		assert_eq!(Margin::liquidation_candidates(2_000).0.len(), 0, "everyone healthy at 50,000");
@@ -232,6 +194,27 @@ fn thousand_writers_are_liquidated_within_the_cap_and_never_on_a_stale_price() {
 			<Margin as solvent_primitives::MarginLedger<AccountId>>::cash(&fund)
 		);
 	});
+}
+
+/// Mint `usd` USD units to `who` and deposit them into its margin account.
+fn fund_margin(who: &AccountId, usd: u128) {
+	<solvent_runtime::Assets as Mutate<AccountId>>::mint_into(assets::USD, who, usd).unwrap();
+	Margin::deposit(RuntimeOrigin::signed(who.clone()), assets::USD, usd).unwrap();
+}
+
+/// `writer` sells one contract of `series` at 40 USD (resting) and `buyer` takes it (IOC).
+fn write_put(writer: AccountId, buyer: &AccountId, series: u32) {
+	for (signer, side, tif) in [
+		(writer, solvent_primitives::Side::Sell, pallet_options::TimeInForce::GoodTilCancelled),
+		(
+			buyer.clone(),
+			solvent_primitives::Side::Buy,
+			pallet_options::TimeInForce::ImmediateOrCancel,
+		),
+	] {
+		Options::place_order(RuntimeOrigin::signed(signer), series, side, 40 * USD, 1, tif)
+			.unwrap();
+	}
 }
 
 /// List a BTC put at `strike` on the next dev expiry; returns its id.
@@ -290,44 +273,14 @@ fn ten_thousand_accounts_one_then_five_thousand_liquidatable() {
 		let groups = [(50_000u32, 1_000u32), (48_000, 5_000), (40_000, 4_000)];
 		let series: Vec<u32> = groups.iter().map(|(k, _)| list_put(*k)).collect();
 		let buyer = trader(u32::MAX);
-		let mint = |who: &AccountId, amount| {
-			<solvent_runtime::Assets as Mutate<AccountId>>::mint_into(assets::USD, who, amount)
-				.unwrap();
-		};
-		mint(&buyer, 2_000_000 * USD);
-		Margin::deposit(RuntimeOrigin::signed(buyer.clone()), assets::USD, 2_000_000 * USD)
-			.unwrap();
+		fund_margin(&buyer, 2_000_000 * USD);
 		let started = std::time::Instant::now();
 		let mut i = 0u32;
 		for (g, (_, count)) in groups.iter().enumerate() {
 			for _ in 0..*count {
-				let who = trader(i);
+				fund_margin(&trader(i), 8_000 * USD);
+				write_put(trader(i), &buyer, series[g]);
 				i += 1;
-				mint(&who, 8_000 * USD);
-				Margin::deposit(RuntimeOrigin::signed(who.clone()), assets::USD, 8_000 * USD)
-					.unwrap();
-				for (signer, side, tif) in [
-					(
-						who,
-						solvent_primitives::Side::Sell,
-						pallet_options::TimeInForce::GoodTilCancelled,
-					),
-					(
-						buyer.clone(),
-						solvent_primitives::Side::Buy,
-						pallet_options::TimeInForce::ImmediateOrCancel,
-					),
-				] {
-					Options::place_order(
-						RuntimeOrigin::signed(signer),
-						series[g],
-						side,
-						40 * USD,
-						1,
-						tif,
-					)
-					.unwrap();
-				}
 			}
 		}
 		println!("setup: 10,000 writers in {:.1} s", started.elapsed().as_secs_f64());

@@ -180,7 +180,7 @@ impl<T: Config> Pallet<T> {
 		if amount.is_zero() || from == to {
 			return Ok(());
 		}
-		let signed = SignedBalance::try_from(amount).map_err(|_| Error::<T>::Overflow)?;
+		let signed = checked_signed(amount).ok_or(Error::<T>::Overflow)?;
 		let mut source = Accounts::<T>::get(from).unwrap_or_default();
 		let mut dest = Accounts::<T>::get(to).unwrap_or_default();
 		source.cash = source.cash.checked_sub(signed).ok_or(Error::<T>::Overflow)?;
