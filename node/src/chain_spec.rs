@@ -48,6 +48,35 @@ pub fn from_file(path: &str) -> Result<ChainSpec, String> {
 			"unknown chain '{path}': expected 'dev', 'local' or the path of a chain-spec JSON file"
 		));
 	}
-	ChainSpec::from_json_file(p)
-		.map_err(|e| format!("invalid chain-spec file '{path}': {}", e.replace('\n', " ")))
+	let spec = ChainSpec::from_json_file(p)
+		.map_err(|e| format!("invalid chain-spec file '{path}': {}", one_line(&e)))?;
+	// A spec that parses can still carry a genesis the runtime rejects; building its storage
+	// here reports that in one line (sc-chain-spec's own error quotes the whole genesis JSON).
+	sp_runtime::BuildStorage::build_storage(&spec)
+		.map_err(|e| format!("invalid genesis in chain-spec file '{path}': {}", one_line(&e)))?;
+	Ok(spec)
+}
+
+/// The first part of an error message, on one line: sc-chain-spec appends the whole genesis
+/// JSON (" for blob: ...") to patch errors; longer messages are cut at 300 characters.
+fn one_line(msg: &str) -> String {
+	let head = msg.split(" for blob:").next().unwrap_or(msg);
+	let flat: String = head.split_whitespace().collect::<Vec<_>>().join(" ");
+	if flat.chars().count() > 300 {
+		format!("{}...", flat.chars().take(300).collect::<String>())
+	} else {
+		flat
+	}
+}
+
+#[cfg(test)]
+mod one_line_tests {
+	use super::one_line;
+
+	#[test]
+	fn genesis_blob_is_cut_and_lines_joined() {
+		let msg = "Invalid JSON blob: unknown field `x`\n at line 2 for blob:\n{\n  \"a\": 1\n}";
+		assert_eq!(one_line(msg), "Invalid JSON blob: unknown field `x` at line 2");
+		assert_eq!(one_line(&"y".repeat(400)).len(), 303);
+	}
 }

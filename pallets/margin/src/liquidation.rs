@@ -2,7 +2,7 @@
 //! reward, bankruptcy (collateral seizure, bad debt, insurance cover, socialization queue), and
 //! the automatic batch of the offchain workers.
 
-use crate::{pallet::*, types::*};
+use crate::{pallet::*, types::*, weights::WeightInfo};
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*, storage::with_storage_layer};
 use solvent_primitives::{BadDebtCover, Balance, PositionProvider, PositionRisk, SignedBalance};
@@ -261,8 +261,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Liquidatable accounts, worst health first, at most `limit`, and their total number of
-	/// positions (the batch's witness). Scans every margin account: for the offchain worker
-	/// and the runtime API, not for on-chain execution.
+	/// positions (the batch's witness). Accounts are taken in health order only while the
+	/// batch's weight (`liquidate_batch(n, witness)`) fits one operational extrinsic: a batch
+	/// over the limit would never be included, so the rest wait, in order, for the next block.
+	/// Scans every margin account: for the offchain worker and the runtime API, not for
+	/// on-chain execution.
 	pub fn liquidation_candidates(limit: u32) -> (Vec<T::AccountId>, u32) {
 		let mut found: Vec<(FixedI128, T::AccountId)> = Accounts::<T>::iter_keys()
 			.filter_map(|who| {
@@ -271,11 +274,28 @@ impl<T: Config> Pallet<T> {
 			})
 			.collect();
 		found.sort_by(|a, b| a.0.cmp(&b.0));
-		found.truncate(limit as usize);
-		let witness = found
-			.iter()
-			.map(|(_, who)| Self::position_count(who))
-			.fold(0u32, |a, n| a.saturating_add(n));
-		(found.into_iter().map(|(_, who)| who).collect(), witness)
+		let max = Self::max_batch_weight();
+		let mut accounts = Vec::new();
+		let mut witness: u32 = 0;
+		for (_, who) in found {
+			if accounts.len() >= limit as usize {
+				break;
+			}
+			let with = witness.saturating_add(Self::position_count(&who));
+			let n = (accounts.len() as u32).saturating_add(1);
+			if !T::WeightInfo::liquidate_batch(n, with).all_lte(max) {
+				break;
+			}
+			accounts.push(who);
+			witness = with;
+		}
+		(accounts, witness)
+	}
+
+	/// Most weight one automatic batch may declare: the operational class's per-extrinsic
+	/// maximum (the whole block if the class has none).
+	pub fn max_batch_weight() -> Weight {
+		let weights = <T as frame_system::Config>::BlockWeights::get();
+		weights.get(DispatchClass::Operational).max_extrinsic.unwrap_or(weights.max_block)
 	}
 }

@@ -233,6 +233,33 @@ fn no_liquidation_on_unavailable_price() {
 }
 
 #[test]
+fn automatic_batch_stops_at_the_operational_weight_limit() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Both liquidatable at 45,000 (MM 83,750); ALICE (equity 40,000) before BOB (50,000).
+		short_puts(ALICE, 90_000, 10);
+		short_puts(BOB, 100_000, 10);
+		set_price(BTC_ID, 45_000);
+		assert_eq!(Margin::liquidation_candidates(10), (vec![ALICE, BOB], 2));
+		// BOB also holds `k` worthless longs, just enough that a batch of both would declare
+		// more than one operational extrinsic may: ALICE goes alone, BOB waits.
+		let max = Margin::max_batch_weight();
+		let fits =
+			|n: u32, p: u32| <() as crate::weights::WeightInfo>::liquidate_batch(n, p).all_lte(max);
+		let k = (0..200_000u32).find(|k| !fits(2, 2 + k)).expect("the limit binds");
+		assert!(fits(1, 1) && fits(1, 1 + k));
+		for id in 0..k {
+			open_put(BOB, 100 + id, 1, 0);
+		}
+		assert_eq!(Margin::liquidation_candidates(10), (vec![ALICE], 1));
+		// Within the limit again (one long fewer), both go, worst health first.
+		Book::mutate(BOB, |b| {
+			b.pop();
+		});
+		assert_eq!(Margin::liquidation_candidates(10), (vec![ALICE, BOB], 1 + k));
+	});
+}
+
+#[test]
 fn partial_automatic_liquidation_restores_initial_margin() {
 	ExtBuilder::default().build_and_execute(|| {
 		// 100,000 cash, 10 short puts K = 50,000. At S = 45,000: mark 5,000, IM per contract

@@ -264,8 +264,13 @@ impl<T: Config> Pallet<T> {
 
 	/// Risk figures of a position of `quantity` contracts (+ long, - short) given its mark:
 	/// mark value (long `+floor`, short `-ceil` of `|quantity| x size x mark`), margin
-	/// ([`Pallet::short_margin`] for shorts, zero for longs), notional
-	/// (`|quantity| x size x index price`, rounded down).
+	/// ([`Pallet::short_margin`] for shorts; for longs initial margin = the mark value and
+	/// maintenance margin zero), notional (`|quantity| x size x index price`, rounded down).
+	///
+	/// A long's mark value counts in equity, so its initial margin equals it: opening or adding
+	/// to a long needs the premium and fees paid from collateral, never on credit against the
+	/// option's own value (Deribit: options are paid in full, no leverage on long options).
+	/// Its maintenance margin is zero: a long can only lose what was paid for it.
 	pub fn position_risk(
 		id: SeriesId,
 		terms: &SeriesTerms,
@@ -278,11 +283,12 @@ impl<T: Config> Pallet<T> {
 		let price = mark.greeks.price;
 		let notional = contracts_value(n, size, mark.spot, Rounding::Down);
 		if quantity >= 0 {
+			let value = contracts_value(n, size, price, Rounding::Down);
 			PositionRisk {
 				id,
 				quantity,
-				mark_value: signed(contracts_value(n, size, price, Rounding::Down)),
-				initial_margin: 0,
+				mark_value: signed(value),
+				initial_margin: value,
 				maintenance_margin: 0,
 				notional,
 			}

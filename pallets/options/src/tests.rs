@@ -2,6 +2,7 @@
 //! 60,000 USD and implied volatility 80% unless a test changes them; fees 0.03% (18 USD per
 //! one-BTC contract at 60,000, capped at 12.5% of the premium) with 10% to the insurance fund.
 
+use crate::weights::WeightInfo;
 use crate::{
 	mock::*, AccountOrders, AccountSeries, ActiveSeries, Book, BookEntry, CancelReason, Error,
 	Event, KindSet, OptionsParams, Order, OrderBookView, Orders, Params, Positions, PriceLevel,
@@ -619,6 +620,34 @@ fn writer_without_margin_is_rejected_with_state_unchanged() {
 }
 
 #[test]
+fn buyer_pays_premium_and_fee_from_collateral_not_on_credit() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		// The ask is far below the mark (~ thousands of USD): counting the long's mark value
+		// without an initial margin would let an empty account buy on credit.
+		place(ALICE, id, Sell, 100 * USD, 2, Gtc);
+		Cash::insert(EVE, 0);
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(EVE), id, Buy, 100 * USD, 1, Ioc),
+			Error::<Test>::InsufficientMargin
+		);
+		// Premium 100 USD + taker fee 12.5 USD: one unit short of it is rejected...
+		Cash::insert(EVE, 112_500_000 - 1);
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(EVE), id, Buy, 100 * USD, 1, Ioc),
+			Error::<Test>::InsufficientMargin
+		);
+		// ... exactly enough is accepted, leaving no cash and the long's mark as equity.
+		Cash::insert(EVE, 112_500_000);
+		place(EVE, id, Buy, 100 * USD, 1, Ioc);
+		assert_eq!(pos(id, EVE), 1);
+		assert_eq!(cash(EVE), 0);
+		let req = <Options as PositionProvider<AccountId>>::margin_requirement(&EVE).unwrap();
+		assert_eq!((req.initial, req.maintenance), (req.unrealized_pnl as Balance, 0));
+	});
+}
+
+#[test]
 fn maker_failing_margin_is_cancelled_and_matching_goes_on() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = call_65k();
@@ -936,7 +965,8 @@ fn position_provider_reports_risk_at_mark() {
 					id: call,
 					quantity: 2,
 					mark_value: units_down(c, 2) as i128,
-					initial_margin: 0,
+					// A long's initial margin is its mark value (paid in full), no maintenance.
+					initial_margin: units_down(c, 2),
 					maintenance_margin: 0,
 					notional: 120_000 * USD,
 				},
@@ -953,7 +983,7 @@ fn position_provider_reports_risk_at_mark() {
 		assert_eq!(
 			<Options as PositionProvider<AccountId>>::margin_requirement(&BOB),
 			Ok(MarginRequirement {
-				initial: short_call.initial,
+				initial: short_call.initial + units_down(p, 3),
 				maintenance: short_call.maintenance,
 				unrealized_pnl: units_down(p, 3) as i128 - units_up(c, 2) as i128,
 			})
@@ -1715,6 +1745,13 @@ fn place_order_refunds_weight_to_the_orders_visited() {
 		assert_eq!(info.actual_weight, Some(Options::place_order_actual_weight(1, 0)));
 		assert!(Options::place_order_actual_weight(1, 0).all_lte(Options::place_order_weight(1)));
 		assert!(Options::place_order_weight(1).all_lt(Options::place_order_weight(3)));
+		// Positions held before are charged once, from `margin_requirement(p)`.
+		let extra = <() as WeightInfo>::margin_requirement(5)
+			.saturating_sub(<() as WeightInfo>::margin_requirement(0));
+		assert_eq!(
+			Options::place_order_actual_weight(1, 5),
+			Options::place_order_actual_weight(1, 0).saturating_add(extra)
+		);
 	});
 }
 

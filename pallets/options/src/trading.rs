@@ -43,30 +43,27 @@ pub fn crosses(side: Side, limit: Balance, resting: Balance) -> bool {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Weight of `place_order` visiting `visited` resting orders: the benchmarked call plus,
-	/// per margin check (each visited maker and the taker), the margin computation of an
-	/// account with `MaxPositionsPerAccount` positions.
+	/// Worst-case weight of `place_order` visiting `visited` resting orders: the benchmarked
+	/// call (taker and makers holding no position before the fill, so each margin check prices
+	/// the one position the fill opens) plus, per margin check (each visited maker and the
+	/// taker), the margin computation of `MaxPositionsPerAccount` more positions.
 	pub fn place_order_weight(visited: u32) -> Weight {
 		let checks = u64::from(visited).saturating_add(1);
-		T::WeightInfo::place_order(visited).saturating_add(
-			T::WeightInfo::margin_requirement(T::MaxPositionsPerAccount::get())
-				.saturating_mul(checks),
-		)
+		let per_check = T::WeightInfo::margin_requirement(T::MaxPositionsPerAccount::get())
+			.saturating_sub(T::WeightInfo::margin_requirement(0));
+		T::WeightInfo::place_order(visited).saturating_add(per_check.saturating_mul(checks))
 	}
 
 	/// Weight actually used by a `place_order` that visited `visited` resting orders, whose
-	/// taker and visited makers hold `positions` positions in total: the benchmarked call plus
-	/// one margin computation per check (each visited maker and the taker) priced at the
-	/// accounts' real position counts (each plus the one the fill may add), not at
-	/// `MaxPositionsPerAccount`. `margin_requirement` is affine in the positions, so the sum
-	/// over the checks is `checks x mr(0) + (mr(positions + checks) - mr(0))`.
+	/// taker and visited makers held `positions` positions in total before it: the benchmarked
+	/// call plus the margin computation of those positions. `margin_requirement` is affine in
+	/// the positions, so the positions of all the checks cost `mr(positions) - mr(0)`. Never
+	/// more than [`Self::place_order_weight`].
 	pub fn place_order_actual_weight(visited: u32, positions: u32) -> Weight {
-		let checks = visited.saturating_add(1);
-		let zero = T::WeightInfo::margin_requirement(0);
-		let all = T::WeightInfo::margin_requirement(positions.saturating_add(checks));
+		let extra = T::WeightInfo::margin_requirement(positions)
+			.saturating_sub(T::WeightInfo::margin_requirement(0));
 		T::WeightInfo::place_order(visited)
-			.saturating_add(zero.saturating_mul(u64::from(checks)))
-			.saturating_add(all.saturating_sub(zero))
+			.saturating_add(extra)
 			.min(Self::place_order_weight(visited))
 	}
 
