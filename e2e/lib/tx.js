@@ -30,7 +30,7 @@ export function submitAndFinalize(api, tx, signer, { timeoutMs = 90_000 } = {}) 
 export function feePaid(events) {
   const ev = events.find(({ event }) => event.section === 'transactionPayment' && event.method === 'TransactionFeePaid');
   if (!ev) throw new Error('no TransactionFeePaid event');
-  return ev.event.data[1].toBigInt() + ev.event.data[2].toBigInt(); // actual_fee + tip
+  return ev.event.data[1].toBigInt(); // actual_fee (it already includes the tip, data[2])
 }
 
 /** Find events by section.method. */

@@ -62,6 +62,11 @@ test('three feeders replay 30 days; aggregate == median of the last values sent'
     assert.equal(info.status.toString(), 'Available');
     assert.equal(info.fresh.toNumber(), 3);
     assert.equal(info.value.unwrap().toBigInt(), median(last), `${keyName} aggregate`);
+    // The same aggregate in storage (`priceOracle.keyStates`), with its fresh count.
+    const state = (await api.query.priceOracle.keyStates(keyJson)).unwrap();
+    assert.equal(state.aggregate.unwrap().toBigInt(), median(last), `${keyName} stored aggregate`);
+    assert.equal(state.fresh.toNumber(), 3);
+    assert.ok(state.halt.isNone);
     // Each feeder's last value, through the runtime API and through storage.
     for (let i = 0; i < feeders.length; i++) {
       const f = info.feeders.find((x) => x.feeder.toString() === accounts[i]);

@@ -16,9 +16,10 @@
 //! code 1.
 
 use crate::client::{pair_from_suri, ChainClient};
+use frame_support::traits::Contains;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use solvent_primitives::{assets, OracleKey};
-use solvent_runtime::{AccountId, RuntimeCall};
+use solvent_runtime::{configs::solvent::SupportedOracleKeys, AccountId, RuntimeCall};
 use sp_core::Pair;
 use sp_runtime::FixedU128;
 use std::{io::Write, path::PathBuf};
@@ -256,6 +257,19 @@ impl FeederCmd {
 		let first = all.iter().position(|r| r.date == rows[0].date).unwrap_or(0);
 		let prices: Vec<f64> = all.iter().map(|r| r.price).collect();
 		let plan = plan(self, asset, &rows, &prices, first)?;
+		// Keys the runtime does not track would only fail later, at the pool, per feed.
+		if let Some(key) = plan
+			.iter()
+			.flat_map(|(_, values)| values.iter().map(|(k, _)| k.clone()))
+			.find(|k| !<SupportedOracleKeys as Contains<OracleKey>>::contains(k))
+		{
+			return Err(format!(
+				"unknown key {key:?}: the runtime tracks the spot price and implied vol of BTC \
+				 (asset {}) and ETH (asset {}) only",
+				assets::BTC,
+				assets::ETH
+			));
+		}
 		if self.dry_run {
 			for (date, values) in &plan {
 				println!("{date} {}", fmt_values(values));
@@ -354,6 +368,42 @@ mod tests {
 		assert!(parse_asset("DOGE").is_err());
 		assert!(valid_date("2020-03-12"));
 		assert!(!valid_date("2020/03/12"));
+	}
+
+	fn dry_run(csv: &str, extra: &[&str]) -> Result<(), String> {
+		let path = std::env::temp_dir().join(format!(
+			"solvent-feeder-test-{}-{}.csv",
+			std::process::id(),
+			extra.len()
+		));
+		std::fs::write(&path, csv).map_err(|e| e.to_string())?;
+		let path_str = path.display().to_string();
+		let mut args = vec!["feeder", "--suri", "//Alice", "--csv", path_str.as_str(), "--dry-run"];
+		args.extend_from_slice(extra);
+		let cmd = <FeederCmd as clap::Parser>::try_parse_from(args).map_err(|e| e.to_string())?;
+		let r = cmd.run();
+		let _ = std::fs::remove_file(&path);
+		r
+	}
+
+	#[test]
+	fn bad_rows_and_unknown_keys_are_clear_errors() {
+		let head = "Date,Open,High,Low,Close,Adj Close,Volume\n";
+		let good = format!(
+			"{head}2020-03-11,1,1,1,7911.43,7911.43,1\n2020-03-12,1,1,1,4970.79,4970.79,1\n"
+		);
+		assert_eq!(dry_run(&good, &[]), Ok(()));
+		let bad_price =
+			format!("{head}2020-03-11,1,1,1,7911.43,7911.43,1\n2020-03-12,1,1,1,abc,1,1\n");
+		let e = dry_run(&bad_price, &["--asset", "BTC"]).unwrap_err();
+		assert!(e.contains(":3:") && e.contains("Close"), "{e}");
+		let bad_date = format!("{head}12/03/2020,1,1,1,4970.79,4970.79,1\n");
+		assert!(dry_run(&bad_date, &["--asset", "BTC", "--seed", "1"]).is_err());
+		// Assets the runtime has no oracle key for: rejected before any node is contacted.
+		for asset in ["USD", "99"] {
+			let e = dry_run(&good, &["--asset", asset, "--implied-vol", "0.8"]).unwrap_err();
+			assert!(e.starts_with("unknown key"), "{e}");
+		}
 	}
 
 	#[test]

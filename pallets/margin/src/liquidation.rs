@@ -19,8 +19,8 @@ impl<T: Config> Pallet<T> {
 	/// Closing `k` contracts releases `k x IM per contract` of initial margin, moves the mark
 	/// value (equity-neutral) and costs `k x fee_rate x notional per contract` of equity, so
 	/// `k = ceil(deficit / (IM per contract - fee per contract))`, capped at the position. A
-	/// position whose contracts release no more margin than they cost (longs, which need no
-	/// margin) is closed in full.
+	/// position whose contracts release no more margin than they cost (a long whose mark value,
+	/// its initial margin, is below the fee on its notional) is closed in full.
 	pub fn contracts_to_close(
 		position: &PositionRisk,
 		deficit: SignedBalance,

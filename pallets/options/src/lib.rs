@@ -89,6 +89,9 @@ pub trait BenchmarkHelper<AccountId> {
 	/// Credit `amount` USD units to the cash of `who`'s margin account (so that its initial
 	/// margin checks pass).
 	fn fund_account(who: &AccountId, amount: solvent_primitives::Balance);
+	/// Queue `count` bad debts of `amount` USD units each (distinct debtors) for socialization
+	/// in the margin ledger: the worst case of a settlement start.
+	fn queue_losses(count: u32, amount: solvent_primitives::Balance);
 }
 
 #[frame_support::pallet]

@@ -290,6 +290,10 @@ impl crate::BenchmarkHelper<AccountId> for MockBenchmarkHelper {
 	fn fund_account(who: &AccountId, amount: Balance) {
 		Cash::mutate(who, |c| *c += signed(amount));
 	}
+	fn queue_losses(count: u32, amount: Balance) {
+		PendingLosses::mutate(|p| *p += Balance::from(count) * amount);
+		Cash::mutate(DEBTOR, |c| *c -= signed(Balance::from(count) * amount));
+	}
 }
 
 // ---------------------------------------------------------------------------- builder

@@ -223,6 +223,12 @@ pub mod benchmark_helpers {
 			mint(assets::USD, who, amount);
 			let _ = super::Margin::deposit(RuntimeOrigin::signed(who.clone()), assets::USD, amount);
 		}
+		fn queue_losses(count: u32, amount: Balance) {
+			for i in 0..count {
+				let debtor: AccountId = frame_benchmarking::account("debtor", i, 0);
+				pallet_margin::Pallet::<Runtime>::benchmark_queue_loss(&debtor, amount);
+			}
+		}
 	}
 
 	/// Margin: collateral tokens, prices, and real option positions (short BTC puts).
