@@ -347,9 +347,17 @@ pub mod pallet {
 			total_payout: Balance,
 			socialized: Balance,
 		},
-		/// A position was settled: a long (`quantity > 0`) received `amount` USD units, a
-		/// short (`< 0`) paid `amount`.
-		SettledPosition { series: SeriesId, who: T::AccountId, quantity: i64, amount: Balance },
+		/// A position was settled: a long (`quantity > 0`) received `amount` USD units after
+		/// its pro-rata share `socialized` of the losses the settlement took was deducted
+		/// (`amount + socialized` = its gross payout); a short (`< 0`) paid `amount`
+		/// (`socialized` = 0).
+		SettledPosition {
+			series: SeriesId,
+			who: T::AccountId,
+			quantity: i64,
+			amount: Balance,
+			socialized: Balance,
+		},
 		/// A settlement transfer of `amount` USD units failed (ledger error); the position is
 		/// settled without it and the dust absorbs the difference.
 		SettlementTransferFailed { series: SeriesId, who: T::AccountId, amount: Balance },

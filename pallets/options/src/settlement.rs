@@ -269,6 +269,7 @@ impl<T: Config> Pallet<T> {
 		quantity: i64,
 	) {
 		let n = quantity.unsigned_abs();
+		let mut socialized: Balance = 0;
 		let amount = if quantity > 0 {
 			let gross = st.payout_per_contract.saturating_mul(u128::from(n));
 			let net = if st.total_payout == 0 {
@@ -282,6 +283,7 @@ impl<T: Config> Pallet<T> {
 				)
 				.unwrap_or(0)
 			};
+			socialized = gross.saturating_sub(net);
 			match Self::transfer(account, who, net) {
 				Ok(()) => st.paid = st.paid.saturating_add(net),
 				Err(e) => Self::transfer_failed(id, who, net, e),
@@ -311,6 +313,7 @@ impl<T: Config> Pallet<T> {
 			who: who.clone(),
 			quantity,
 			amount,
+			socialized,
 		});
 	}
 

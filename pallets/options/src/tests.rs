@@ -1186,7 +1186,9 @@ fn settle(id: SeriesId, price: FixedU128) {
 
 fn settled_amount(id: SeriesId, who: AccountId) -> Option<(i64, Balance)> {
 	options_events().into_iter().find_map(|e| match e {
-		Event::SettledPosition { series, who: w, quantity, amount } if series == id && w == who => {
+		Event::SettledPosition { series, who: w, quantity, amount, .. }
+			if series == id && w == who =>
+		{
 			Some((quantity, amount))
 		}
 		_ => None,
@@ -1384,6 +1386,19 @@ fn socialized_losses_are_deducted_pro_rata_with_dust_to_the_fund() {
 			socialized: 100_000_001,
 		}));
 		assert_eq!(PendingLosses::get(), 0);
+		// Each long's event gives its share of the loss: 1,000 USD gross for ALICE.
+		let shares: Vec<_> = options_events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::SettledPosition { who, amount, socialized, .. } => {
+					Some((who, amount, socialized))
+				}
+				_ => None,
+			})
+			.collect();
+		assert!(shares.contains(&(ALICE, 966_666_666, 33_333_334)));
+		assert!(shares.contains(&(BOB, 1_933_333_332, 66_666_668)));
+		assert!(shares.contains(&(CHARLIE, 3_000_000_000, 0)));
 	});
 }
 
