@@ -399,7 +399,7 @@ pub mod pallet {
 		/// Errors: [`Error::InvalidBatch`], [`Error::WitnessTooLow`].
 		#[pallet::call_index(3)]
 		#[pallet::weight((
-			T::WeightInfo::liquidate_batch(accounts.len() as u32, *position_witness),
+			Pallet::<T>::liquidate_batch_weight(accounts.len() as u32, *position_witness),
 			DispatchClass::Operational,
 			Pays::No
 		))]
@@ -410,7 +410,7 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			ensure_none(origin)?;
 			let positions = Self::do_liquidate_batch(&accounts, position_witness)?;
-			Ok(Some(T::WeightInfo::liquidate_batch(accounts.len() as u32, positions)).into())
+			Ok(Some(Self::liquidate_batch_weight(accounts.len() as u32, positions)).into())
 		}
 
 		/// Set the haircut and enabled flag of non-settlement collateral `asset` (adds the

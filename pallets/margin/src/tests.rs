@@ -243,8 +243,7 @@ fn automatic_batch_stops_at_the_operational_weight_limit() {
 		// BOB also holds `k` worthless longs, just enough that a batch of both would declare
 		// more than one operational extrinsic may: ALICE goes alone, BOB waits.
 		let max = Margin::max_batch_weight();
-		let fits =
-			|n: u32, p: u32| <() as crate::weights::WeightInfo>::liquidate_batch(n, p).all_lte(max);
+		let fits = |n: u32, p: u32| Margin::liquidate_batch_weight(n, p).all_lte(max);
 		let k = (0..200_000u32).find(|k| !fits(2, 2 + k)).expect("the limit binds");
 		assert!(fits(1, 1) && fits(1, 1 + k));
 		for id in 0..k {
