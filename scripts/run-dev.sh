@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 scripts/setup.sh
-cargo build --release -p solvent-node
+cargo build --release --locked -p solvent-node
 args=("$@")
 case " ${args[*]-} " in *" --base-path "*|*" -d "*) ;; *) args+=(--tmp) ;; esac
 port=9944
