@@ -113,6 +113,7 @@ pub fn run() -> sc_cli::Result<()> {
 		}
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
+			let vote_lag = cli.grandpa_vote_lag;
 			runner.run_node_until_exit(|config| async move {
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
@@ -120,10 +121,10 @@ pub fn run() -> sc_cli::Result<()> {
 							solvent_runtime::opaque::Block,
 							<solvent_runtime::opaque::Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config)
+					>(config, vote_lag)
 					.map_err(sc_cli::Error::Service),
 					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, vote_lag)
 							.map_err(sc_cli::Error::Service)
 					}
 				}

@@ -42,6 +42,11 @@ pub enum Workload {
 	OrderRest,
 	/// `options.place_order` of an immediate-or-cancel buy that matches a maker's resting sell.
 	OrderMatch,
+	/// `priceOracle.feed_values` (BTC spot and implied vol) from every sender, made a feeder
+	/// through Sudo (the feeder set is bounded: 16 on dev, 5 of them taken by the genesis
+	/// feeders, so use `--accounts 11` or fewer there). A feeder may feed once per block, so
+	/// the senders feed in rounds: the next round is signed when the previous one is included.
+	Feed,
 }
 
 /// Premium (USD units) of the resting buys of `order-rest` (1 USD: never crosses).
@@ -169,6 +174,7 @@ impl LoadGenCmd {
 				quantity: 1,
 				time_in_force: pallet_options::TimeInForce::ImmediateOrCancel,
 			}),
+			Workload::Feed => feed_call(k),
 		}
 	}
 
@@ -196,6 +202,9 @@ impl LoadGenCmd {
 		}
 		// Fund the senders with SLV for fees (from --funder), and wait for inclusion.
 		self.setup(&main, &ids).await?;
+		if self.workload == Workload::Feed {
+			self.add_feeders(&main, &ids).await?;
+		}
 		// Order workloads: fresh prices every block, margin cash, series and a maker.
 		let feeding = if self.is_order_workload() {
 			Some(tokio::spawn(feed_prices(main.clone(), self.feeders.clone())))
@@ -203,7 +212,7 @@ impl LoadGenCmd {
 			None
 		};
 		let market = match self.workload {
-			Workload::Transfer | Workload::Deposit => Market::default(),
+			Workload::Transfer | Workload::Deposit | Workload::Feed => Market::default(),
 			_ => self.setup_market(&main, &senders).await?,
 		};
 
@@ -239,7 +248,22 @@ impl LoadGenCmd {
 		let interval = Duration::from_secs_f64(1.0 / self.rate as f64);
 		let mut errors = 0u32;
 		let mut pending = Vec::new();
+		let round = self.accounts as usize;
 		for (n, (hash, hex)) in xts.into_iter().enumerate() {
+			if self.workload == Workload::Feed && n >= round && n % round == 0 {
+				// One feed per feeder per block: wait for the previous round's inclusion.
+				let deadline = Instant::now() + Duration::from_secs(self.timeout);
+				loop {
+					let included = {
+						let t = tracked.lock().map_err(|_| "lock")?;
+						t.submitted.keys().filter(|h| t.included.contains_key(*h)).count()
+					};
+					if included >= n || Instant::now() > deadline {
+						break;
+					}
+					tokio::time::sleep(Duration::from_millis(50)).await;
+				}
+			}
 			let due = start + interval * n as u32;
 			let now = Instant::now();
 			if due > now {
@@ -549,6 +573,58 @@ impl LoadGenCmd {
 		}
 		eprintln!("loadgen: market ready: series {:?}", market.series);
 		Ok(market)
+	}
+}
+
+/// The `k`-th feed of the `feed` workload: BTC spot around 50,000 USD (moving by 1 USD per
+/// round, well inside the circuit breaker's band) and implied vol 80%.
+fn feed_call(k: u32) -> RuntimeCall {
+	let values = frame_support::BoundedVec::truncate_from(vec![
+		(
+			solvent_primitives::OracleKey::Spot(solvent_primitives::assets::BTC),
+			sp_runtime::FixedU128::from_u32(50_000 + k % 100),
+		),
+		(
+			solvent_primitives::OracleKey::ImpliedVol(solvent_primitives::assets::BTC),
+			sp_runtime::FixedU128::from_rational(8, 10),
+		),
+	]);
+	RuntimeCall::PriceOracle(runtime::PriceOracleCall::feed_values { values })
+}
+
+impl LoadGenCmd {
+	/// `feed` workload: make every sender a feeder through Sudo (`--funder` must be the sudo
+	/// key), and wait until they are.
+	async fn add_feeders(&self, main: &ChainClient, ids: &[AccountId]) -> Result<(), String> {
+		let funder = pair_from_suri(&self.funder)?;
+		let funder_id = AccountId::from(funder.public());
+		let mut nonce = main.next_nonce(&funder_id).await?;
+		let current: Vec<AccountId> =
+			decode_storage(main, storage_key("PriceOracle", "Feeders")).await.unwrap_or_default();
+		for id in ids.iter().filter(|id| !current.contains(id)) {
+			let call = RuntimeCall::Sudo(runtime::SudoCall::sudo {
+				call: Box::new(RuntimeCall::PriceOracle(runtime::PriceOracleCall::add_feeder {
+					who: id.clone(),
+				})),
+			});
+			main.submit(&main.sign(call, &funder, nonce)).await?;
+			nonce += 1;
+		}
+		let deadline = Instant::now() + Duration::from_secs(self.timeout);
+		wait_nonce(main, &funder_id, nonce, deadline).await?;
+		let now: Vec<AccountId> =
+			decode_storage(main, storage_key("PriceOracle", "Feeders")).await.unwrap_or_default();
+		let missing = ids.iter().filter(|id| !now.contains(id)).count();
+		if missing > 0 {
+			return Err(format!(
+				"feed: {missing} of {} senders could not be made feeders (the feeder set holds \
+				 {} of at most 16; use fewer --accounts, and --funder must be the sudo key)",
+				ids.len(),
+				now.len()
+			));
+		}
+		eprintln!("loadgen: {} feeders added", ids.len());
+		Ok(())
 	}
 }
 
