@@ -220,7 +220,9 @@ pub struct AccountView {
 	pub health: Option<FixedI128>,
 	/// Whether `liquidate` would accept the account now.
 	pub liquidatable: bool,
-	/// The account's positions.
+	/// The account's positions, priced at mark. Empty while a price they need is unavailable
+	/// (`price_error` says which); their quantities stay readable in the position provider's
+	/// storage (`options.positions`).
 	pub positions: Vec<PositionRisk>,
 	/// Uncovered bad debt of the account waiting to be socialized.
 	pub pending_loss: Balance,
