@@ -395,6 +395,20 @@ impl LoadGenCmd {
 			}
 			_ => (0.0, 0, (0.0, 0.0)),
 		};
+		// Steady state: the median of our extrinsics per block over the blocks strictly between
+		// the first and the last holding any (the ramp-up and tail blocks are partly empty).
+		let inner: Vec<u32> = if ours.len() > 2 {
+			ours[1..ours.len() - 1].iter().map(|(_, b)| b.1).collect()
+		} else {
+			Vec::new()
+		};
+		let steady_per_block = {
+			let mut v: Vec<f64> = inner.iter().map(|x| *x as f64).collect();
+			v.sort_by(|a, b| a.total_cmp(b));
+			percentile(&v, 50.0)
+		};
+		let steady_tps =
+			steady_per_block.map(|b| b * 1000.0 / runtime::MILLI_SECS_PER_BLOCK as f64);
 		let r = serde_json::json!({
 			"workload": self.workload,
 			"nodes": self.rpc,
@@ -408,20 +422,24 @@ impl LoadGenCmd {
 			"submit_seconds": submit_secs,
 			"blocks_spanned": blocks_used,
 			"included_per_second": tps,
+			"steady_per_block_median": steady_per_block,
+			"steady_included_per_second": steady_tps,
+			"inner_blocks": inner.len(),
 			"inclusion_latency_ms": {"p50": percentile(&incl, 50.0), "p95": percentile(&incl, 95.0), "p99": percentile(&incl, 99.0)},
 			"finality_latency_ms": {"p50": percentile(&fin, 50.0), "p95": percentile(&fin, 95.0), "p99": percentile(&fin, 99.0)},
 			"block_fullness_percent": {"mean": fullness.0, "max": fullness.1},
 		});
 		let f = |v: Option<f64>| v.map(|x| format!("{x:.0}")).unwrap_or_else(|| "-".into());
-		println!("| workload | sent | included | finalized | incl/s | incl p50/p95/p99 ms | final p50/p95/p99 ms | fullness mean/max % |");
-		println!("|---|---|---|---|---|---|---|---|");
+		println!("| workload | sent | included | finalized | incl/s | steady incl/s | incl p50/p95/p99 ms | final p50/p95/p99 ms | fullness mean/max % |");
+		println!("|---|---|---|---|---|---|---|---|---|");
 		println!(
-			"| {:?} | {} | {} | {} | {:.1} | {}/{}/{} | {}/{}/{} | {:.1}/{:.1} |",
+			"| {:?} | {} | {} | {} | {:.1} | {} | {}/{}/{} | {}/{}/{} | {:.1}/{:.1} |",
 			self.workload,
 			self.count,
 			t.included.len(),
 			t.finalized.len(),
 			tps,
+			f(steady_tps),
 			f(percentile(&incl, 50.0)),
 			f(percentile(&incl, 95.0)),
 			f(percentile(&incl, 99.0)),

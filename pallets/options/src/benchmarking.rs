@@ -227,6 +227,50 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// An immediate-or-cancel buy of `n + 1` contracts that fills `n` makers (each opening a
+	/// short: margin check, premium, fees) out of a full ask side; the rest is cancelled, so
+	/// nothing rests (the weight of `ImmediateOrCancel` and `FillOrKill` orders). Same book,
+	/// taker and makers as `place_order`.
+	#[benchmark]
+	fn place_order_immediate(
+		n: Linear<0, { T::MaxFillsPerCall::get() }>,
+	) -> Result<(), BenchmarkError> {
+		setup_market::<T>();
+		let per_side = T::MaxOrdersPerSide::get();
+		let n = n.min(per_side);
+		let id = new_series::<T>(OptionKind::Call, 65_000, 1)?;
+		for i in 0..per_side {
+			let maker = funded::<T>("maker", i);
+			let price = if i < n { 100 * USD } else { 200 * USD };
+			place::<T>(&maker, id, Side::Sell, price, 1)?;
+		}
+		for i in 0..per_side.saturating_sub(1) {
+			let bidder = funded::<T>("bidder", i);
+			place::<T>(&bidder, id, Side::Buy, 50 * USD, 1)?;
+		}
+		let caller: T::AccountId = whitelisted_caller();
+		T::BenchmarkHelper::fund_account(&caller, 1_000_000_000 * USD);
+		let other = new_series::<T>(OptionKind::Put, 40_000, 1)?;
+		let open = T::MaxOpenOrdersPerAccount::get().saturating_sub(1).min(per_side);
+		for i in 0..open {
+			place::<T>(&caller, other, Side::Buy, (10 + u128::from(i)) * USD, 1)?;
+		}
+
+		#[extrinsic_call]
+		place_order(
+			RawOrigin::Signed(caller.clone()),
+			id,
+			Side::Buy,
+			100 * USD,
+			u64::from(n) + 1,
+			TimeInForce::ImmediateOrCancel,
+		);
+
+		assert_eq!(Positions::<T>::get(id, &caller).unwrap_or(0), i64::from(n));
+		assert_eq!(Book::<T>::get(id, Side::Buy).len() as u32, per_side.saturating_sub(1));
+		Ok(())
+	}
+
 	/// Cancel the last order of a full book side, owned by an account with a full order index.
 	#[benchmark]
 	fn cancel_order() -> Result<(), BenchmarkError> {

@@ -591,7 +591,9 @@ pub mod pallet {
 		/// matching stops at a maker whose fill is not.
 		///
 		/// Weight: charged for `MaxFillsPerCall` visited orders plus one margin computation of
-		/// `MaxPositionsPerAccount` positions per margin check; refunded to the orders visited.
+		/// `MaxPositionsPerAccount` positions per margin check (an `ImmediateOrCancel` or
+		/// `FillOrKill` order at the lower weight of an order that cannot rest); refunded to
+		/// the orders visited, the positions held and whether the order rested.
 		///
 		/// Emits [`Event::OrderPlaced`], [`Event::OrderFilled`] per fill,
 		/// [`Event::OrderCancelled`] per cancelled maker and for a cancelled remainder.
@@ -602,7 +604,7 @@ pub mod pallet {
 		/// [`Error::InsufficientMargin`], [`Error::PriceUnavailable`], [`Error::Overflow`],
 		/// or the ledger's error of a failed transfer.
 		#[pallet::call_index(2)]
-		#[pallet::weight(Pallet::<T>::place_order_weight(T::MaxFillsPerCall::get()))]
+		#[pallet::weight(Pallet::<T>::place_order_weight(T::MaxFillsPerCall::get(), *time_in_force))]
 		pub fn place_order(
 			origin: OriginFor<T>,
 			series: SeriesId,
@@ -612,9 +614,10 @@ pub mod pallet {
 			time_in_force: TimeInForce,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let (visited, positions) =
+			let (visited, positions, rested) =
 				Self::do_place_order(&who, series, side, limit_premium, quantity, time_in_force)?;
-			Ok(Some(Self::place_order_actual_weight(visited, positions)).into())
+			Ok(Some(Self::place_order_actual_weight(visited, positions, rested, time_in_force))
+				.into())
 		}
 
 		/// Cancel one of the caller's resting orders.

@@ -1756,17 +1756,25 @@ fn place_order_refunds_weight_to_the_orders_visited() {
 		place(ALICE, id, Sell, 1_000 * USD, 1, Gtc);
 		let info =
 			Options::place_order(RuntimeOrigin::signed(BOB), id, Buy, 1_000 * USD, 1, Ioc).unwrap();
-		// Neither Bob nor Alice held a position before the fill.
-		assert_eq!(info.actual_weight, Some(Options::place_order_actual_weight(1, 0)));
-		assert!(Options::place_order_actual_weight(1, 0).all_lte(Options::place_order_weight(1)));
-		assert!(Options::place_order_weight(1).all_lt(Options::place_order_weight(3)));
+		// Neither Bob nor Alice held a position before the fill; nothing rested.
+		let actual = |visited, positions, rested, tif| {
+			Options::place_order_actual_weight(visited, positions, rested, tif)
+		};
+		assert_eq!(info.actual_weight, Some(actual(1, 0, false, Ioc)));
+		assert!(actual(1, 0, false, Ioc).all_lte(Options::place_order_weight(1, Ioc)));
+		assert!(Options::place_order_weight(1, Gtc).all_lt(Options::place_order_weight(3, Gtc)));
+		// An order that cannot rest is charged less than one that can.
+		let rt = |w: frame_support::weights::Weight| w.ref_time();
+		assert!(rt(Options::place_order_weight(1, Ioc)) < rt(Options::place_order_weight(1, Gtc)));
+		assert!(rt(actual(1, 0, false, Gtc)) < rt(actual(1, 0, true, Gtc)));
 		// Positions held before are charged once, from `margin_requirement(p)`.
 		let extra = <() as WeightInfo>::margin_requirement(5)
 			.saturating_sub(<() as WeightInfo>::margin_requirement(0));
-		assert_eq!(
-			Options::place_order_actual_weight(1, 5),
-			Options::place_order_actual_weight(1, 0).saturating_add(extra)
-		);
+		assert_eq!(actual(1, 5, true, Gtc), actual(1, 0, true, Gtc).saturating_add(extra));
+		// A GTC buy that rests: refunded at the resting weight.
+		let info = Options::place_order(RuntimeOrigin::signed(CHARLIE), id, Buy, 900 * USD, 1, Gtc)
+			.unwrap();
+		assert_eq!(info.actual_weight, Some(actual(0, 0, true, Gtc)));
 	});
 }
 

@@ -43,28 +43,46 @@ pub fn crosses(side: Side, limit: Balance, resting: Balance) -> bool {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Worst-case weight of `place_order` visiting `visited` resting orders: the benchmarked
-	/// call (taker and makers holding no position before the fill, so each margin check prices
-	/// the one position the fill opens) plus, per margin check (each visited maker and the
-	/// taker), the margin computation of `MaxPositionsPerAccount` more positions.
-	pub fn place_order_weight(visited: u32) -> Weight {
+	/// Benchmarked weight of the order book work of `place_order` visiting `visited` resting
+	/// orders: `place_order_immediate` when nothing can rest (`ImmediateOrCancel`,
+	/// `FillOrKill`), `place_order` otherwise.
+	fn book_weight(visited: u32, rests: bool) -> Weight {
+		if rests {
+			T::WeightInfo::place_order(visited)
+		} else {
+			T::WeightInfo::place_order_immediate(visited)
+		}
+	}
+
+	/// Worst-case weight of `place_order` visiting `visited` resting orders with
+	/// `time_in_force`: the benchmarked call (taker and makers holding no position before the
+	/// fill, so each margin check prices the one position the fill opens) plus, per margin
+	/// check (each visited maker and the taker), the margin computation of
+	/// `MaxPositionsPerAccount` more positions.
+	pub fn place_order_weight(visited: u32, time_in_force: TimeInForce) -> Weight {
 		let checks = u64::from(visited).saturating_add(1);
 		let per_check = T::WeightInfo::margin_requirement(T::MaxPositionsPerAccount::get())
 			.saturating_sub(T::WeightInfo::margin_requirement(0));
-		T::WeightInfo::place_order(visited).saturating_add(per_check.saturating_mul(checks))
+		Self::book_weight(visited, time_in_force.may_rest())
+			.saturating_add(per_check.saturating_mul(checks))
 	}
 
-	/// Weight actually used by a `place_order` that visited `visited` resting orders, whose
-	/// taker and visited makers held `positions` positions in total before it: the benchmarked
-	/// call plus the margin computation of those positions. `margin_requirement` is affine in
-	/// the positions, so the positions of all the checks cost `mr(positions) - mr(0)`. Never
-	/// more than [`Self::place_order_weight`].
-	pub fn place_order_actual_weight(visited: u32, positions: u32) -> Weight {
+	/// Weight actually used by a `place_order` that visited `visited` resting orders (and
+	/// `rested` or not), whose taker and visited makers held `positions` positions in total
+	/// before it: the benchmarked call plus the margin computation of those positions.
+	/// `margin_requirement` is affine in the positions, so the positions of all the checks
+	/// cost `mr(positions) - mr(0)`. Never more than [`Self::place_order_weight`].
+	pub fn place_order_actual_weight(
+		visited: u32,
+		positions: u32,
+		rested: bool,
+		time_in_force: TimeInForce,
+	) -> Weight {
 		let extra = T::WeightInfo::margin_requirement(positions)
 			.saturating_sub(T::WeightInfo::margin_requirement(0));
-		T::WeightInfo::place_order(visited)
+		Self::book_weight(visited, rested)
 			.saturating_add(extra)
-			.min(Self::place_order_weight(visited))
+			.min(Self::place_order_weight(visited, time_in_force))
 	}
 
 	/// Number of positions of `who` (one storage read of the length).
@@ -73,7 +91,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Place and match an order (rules in [`Pallet::place_order`]). Returns the number of
-	/// resting orders visited and the positions held by the taker and the visited makers.
+	/// resting orders visited, the positions held by the taker and the visited makers, and
+	/// whether the remainder rested in the book.
 	pub(crate) fn do_place_order(
 		who: &T::AccountId,
 		series: SeriesId,
@@ -81,7 +100,7 @@ impl<T: Config> Pallet<T> {
 		price: Balance,
 		quantity: u64,
 		time_in_force: TimeInForce,
-	) -> Result<(u32, u32), DispatchError> {
+	) -> Result<(u32, u32, bool), DispatchError> {
 		ensure!(quantity > 0, Error::<T>::ZeroQuantity);
 		ensure!(price > 0, Error::<T>::ZeroPrice);
 		let info = Series::<T>::get(series).ok_or(Error::<T>::UnknownSeries)?;
@@ -239,6 +258,7 @@ impl<T: Config> Pallet<T> {
 			})?;
 		}
 
+		let mut rested = false;
 		if remaining > 0 {
 			let cancel = |reason| {
 				Self::deposit_event(Event::OrderCancelled {
@@ -252,13 +272,16 @@ impl<T: Config> Pallet<T> {
 			match time_in_force {
 				TimeInForce::ImmediateOrCancel => cancel(CancelReason::Unfilled),
 				_ if crosses_best(&book) => cancel(CancelReason::MatchingStopped),
-				_ => Self::rest_order(
-					order_id,
-					Order { series, owner: who.clone(), side, price, remaining, quantity },
-				)?,
+				_ => {
+					Self::rest_order(
+						order_id,
+						Order { series, owner: who.clone(), side, price, remaining, quantity },
+					)?;
+					rested = true;
+				}
 			}
 		}
-		Ok((visited, positions_seen))
+		Ok((visited, positions_seen, rested))
 	}
 
 	/// One fill between the taker and a maker at the maker's `price`: positions, premium,

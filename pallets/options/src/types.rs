@@ -351,6 +351,13 @@ pub enum TimeInForce {
 	PostOnly,
 }
 
+impl TimeInForce {
+	/// Whether an order with this time in force can leave a remainder resting in the book.
+	pub fn may_rest(self) -> bool {
+		matches!(self, TimeInForce::GoodTilCancelled | TimeInForce::PostOnly)
+	}
+}
+
 /// A resting order.
 #[derive(
 	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,

@@ -131,6 +131,22 @@ impl<T: frame_system::Config> pallet_options::WeightInfo for WeightInfo<T> {
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2780).saturating_mul(n.into()))
 	}
+	/// Placeholder until `scripts/benchmark-weights.sh pallet_options` regenerates this file.
+	fn place_order_immediate(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `7369 + n * (609 ±0)`
+		//  Estimated: `9058 + n * (2780 ±0)`
+		// Minimum execution time: 87_647_000 picoseconds.
+		Weight::from_parts(155_042_168, 0)
+			.saturating_add(Weight::from_parts(0, 9058))
+			// Standard Error: 309_394
+			.saturating_add(Weight::from_parts(74_819_076, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(15))
+			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(9))
+			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2780).saturating_mul(n.into()))
+	}
 	/// Storage: `Options::Orders` (r:1 w:1)
 	/// Proof: `Options::Orders` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Book` (r:1 w:1)
