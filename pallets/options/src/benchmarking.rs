@@ -124,6 +124,34 @@ fn start_settling<T: Config>(id: SeriesId) -> Result<SeriesInfo, BenchmarkError>
 	Ok(info)
 }
 
+/// The book of the `place_order` benchmarks: a full ask side whose first `n` makers (at most
+/// the side) offer at 100 USD and the rest at 200 USD, an almost full bid side at 50 USD, and
+/// a funded taker (the whitelisted caller) with an almost full order index in another series
+/// and no position. Returns the series, the taker and `n`.
+fn order_book<T: Config>(n: u32) -> Result<(SeriesId, T::AccountId, u32), BenchmarkError> {
+	setup_market::<T>();
+	let per_side = T::MaxOrdersPerSide::get();
+	let n = n.min(per_side);
+	let id = new_series::<T>(OptionKind::Call, 65_000, 1)?;
+	for i in 0..per_side {
+		let maker = funded::<T>("maker", i);
+		let price = if i < n { 100 * USD } else { 200 * USD };
+		place::<T>(&maker, id, Side::Sell, price, 1)?;
+	}
+	for i in 0..per_side.saturating_sub(1) {
+		let bidder = funded::<T>("bidder", i);
+		place::<T>(&bidder, id, Side::Buy, 50 * USD, 1)?;
+	}
+	let caller: T::AccountId = whitelisted_caller();
+	T::BenchmarkHelper::fund_account(&caller, 1_000_000_000 * USD);
+	let other = new_series::<T>(OptionKind::Put, 40_000, 1)?;
+	let open = T::MaxOpenOrdersPerAccount::get().saturating_sub(1).min(per_side);
+	for i in 0..open {
+		place::<T>(&caller, other, Side::Buy, (10 + u128::from(i)) * USD, 1)?;
+	}
+	Ok((id, caller, n))
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -191,26 +219,7 @@ mod benchmarks {
 	/// ([`Pallet::place_order_actual_weight`]), not twice.
 	#[benchmark]
 	fn place_order(n: Linear<0, { T::MaxFillsPerCall::get() }>) -> Result<(), BenchmarkError> {
-		setup_market::<T>();
-		let per_side = T::MaxOrdersPerSide::get();
-		let n = n.min(per_side);
-		let id = new_series::<T>(OptionKind::Call, 65_000, 1)?;
-		for i in 0..per_side {
-			let maker = funded::<T>("maker", i);
-			let price = if i < n { 100 * USD } else { 200 * USD };
-			place::<T>(&maker, id, Side::Sell, price, 1)?;
-		}
-		for i in 0..per_side.saturating_sub(1) {
-			let bidder = funded::<T>("bidder", i);
-			place::<T>(&bidder, id, Side::Buy, 50 * USD, 1)?;
-		}
-		let caller: T::AccountId = whitelisted_caller();
-		T::BenchmarkHelper::fund_account(&caller, 1_000_000_000 * USD);
-		let other = new_series::<T>(OptionKind::Put, 40_000, 1)?;
-		let open = T::MaxOpenOrdersPerAccount::get().saturating_sub(1).min(per_side);
-		for i in 0..open {
-			place::<T>(&caller, other, Side::Buy, (10 + u128::from(i)) * USD, 1)?;
-		}
+		let (id, caller, n) = order_book::<T>(n)?;
 
 		#[extrinsic_call]
 		_(
@@ -235,26 +244,7 @@ mod benchmarks {
 	fn place_order_immediate(
 		n: Linear<0, { T::MaxFillsPerCall::get() }>,
 	) -> Result<(), BenchmarkError> {
-		setup_market::<T>();
-		let per_side = T::MaxOrdersPerSide::get();
-		let n = n.min(per_side);
-		let id = new_series::<T>(OptionKind::Call, 65_000, 1)?;
-		for i in 0..per_side {
-			let maker = funded::<T>("maker", i);
-			let price = if i < n { 100 * USD } else { 200 * USD };
-			place::<T>(&maker, id, Side::Sell, price, 1)?;
-		}
-		for i in 0..per_side.saturating_sub(1) {
-			let bidder = funded::<T>("bidder", i);
-			place::<T>(&bidder, id, Side::Buy, 50 * USD, 1)?;
-		}
-		let caller: T::AccountId = whitelisted_caller();
-		T::BenchmarkHelper::fund_account(&caller, 1_000_000_000 * USD);
-		let other = new_series::<T>(OptionKind::Put, 40_000, 1)?;
-		let open = T::MaxOpenOrdersPerAccount::get().saturating_sub(1).min(per_side);
-		for i in 0..open {
-			place::<T>(&caller, other, Side::Buy, (10 + u128::from(i)) * USD, 1)?;
-		}
+		let (id, caller, n) = order_book::<T>(n)?;
 
 		#[extrinsic_call]
 		place_order(
@@ -267,7 +257,10 @@ mod benchmarks {
 		);
 
 		assert_eq!(Positions::<T>::get(id, &caller).unwrap_or(0), i64::from(n));
-		assert_eq!(Book::<T>::get(id, Side::Buy).len() as u32, per_side.saturating_sub(1));
+		assert_eq!(
+			Book::<T>::get(id, Side::Buy).len() as u32,
+			T::MaxOrdersPerSide::get().saturating_sub(1)
+		);
 		Ok(())
 	}
 

@@ -55,8 +55,8 @@ impl<T: frame_system::Config> pallet_options::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4136`
 		//  Estimated: `4559`
-		// Minimum execution time: 44_052_000 picoseconds.
-		Weight::from_parts(51_752_000, 0)
+		// Minimum execution time: 43_390_000 picoseconds.
+		Weight::from_parts(50_957_000, 0)
 			.saturating_add(Weight::from_parts(0, 4559))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -78,11 +78,11 @@ impl<T: frame_system::Config> pallet_options::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4512 + s * (164 ±0)`
 		//  Estimated: `4559 + s * (20320 ±0)`
-		// Minimum execution time: 100_145_000 picoseconds.
-		Weight::from_parts(50_797_392, 0)
+		// Minimum execution time: 99_246_000 picoseconds.
+		Weight::from_parts(51_320_773, 0)
 			.saturating_add(Weight::from_parts(0, 4559))
-			// Standard Error: 57_107
-			.saturating_add(Weight::from_parts(59_580_165, 0).saturating_mul(s.into()))
+			// Standard Error: 65_119
+			.saturating_add(Weight::from_parts(58_903_216, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -120,30 +120,56 @@ impl<T: frame_system::Config> pallet_options::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `7369 + n * (609 ±0)`
 		//  Estimated: `9058 + n * (2780 ±0)`
-		// Minimum execution time: 87_647_000 picoseconds.
-		Weight::from_parts(155_042_168, 0)
+		// Minimum execution time: 85_516_000 picoseconds.
+		Weight::from_parts(155_958_938, 0)
 			.saturating_add(Weight::from_parts(0, 9058))
-			// Standard Error: 309_394
-			.saturating_add(Weight::from_parts(74_819_076, 0).saturating_mul(n.into()))
+			// Standard Error: 290_224
+			.saturating_add(Weight::from_parts(73_520_149, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(9))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2780).saturating_mul(n.into()))
 	}
-	/// Placeholder until `scripts/benchmark-weights.sh pallet_options` regenerates this file.
+	/// Storage: `Options::Series` (r:1 w:1)
+	/// Proof: `Options::Series` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Options::Book` (r:1 w:1)
+	/// Proof: `Options::Book` (`max_values`: None, `max_size`: Some(1559), added: 4034, mode: `MaxEncodedLen`)
+	/// Storage: `PriceOracle::KeyStates` (r:2 w:0)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Storage: `Options::Positions` (r:17 w:17)
+	/// Proof: `Options::Positions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Options::NextOrderId` (r:1 w:1)
+	/// Proof: `Options::NextOrderId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Options::Params` (r:1 w:0)
+	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(68), added: 563, mode: `MaxEncodedLen`)
+	/// Storage: `Options::AccountSeries` (r:17 w:17)
+	/// Proof: `Options::AccountSeries` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
+	/// Storage: `Options::Orders` (r:16 w:16)
+	/// Proof: `Options::Orders` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:19 w:19)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(145), added: 2620, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::PendingLosses` (r:18 w:0)
+	/// Proof: `Margin::PendingLosses` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `InsuranceFund::Params` (r:1 w:0)
+	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
+	/// Storage: `Options::AccountOrders` (r:16 w:16)
+	/// Proof: `Options::AccountOrders` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[0, 16]`.
 	fn place_order_immediate(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7369 + n * (609 ±0)`
-		//  Estimated: `9058 + n * (2780 ±0)`
-		// Minimum execution time: 87_647_000 picoseconds.
-		Weight::from_parts(155_042_168, 0)
-			.saturating_add(Weight::from_parts(0, 9058))
-			// Standard Error: 309_394
-			.saturating_add(Weight::from_parts(74_819_076, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(15))
+		//  Measured:  `5294 + n * (609 ±0)`
+		//  Estimated: `8850 + n * (2780 ±0)`
+		// Minimum execution time: 62_726_000 picoseconds.
+		Weight::from_parts(127_685_175, 0)
+			.saturating_add(Weight::from_parts(0, 8850))
+			// Standard Error: 291_241
+			.saturating_add(Weight::from_parts(72_821_681, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(9))
+			.saturating_add(T::DbWeight::get().writes(6))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2780).saturating_mul(n.into()))
 	}
@@ -157,8 +183,8 @@ impl<T: frame_system::Config> pallet_options::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3566`
 		//  Estimated: `5024`
-		// Minimum execution time: 43_832_000 picoseconds.
-		Weight::from_parts(49_720_000, 0)
+		// Minimum execution time: 42_483_000 picoseconds.
+		Weight::from_parts(48_269_000, 0)
 			.saturating_add(Weight::from_parts(0, 5024))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -169,8 +195,8 @@ impl<T: frame_system::Config> pallet_options::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `100`
 		//  Estimated: `1553`
-		// Minimum execution time: 8_509_000 picoseconds.
-		Weight::from_parts(10_076_000, 0)
+		// Minimum execution time: 8_589_000 picoseconds.
+		Weight::from_parts(9_804_000, 0)
 			.saturating_add(Weight::from_parts(0, 1553))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -183,8 +209,8 @@ impl<T: frame_system::Config> pallet_options::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3303`
 		//  Estimated: `4559`
-		// Minimum execution time: 12_015_000 picoseconds.
-		Weight::from_parts(13_334_000, 0)
+		// Minimum execution time: 12_386_000 picoseconds.
+		Weight::from_parts(13_692_000, 0)
 			.saturating_add(Weight::from_parts(0, 4559))
 			.saturating_add(T::DbWeight::get().reads(2))
 	}
@@ -194,8 +220,8 @@ impl<T: frame_system::Config> pallet_options::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 3_937_000 picoseconds.
-		Weight::from_parts(4_571_000, 0)
+		// Minimum execution time: 3_984_000 picoseconds.
+		Weight::from_parts(4_669_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -210,11 +236,11 @@ impl<T: frame_system::Config> pallet_options::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `280 + n * (179 ±0)`
 		//  Estimated: `9058 + n * (2780 ±0)`
-		// Minimum execution time: 6_191_000 picoseconds.
-		Weight::from_parts(12_588_441, 0)
+		// Minimum execution time: 6_533_000 picoseconds.
+		Weight::from_parts(12_862_289, 0)
 			.saturating_add(Weight::from_parts(0, 9058))
-			// Standard Error: 7_282
-			.saturating_add(Weight::from_parts(9_930_821, 0).saturating_mul(n.into()))
+			// Standard Error: 7_760
+			.saturating_add(Weight::from_parts(10_000_458, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -243,8 +269,8 @@ impl<T: frame_system::Config> pallet_options::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6009`
 		//  Estimated: `87450`
-		// Minimum execution time: 820_316_000 picoseconds.
-		Weight::from_parts(868_126_000, 0)
+		// Minimum execution time: 808_893_000 picoseconds.
+		Weight::from_parts(850_468_000, 0)
 			.saturating_add(Weight::from_parts(0, 87450))
 			.saturating_add(T::DbWeight::get().reads(71))
 			.saturating_add(T::DbWeight::get().writes(69))
@@ -264,11 +290,11 @@ impl<T: frame_system::Config> pallet_options::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `663 + n * (193 ±0)`
 		//  Estimated: `6076 + n * (2620 ±0)`
-		// Minimum execution time: 17_537_000 picoseconds.
-		Weight::from_parts(22_051_004, 0)
+		// Minimum execution time: 17_916_000 picoseconds.
+		Weight::from_parts(22_539_921, 0)
 			.saturating_add(Weight::from_parts(0, 6076))
-			// Standard Error: 22_020
-			.saturating_add(Weight::from_parts(22_512_090, 0).saturating_mul(n.into()))
+			// Standard Error: 22_308
+			.saturating_add(Weight::from_parts(22_027_600, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -287,8 +313,8 @@ impl<T: frame_system::Config> pallet_options::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `770`
 		//  Estimated: `6230`
-		// Minimum execution time: 27_891_000 picoseconds.
-		Weight::from_parts(30_042_000, 0)
+		// Minimum execution time: 27_916_000 picoseconds.
+		Weight::from_parts(29_673_000, 0)
 			.saturating_add(Weight::from_parts(0, 6230))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -310,11 +336,11 @@ impl<T: frame_system::Config> pallet_options::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `721 + p * (161 ±0)`
 		//  Estimated: `6122 + p * (2543 ±0)`
-		// Minimum execution time: 34_851_000 picoseconds.
-		Weight::from_parts(17_911_838, 0)
+		// Minimum execution time: 35_514_000 picoseconds.
+		Weight::from_parts(18_129_973, 0)
 			.saturating_add(Weight::from_parts(0, 6122))
-			// Standard Error: 12_238
-			.saturating_add(Weight::from_parts(15_738_873, 0).saturating_mul(p.into()))
+			// Standard Error: 12_929
+			.saturating_add(Weight::from_parts(15_784_197, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(p.into()))
@@ -335,8 +361,8 @@ impl<T: frame_system::Config> pallet_options::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1879`
 		//  Estimated: `6122`
-		// Minimum execution time: 54_375_000 picoseconds.
-		Weight::from_parts(60_314_000, 0)
+		// Minimum execution time: 54_989_000 picoseconds.
+		Weight::from_parts(59_823_000, 0)
 			.saturating_add(Weight::from_parts(0, 6122))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -352,11 +378,11 @@ impl<T: frame_system::Config> pallet_options::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3447 + n * (110 ±0)`
 		//  Estimated: `5024 + n * (2560 ±0)`
-		// Minimum execution time: 9_823_000 picoseconds.
-		Weight::from_parts(29_287_911, 0)
+		// Minimum execution time: 10_060_000 picoseconds.
+		Weight::from_parts(29_246_232, 0)
 			.saturating_add(Weight::from_parts(0, 5024))
-			// Standard Error: 30_156
-			.saturating_add(Weight::from_parts(8_188_976, 0).saturating_mul(n.into()))
+			// Standard Error: 29_317
+			.saturating_add(Weight::from_parts(8_087_480, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
