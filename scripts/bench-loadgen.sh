@@ -40,12 +40,13 @@ case "$mode" in
 		;;
 	local)
 		"$SOLVENT_NODE" export-chain-spec --chain local > "$base/local.json" 2>/dev/null
-		node -e '
-			const fs = require("fs"); const f = process.argv[1];
-			const spec = JSON.parse(fs.readFileSync(f));
-			const patch = spec.genesis.runtimeGenesis.patch;
-			patch.sudo = { key: "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY" }; // Alice
-			fs.writeFileSync(f, JSON.stringify(spec));' "$base/local.json"
+		# Python keeps the u128 balances exact (JavaScript's JSON would turn them into floats).
+		python3 -c '
+import json, sys
+f = sys.argv[1]
+spec = json.load(open(f))
+spec["genesis"]["runtimeGenesis"]["patch"]["sudo"] = {"key": "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"}  # Alice
+json.dump(spec, open(f, "w"))' "$base/local.json"
 		rpcs=""
 		i=0
 		for name in alice bob charlie dave; do
