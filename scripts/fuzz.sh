@@ -2,7 +2,9 @@
 # Fuzz Solvent's runtime calls (issue 7); the harness is fuzz/src/lib.rs.
 #
 #   scripts/fuzz.sh libfuzzer [SECONDS]   coverage-guided, cargo-fuzz + libFuzzer (default 600 s);
-#                                         corpus in fuzz/corpus/runtime, crashes in fuzz/artifacts/runtime
+#                                         corpus in fuzz/corpus/runtime, crashes in fuzz/artifacts/runtime;
+#                                         FUZZ_ARGS adds libFuzzer flags (e.g. -len_control=0 to try
+#                                         long programs at once)
 #   scripts/fuzz.sh random [RUNS]         seeded random inputs, no instrumentation (default 10,000)
 #   scripts/fuzz.sh replay FILE...        run inputs (e.g. a crash) through the harness once
 #
@@ -22,7 +24,7 @@ case "$mode" in
 		mkdir -p fuzz/corpus/runtime
 		SKIP_WASM_BUILD=1 RUSTC_BOOTSTRAP=1 cargo fuzz run runtime --features libfuzzer --sanitizer none \
 			--debug-assertions -- -max_total_time="$secs" -max_len=4096 -print_final_stats=1 \
-			fuzz/corpus/runtime
+			${FUZZ_ARGS:-} fuzz/corpus/runtime
 		;;
 	random)
 		cargo run --release --locked -p solvent-fuzz --bin fuzz-random -- --runs "${2:-10000}" --seed "${SEED:-1}"
