@@ -109,6 +109,20 @@ struct Tracked {
 	finalized: HashMap<H256, Instant>,
 	/// block number -> (hash, our extrinsics in it, timestamp ms, normal weight used ref_time)
 	blocks: BTreeMap<u32, (H256, u32, u64, u64)>,
+	/// Outcome of the extrinsics in the blocks holding ours: failed extrinsics and fills.
+	outcomes: Outcomes,
+}
+
+/// What the blocks holding our extrinsics say happened (from `System.Events`), so that a run
+/// whose extrinsics failed or did not match is not read as throughput.
+#[derive(Default, Debug, Clone, Copy, serde::Serialize)]
+struct Outcomes {
+	/// `System.ExtrinsicFailed` events.
+	failed: u32,
+	/// `Options.OrderFilled` events.
+	fills: u32,
+	/// `Options.OrderCancelled` events.
+	cancels: u32,
 }
 
 fn storage_key(pallet: &str, item: &str) -> String {
@@ -240,6 +254,7 @@ impl LoadGenCmd {
 			included: HashMap::new(),
 			finalized: HashMap::new(),
 			blocks: BTreeMap::new(),
+			outcomes: Outcomes::default(),
 		}));
 		let watcher = tokio::spawn(watch(main.clone(), tracked.clone()));
 
@@ -320,10 +335,14 @@ impl LoadGenCmd {
 			main.submit(&main.sign(call, &funder, nonce)).await?;
 			nonce += 1;
 			if self.workload != Workload::Transfer {
+				// Only what the workload spends (the funder's 10,000,000 USD must last a whole
+				// `bench-loadgen.sh` run): 10 deposits of 1 USD, or a 5,000 USD margin deposit
+				// plus premiums.
+				let amount = if self.workload == Workload::Deposit { 100 * USD } else { 5_100 * USD };
 				let call = RuntimeCall::Assets(runtime::AssetsCall::transfer_keep_alive {
 					id: solvent_primitives::assets::USD.into(),
 					target: id.clone().into(),
-					amount: 10_000 * USD,
+					amount,
 				});
 				main.submit(&main.sign(call, &funder, nonce)).await?;
 				nonce += 1;
@@ -428,6 +447,7 @@ impl LoadGenCmd {
 			"inclusion_latency_ms": {"p50": percentile(&incl, 50.0), "p95": percentile(&incl, 95.0), "p99": percentile(&incl, 99.0)},
 			"finality_latency_ms": {"p50": percentile(&fin, 50.0), "p95": percentile(&fin, 95.0), "p99": percentile(&fin, 99.0)},
 			"block_fullness_percent": {"mean": fullness.0, "max": fullness.1},
+			"outcomes": t.outcomes,
 		});
 		let f = |v: Option<f64>| v.map(|x| format!("{x:.0}")).unwrap_or_else(|| "-".into());
 		println!("| workload | sent | included | finalized | incl/s | steady incl/s | incl p50/p95/p99 ms | final p50/p95/p99 ms | fullness mean/max % |");
@@ -449,9 +469,25 @@ impl LoadGenCmd {
 			fullness.0,
 			fullness.1,
 		);
+		println!(
+			"outcomes in those blocks: {} failed extrinsics, {} order fills, {} order cancellations",
+			t.outcomes.failed, t.outcomes.fills, t.outcomes.cancels
+		);
 		if let Some(p) = &self.json {
 			std::fs::write(p, serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?)
 				.map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+		}
+		// A run whose orders did not match (e.g. the maker could not be funded) or whose
+		// extrinsics failed measures something else: say so and fail.
+		let included = t.included.len() as u32;
+		if self.workload == Workload::OrderMatch && t.outcomes.fills < included {
+			return Err(format!(
+				"order-match: only {} of {included} orders filled: not a matching workload",
+				t.outcomes.fills
+			));
+		}
+		if t.outcomes.failed > 0 {
+			return Err(format!("{} extrinsics failed in the measured blocks", t.outcomes.failed));
 		}
 		Ok(())
 	}
@@ -726,6 +762,7 @@ async fn watch(client: Arc<ChainClient>, tracked: Arc<Mutex<Tracked>>) -> Result
 		.map_err(|e| e.to_string())?;
 	let weight_key = storage_key("System", "BlockWeight");
 	let now_key = storage_key("Timestamp", "Now");
+	let events_key = storage_key("System", "Events");
 	loop {
 		tokio::select! {
 			Some(Ok(h)) = heads.next() => {
@@ -739,18 +776,34 @@ async fn watch(client: Arc<ChainClient>, tracked: Arc<Mutex<Tracked>>) -> Result
 				}};
 				let weight = PerDispatchClass::<Weight>::decode(&mut &get(weight_key.clone()).await[..]).map(|w| w.get(frame_support::dispatch::DispatchClass::Normal).ref_time()).unwrap_or(0);
 				let now = u64::decode(&mut &get(now_key.clone()).await[..]).unwrap_or(0);
-				let mut t = tracked.lock().map_err(|_| "lock")?;
-				let mut ours = 0;
-				for x in xts {
-					if let Some(b) = x.as_str().and_then(|s| hex::decode(s.trim_start_matches("0x")).ok()) {
-						let xh = H256::from(blake2_256(&b));
-						if t.submitted.contains_key(&xh) && !t.included.contains_key(&xh) {
-							t.included.insert(xh, (seen, h.number));
-							ours += 1;
+				let ours = {
+					let mut t = tracked.lock().map_err(|_| "lock")?;
+					let mut ours = 0;
+					for x in xts {
+						if let Some(b) = x.as_str().and_then(|s| hex::decode(s.trim_start_matches("0x")).ok()) {
+							let xh = H256::from(blake2_256(&b));
+							if t.submitted.contains_key(&xh) && !t.included.contains_key(&xh) {
+								t.included.insert(xh, (seen, h.number));
+								ours += 1;
+							}
+						}
+					}
+					t.blocks.insert(h.number, (hash, ours, now, weight));
+					ours
+				};
+				if ours > 0 {
+					let raw = get(events_key.clone()).await;
+					let events = Vec::<frame_system::EventRecord<runtime::RuntimeEvent, H256>>::decode(&mut &raw[..]).unwrap_or_default();
+					let mut t = tracked.lock().map_err(|_| "lock")?;
+					for e in events {
+						match e.event {
+							runtime::RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { .. }) => t.outcomes.failed += 1,
+							runtime::RuntimeEvent::Options(pallet_options::Event::OrderFilled { .. }) => t.outcomes.fills += 1,
+							runtime::RuntimeEvent::Options(pallet_options::Event::OrderCancelled { .. }) => t.outcomes.cancels += 1,
+							_ => {}
 						}
 					}
 				}
-				t.blocks.insert(h.number, (hash, ours, now, weight));
 			}
 			Some(Ok(f)) = finals.next() => {
 				let seen = Instant::now();
