@@ -338,7 +338,8 @@ impl LoadGenCmd {
 				// Only what the workload spends (the funder's 10,000,000 USD must last a whole
 				// `bench-loadgen.sh` run): 10 deposits of 1 USD, or a 5,000 USD margin deposit
 				// plus premiums.
-				let amount = if self.workload == Workload::Deposit { 100 * USD } else { 5_100 * USD };
+				let amount =
+					if self.workload == Workload::Deposit { 100 * USD } else { 5_100 * USD };
 				let call = RuntimeCall::Assets(runtime::AssetsCall::transfer_keep_alive {
 					id: solvent_primitives::assets::USD.into(),
 					target: id.clone().into(),
