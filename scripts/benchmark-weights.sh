@@ -5,9 +5,10 @@
 #      ($BENCH_TARGET_DIR, default ~/.cache/solvent/target-bench), so the normal node binary is
 #      untouched (seed it with `cp -a ~/.cache/solvent/target/release ~/.cache/solvent/target-bench/`
 #      to reuse the common artifacts);
-#   2. run `solvent-node benchmark pallet` for each pallet against the dev runtime, writing
-#      `runtime/src/weights/<pallet>.rs` (the runtime uses these; each pallet's own
-#      `src/weights.rs` is the fallback for its unit tests).
+#   2. run `solvent-node benchmark pallet` for each pallet against the dev runtime and write
+#      the pallet's `src/weights.rs` with `.maintain/pallet-weight-template.hbs` (polkadot-sdk's
+#      layout: the `WeightInfo` trait, `SubstrateWeight<T>` pricing storage with the runtime's
+#      `DbWeight`, which the runtime uses, and `()` for the unit-test mocks).
 # Usage: scripts/benchmark-weights.sh [pallet ...]   (default: all of ours)
 # Env: STEPS (default 20), REPEAT (default 10).
 set -euo pipefail
@@ -24,7 +25,6 @@ fi
 # workspace metadata; pallet benchmarks do not need it.
 export SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1
 cargo build --release -p solvent-node --features runtime-benchmarks
-mkdir -p runtime/src/weights
 for pallet in "${PALLETS[@]}"; do
 	echo "== $pallet"
 	"$CARGO_TARGET_DIR/release/solvent-node" benchmark pallet \
@@ -33,6 +33,7 @@ for pallet in "${PALLETS[@]}"; do
 		--pallet "$pallet" --extrinsic '*' \
 		--wasm-execution=compiled --steps "$STEPS" --repeat "$REPEAT" \
 		--heap-pages=4096 \
-		--output "runtime/src/weights/$pallet.rs"
+		--template .maintain/pallet-weight-template.hbs \
+		--output "pallets/$(echo "${pallet#pallet_}" | tr _ -)/src/weights.rs"
 done
-echo "weights written to runtime/src/weights/"
+echo "weights written to pallets/*/src/weights.rs"

@@ -17,7 +17,6 @@ pub mod apis;
 mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
-pub mod weights;
 
 extern crate alloc;
 use alloc::vec::Vec;

@@ -129,21 +129,39 @@ fn start_settling<T: Config>(id: SeriesId) -> Result<SeriesInfo, BenchmarkError>
 /// a funded taker (the whitelisted caller) with an almost full order index in another series
 /// and no position. Returns the series, the taker and `n`.
 fn order_book<T: Config>(n: u32) -> Result<(SeriesId, T::AccountId, u32), BenchmarkError> {
+	order_book_with::<T>(n, false)
+}
+
+/// [`order_book`], or with `held`: the taker already long and each of the first `n` makers
+/// already short one contract of the series, and the `n`-th maker offering 2 contracts, so a
+/// buy of `n` contracts changes positions only (none opened or closed) and leaves the last
+/// visited order partly filled in the book.
+fn order_book_with<T: Config>(
+	n: u32,
+	held: bool,
+) -> Result<(SeriesId, T::AccountId, u32), BenchmarkError> {
 	setup_market::<T>();
 	let per_side = T::MaxOrdersPerSide::get();
 	let n = n.min(per_side);
 	let id = new_series::<T>(OptionKind::Call, 65_000, 1)?;
+	let caller: T::AccountId = whitelisted_caller();
+	T::BenchmarkHelper::fund_account(&caller, 1_000_000_000 * USD);
 	for i in 0..per_side {
 		let maker = funded::<T>("maker", i);
 		let price = if i < n { 100 * USD } else { 200 * USD };
-		place::<T>(&maker, id, Side::Sell, price, 1)?;
+		let qty = if held && i + 1 == n { 2 } else { 1 };
+		if held && i < n {
+			open_pair::<T>(id, &caller, &maker, 1)?;
+		}
+		place::<T>(&maker, id, Side::Sell, price, qty)?;
+	}
+	if held && n == 0 {
+		open_pair::<T>(id, &caller, &funded::<T>("counterparty", 0), 1)?;
 	}
 	for i in 0..per_side.saturating_sub(1) {
 		let bidder = funded::<T>("bidder", i);
 		place::<T>(&bidder, id, Side::Buy, 50 * USD, 1)?;
 	}
-	let caller: T::AccountId = whitelisted_caller();
-	T::BenchmarkHelper::fund_account(&caller, 1_000_000_000 * USD);
 	let other = new_series::<T>(OptionKind::Put, 40_000, 1)?;
 	let open = T::MaxOpenOrdersPerAccount::get().saturating_sub(1).min(per_side);
 	for i in 0..open {
@@ -261,6 +279,39 @@ mod benchmarks {
 			Book::<T>::get(id, Side::Buy).len() as u32,
 			T::MaxOrdersPerSide::get().saturating_sub(1)
 		);
+		Ok(())
+	}
+
+	/// The common case of a matching order: an immediate-or-cancel buy of `n` contracts (1 if
+	/// `n = 0`, then nothing crosses) that
+	/// fills one contract from each of `n` makers, where the taker and every maker already
+	/// hold a position in the series (no position opened or closed, no position index
+	/// written) and the last maker's order is only partly filled (its book entry unchanged;
+	/// with `n = 1` the book is not written). Charged instead of `place_order_immediate` when
+	/// the call did no more than this ([`crate::PlaceOrderOutcome::held`]).
+	#[benchmark]
+	fn place_order_immediate_held(
+		n: Linear<0, { T::MaxFillsPerCall::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let (id, caller, n) = order_book_with::<T>(n, true)?;
+		let before = Positions::<T>::get(id, &caller).unwrap_or(0);
+
+		#[extrinsic_call]
+		place_order(
+			RawOrigin::Signed(caller.clone()),
+			id,
+			Side::Buy,
+			100 * USD,
+			u64::from(n.max(1)),
+			TimeInForce::ImmediateOrCancel,
+		);
+
+		assert_eq!(Positions::<T>::get(id, &caller).unwrap_or(0), before + i64::from(n));
+		if n > 0 {
+			let best = Book::<T>::get(id, Side::Sell).first().copied();
+			let order = best.and_then(|e| Orders::<T>::get(e.order_id));
+			assert_eq!(order.map(|o| (o.price, o.remaining)), Some((100 * USD, 1)));
+		}
 		Ok(())
 	}
 

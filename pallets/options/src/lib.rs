@@ -70,6 +70,7 @@ mod mock;
 mod tests;
 
 pub use risk::{ShortMargin, UnitMark};
+pub use trading::PlaceOrderOutcome;
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -593,7 +594,8 @@ pub mod pallet {
 		/// Weight: charged for `MaxFillsPerCall` visited orders plus one margin computation of
 		/// `MaxPositionsPerAccount` positions per margin check (an `ImmediateOrCancel` or
 		/// `FillOrKill` order at the lower weight of an order that cannot rest); refunded to
-		/// the orders visited, the positions held and whether the order rested.
+		/// the orders visited, the positions held, whether the order rested and whether the
+		/// fills only changed positions already held ([`PlaceOrderOutcome`]).
 		///
 		/// Emits [`Event::OrderPlaced`], [`Event::OrderFilled`] per fill,
 		/// [`Event::OrderCancelled`] per cancelled maker and for a cancelled remainder.
@@ -614,10 +616,9 @@ pub mod pallet {
 			time_in_force: TimeInForce,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let (visited, positions, rested) =
+			let outcome =
 				Self::do_place_order(&who, series, side, limit_premium, quantity, time_in_force)?;
-			Ok(Some(Self::place_order_actual_weight(visited, positions, rested, time_in_force))
-				.into())
+			Ok(Some(Self::place_order_actual_weight(&outcome, time_in_force)).into())
 		}
 
 		/// Cancel one of the caller's resting orders.

@@ -5,9 +5,9 @@
 use crate::weights::WeightInfo;
 use crate::{
 	mock::*, AccountOrders, AccountSeries, ActiveSeries, Book, BookEntry, CancelReason, Error,
-	Event, KindSet, OptionsParams, Order, OrderBookView, Orders, Params, Positions, PriceLevel,
-	Series, SeriesIndex, SeriesInfo, SeriesStatus, Settlements, ShortMargin, TimeInForce, DAY,
-	HOUR, MINUTE,
+	Event, KindSet, OptionsParams, Order, OrderBookView, Orders, Params, PlaceOrderOutcome,
+	Positions, PriceLevel, Series, SeriesIndex, SeriesInfo, SeriesStatus, Settlements, ShortMargin,
+	TimeInForce, DAY, HOUR, MINUTE,
 };
 use frame_support::{assert_noop, assert_ok, BoundedVec};
 use solvent_option_pricing::{black_scholes, present_value, year_fraction, BlackScholesInput};
@@ -1757,24 +1757,65 @@ fn place_order_refunds_weight_to_the_orders_visited() {
 		let info =
 			Options::place_order(RuntimeOrigin::signed(BOB), id, Buy, 1_000 * USD, 1, Ioc).unwrap();
 		// Neither Bob nor Alice held a position before the fill; nothing rested.
-		let actual = |visited, positions, rested, tif| {
-			Options::place_order_actual_weight(visited, positions, rested, tif)
+		let actual = |visited, positions, rested, held, tif| {
+			let outcome = PlaceOrderOutcome { visited, positions, rested, held };
+			Options::place_order_actual_weight(&outcome, tif)
 		};
-		assert_eq!(info.actual_weight, Some(actual(1, 0, false, Ioc)));
-		assert!(actual(1, 0, false, Ioc).all_lte(Options::place_order_weight(1, Ioc)));
+		assert_eq!(info.actual_weight, Some(actual(1, 0, false, false, Ioc)));
+		assert!(actual(1, 0, false, false, Ioc).all_lte(Options::place_order_weight(1, Ioc)));
 		assert!(Options::place_order_weight(1, Gtc).all_lt(Options::place_order_weight(3, Gtc)));
 		// An order that cannot rest is charged less than one that can.
 		let rt = |w: frame_support::weights::Weight| w.ref_time();
 		assert!(rt(Options::place_order_weight(1, Ioc)) < rt(Options::place_order_weight(1, Gtc)));
-		assert!(rt(actual(1, 0, false, Gtc)) < rt(actual(1, 0, true, Gtc)));
+		assert!(rt(actual(1, 0, false, false, Gtc)) < rt(actual(1, 0, true, false, Gtc)));
 		// Positions held before are charged once, from `margin_requirement(p)`.
 		let extra = <() as WeightInfo>::margin_requirement(5)
 			.saturating_sub(<() as WeightInfo>::margin_requirement(0));
-		assert_eq!(actual(1, 5, true, Gtc), actual(1, 0, true, Gtc).saturating_add(extra));
+		assert_eq!(
+			actual(1, 5, true, false, Gtc),
+			actual(1, 0, true, false, Gtc).saturating_add(extra)
+		);
 		// A GTC buy that rests: refunded at the resting weight.
 		let info = Options::place_order(RuntimeOrigin::signed(CHARLIE), id, Buy, 900 * USD, 1, Gtc)
 			.unwrap();
-		assert_eq!(info.actual_weight, Some(actual(0, 0, true, Gtc)));
+		assert_eq!(info.actual_weight, Some(actual(0, 0, true, false, Gtc)));
+	});
+}
+
+#[test]
+fn fill_of_positions_already_held_is_charged_the_held_weight() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		let actual = |visited, positions, held| {
+			let outcome = PlaceOrderOutcome { visited, positions, rested: false, held };
+			Options::place_order_actual_weight(&outcome, Ioc)
+		};
+		// The held case costs less: no position index, book or order index written.
+		assert!(actual(1, 2, true).all_lte(actual(1, 2, false)));
+		assert!(actual(1, 2, true).ref_time() < actual(1, 2, false).ref_time());
+		place(ALICE, id, Sell, 1_000 * USD, 3, Gtc);
+		let ask = Book::<Test>::get(id, Sell);
+		// First fill opens both positions: the worst-case weight.
+		let info =
+			Options::place_order(RuntimeOrigin::signed(BOB), id, Buy, 1_000 * USD, 1, Ioc).unwrap();
+		assert_eq!(info.actual_weight, Some(actual(1, 0, false)));
+		// Second fill: both already hold the series, Alice's order stays partly filled.
+		let info =
+			Options::place_order(RuntimeOrigin::signed(BOB), id, Buy, 1_000 * USD, 1, Ioc).unwrap();
+		assert_eq!(info.actual_weight, Some(actual(1, 2, true)));
+		assert_eq!(Book::<Test>::get(id, Sell), ask);
+		assert_eq!(Orders::<Test>::get(ask[0].order_id).map(|o| o.remaining), Some(1));
+		// Last fill removes Alice's order: not the held case.
+		let info =
+			Options::place_order(RuntimeOrigin::signed(BOB), id, Buy, 1_000 * USD, 1, Ioc).unwrap();
+		assert_eq!(info.actual_weight, Some(actual(1, 2, false)));
+		assert!(Book::<Test>::get(id, Sell).is_empty());
+		// Bob sells back his 3: his long closes, so not the held case either.
+		place(CHARLIE, id, Buy, 1_000 * USD, 5, Gtc);
+		let info = Options::place_order(RuntimeOrigin::signed(BOB), id, Sell, 1_000 * USD, 3, Ioc)
+			.unwrap();
+		assert_eq!(info.actual_weight, Some(actual(1, 1, false)));
+		assert_eq!(Positions::<Test>::get(id, BOB), None);
 	});
 }
 

@@ -24,6 +24,26 @@ struct Fill {
 	premium: Balance,
 	maker_fee: Balance,
 	taker_fee: Balance,
+	/// The fill opened or closed a position of the taker or the maker (so it changed a
+	/// position index, [`AccountSeries`]).
+	opened_or_closed: bool,
+}
+
+/// What a `place_order` did, for its weight ([`Pallet::place_order_actual_weight`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlaceOrderOutcome {
+	/// Resting orders visited.
+	pub visited: u32,
+	/// Positions held by the taker and the visited makers before the call (each margin check
+	/// prices them).
+	pub positions: u32,
+	/// The unfilled part rested in the book.
+	pub rested: bool,
+	/// Every fill changed positions that both sides already held and kept them open (no
+	/// position opened or closed), and every visited resting order but the last was removed
+	/// (the last one, partly filled, stays in the book unchanged): the case benchmarked by
+	/// `place_order_immediate_held`.
+	pub held: bool,
 }
 
 /// The other side of the book.
@@ -67,22 +87,25 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(per_check.saturating_mul(checks))
 	}
 
-	/// Weight actually used by a `place_order` that visited `visited` resting orders (and
-	/// `rested` or not), whose taker and visited makers held `positions` positions in total
-	/// before it: the benchmarked call plus the margin computation of those positions.
+	/// Weight actually used by a `place_order` that did `outcome`: the benchmarked call
+	/// (`place_order` if the remainder rested; otherwise `place_order_immediate`, or the lower
+	/// `place_order_immediate_held` when no position was opened or closed and the last visited
+	/// order stayed in the book, see [`PlaceOrderOutcome::held`]) plus the margin computation
+	/// of the positions held by the taker and the visited makers before the call.
 	/// `margin_requirement` is affine in the positions, so the positions of all the checks
 	/// cost `mr(positions) - mr(0)`. Never more than [`Self::place_order_weight`].
 	pub fn place_order_actual_weight(
-		visited: u32,
-		positions: u32,
-		rested: bool,
+		outcome: &PlaceOrderOutcome,
 		time_in_force: TimeInForce,
 	) -> Weight {
-		let extra = T::WeightInfo::margin_requirement(positions)
+		let visited = outcome.visited;
+		let extra = T::WeightInfo::margin_requirement(outcome.positions)
 			.saturating_sub(T::WeightInfo::margin_requirement(0));
-		Self::book_weight(visited, rested)
-			.saturating_add(extra)
-			.min(Self::place_order_weight(visited, time_in_force))
+		let mut book = Self::book_weight(visited, outcome.rested);
+		if outcome.held && !outcome.rested {
+			book = book.min(T::WeightInfo::place_order_immediate_held(visited));
+		}
+		book.saturating_add(extra).min(Self::place_order_weight(visited, time_in_force))
 	}
 
 	/// Number of positions of `who` (one storage read of the length).
@@ -90,9 +113,8 @@ impl<T: Config> Pallet<T> {
 		AccountSeries::<T>::decode_len(who).unwrap_or(0) as u32
 	}
 
-	/// Place and match an order (rules in [`Pallet::place_order`]). Returns the number of
-	/// resting orders visited, the positions held by the taker and the visited makers, and
-	/// whether the remainder rested in the book.
+	/// Place and match an order (rules in [`Pallet::place_order`]). Returns what it did, for
+	/// its weight.
 	pub(crate) fn do_place_order(
 		who: &T::AccountId,
 		series: SeriesId,
@@ -100,7 +122,7 @@ impl<T: Config> Pallet<T> {
 		price: Balance,
 		quantity: u64,
 		time_in_force: TimeInForce,
-	) -> Result<(u32, u32, bool), DispatchError> {
+	) -> Result<PlaceOrderOutcome, DispatchError> {
 		ensure!(quantity > 0, Error::<T>::ZeroQuantity);
 		ensure!(price > 0, Error::<T>::ZeroPrice);
 		let info = Series::<T>::get(series).ok_or(Error::<T>::UnknownSeries)?;
@@ -156,6 +178,10 @@ impl<T: Config> Pallet<T> {
 		let mut oi_delta: i128 = 0;
 		let mut taker_fees: Balance = 0;
 		let mut book_changed = false;
+		// Resting orders removed from the book, and whether a fill opened or closed a
+		// position (both decide the weight, see `PlaceOrderOutcome::held`).
+		let mut removed: u32 = 0;
+		let mut opened_or_closed = false;
 		while remaining > 0 && visited < max_visits {
 			let Some(best) = book.first().copied() else { break };
 			if !crosses(side, price, best.price) {
@@ -166,6 +192,7 @@ impl<T: Config> Pallet<T> {
 				book.remove(0);
 				book_changed = true;
 				visited = visited.saturating_add(1);
+				removed = removed.saturating_add(1);
 				continue;
 			};
 			let maker = maker_order.owner.clone();
@@ -183,9 +210,10 @@ impl<T: Config> Pallet<T> {
 			}
 			visited = visited.saturating_add(1);
 			positions_seen = positions_seen.saturating_add(Self::position_count(&maker));
-			book.remove(0);
-			book_changed = true;
 			if maker == *who {
+				book.remove(0);
+				book_changed = true;
+				removed = removed.saturating_add(1);
 				Self::drop_order(best.order_id, &maker_order, CancelReason::SelfTrade);
 				continue;
 			}
@@ -210,6 +238,7 @@ impl<T: Config> Pallet<T> {
 				Ok(fill) => {
 					oi_delta = oi_delta.saturating_add(fill.oi_delta);
 					taker_fees = taker_fees.saturating_add(fill.taker_fee);
+					opened_or_closed |= fill.opened_or_closed;
 					remaining = remaining.saturating_sub(fill_qty);
 					maker_order.remaining = maker_order.remaining.saturating_sub(fill_qty);
 					Self::deposit_event(Event::OrderFilled {
@@ -226,15 +255,22 @@ impl<T: Config> Pallet<T> {
 						taker_fee: fill.taker_fee,
 					});
 					if maker_order.remaining.is_zero() {
+						book.remove(0);
+						book_changed = true;
+						removed = removed.saturating_add(1);
 						Orders::<T>::remove(best.order_id);
 						Self::remove_from_account_orders(&maker, best.order_id);
 					} else {
+						// Partly filled: still the best order, its book entry unchanged.
 						Orders::<T>::insert(best.order_id, &maker_order);
-						// Still the best order: back to the front.
-						book.try_insert(0, best).map_err(|_| Error::<T>::BookSideFull)?;
 					}
 				}
-				Err(reason) => Self::drop_order(best.order_id, &maker_order, reason),
+				Err(reason) => {
+					book.remove(0);
+					book_changed = true;
+					removed = removed.saturating_add(1);
+					Self::drop_order(best.order_id, &maker_order, reason);
+				}
 			}
 		}
 
@@ -281,7 +317,8 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 		}
-		Ok((visited, positions_seen, rested))
+		let held = !opened_or_closed && (visited == 0 || removed < visited);
+		Ok(PlaceOrderOutcome { visited, positions: positions_seen, rested, held })
 	}
 
 	/// One fill between the taker and a maker at the maker's `price`: positions, premium,
@@ -306,6 +343,8 @@ impl<T: Config> Pallet<T> {
 		};
 		let mut oi_delta =
 			Self::change_position(series, terms, taker, taker_delta).map_err(fatal)?;
+		let taker_new = Positions::<T>::get(series, taker).unwrap_or(0);
+		let taker_old = taker_new.saturating_sub(taker_delta);
 		let maker_old = Positions::<T>::get(series, maker).unwrap_or(0);
 		oi_delta += match Self::change_position(series, terms, maker, taker_delta.saturating_neg())
 		{
@@ -333,7 +372,10 @@ impl<T: Config> Pallet<T> {
 			T::Ledger::ensure_initial_margin(maker)
 				.map_err(|_| FillError::Maker(CancelReason::MakerMarginCheckFailed))?;
 		}
-		Ok(Fill { oi_delta, premium, maker_fee, taker_fee })
+		let opens_or_closes = |old: i64, new: i64| (old == 0) != (new == 0);
+		let opened_or_closed =
+			opens_or_closes(taker_old, taker_new) || opens_or_closes(maker_old, maker_new);
+		Ok(Fill { oi_delta, premium, maker_fee, taker_fee, opened_or_closed })
 	}
 
 	/// Pay a fee from `payer`'s cash: [`Config::InsuranceFeeShare`] of it (rounded down) to

@@ -44,7 +44,7 @@ impl pallet_price_oracle::Config for Runtime {
 	type MaxKeys = OracleMaxKeys;
 	type MaxFeedValues = OracleMaxFeedValues;
 	type HistoryLength = OracleHistoryLength;
-	type WeightInfo = crate::weights::pallet_price_oracle::WeightInfo<Runtime>;
+	type WeightInfo = pallet_price_oracle::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::Oracle;
 }
@@ -75,7 +75,7 @@ impl pallet_margin::Config for Runtime {
 	type MaxLiquidationsPerBlock = MaxLiquidationsPerBlock;
 	type MaxSocializationsPerCall = MaxSocializationsPerCall;
 	type UnsignedPriority = LiquidationPriority;
-	type WeightInfo = crate::weights::pallet_margin::WeightInfo<Runtime>;
+	type WeightInfo = pallet_margin::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::Margin;
 }
@@ -127,7 +127,7 @@ impl pallet_options::Config for Runtime {
 	type MaxFillsPerCall = OptionsMaxFillsPerCall;
 	type MaxPositionsPerAccount = OptionsMaxPositionsPerAccount;
 	type MaxSettlementsPerBlock = OptionsMaxSettlementsPerBlock;
-	type WeightInfo = crate::weights::pallet_options::WeightInfo<Runtime>;
+	type WeightInfo = pallet_options::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::Options;
 }
@@ -146,7 +146,7 @@ impl pallet_insurance_fund::Config for Runtime {
 	type RiskAdminOrigin = RiskAdminOrigin;
 	type MinUnstakeCooldown = MinUnstakeCooldown;
 	type MaxUnstakeCooldown = MaxUnstakeCooldown;
-	type WeightInfo = crate::weights::pallet_insurance_fund::WeightInfo<Runtime>;
+	type WeightInfo = pallet_insurance_fund::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::Fund;
 }
