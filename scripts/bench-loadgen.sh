@@ -10,8 +10,10 @@
 #                                    transactions go round-robin to all four nodes
 #
 # Env: OUT (results directory, default $CARGO_TARGET_DIR/loadgen-<mode>), WORKLOADS (default
-# "transfer deposit order-rest order-match feed"), COUNT (default 8000), RATE (default 1500),
-# IDLE_SECONDS (default 60), VOTE_LAG (--grandpa-vote-lag, default the node's).
+# "transfer deposit order-rest order-match feed"; also `liquidation`: WRITERS option writers,
+# default 10000, and two price drops, see `solvent-node loadgen --help`), COUNT (default 8000),
+# RATE (default 1500), IDLE_SECONDS (default 60), VOTE_LAG (--grandpa-vote-lag, default the
+# node's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -81,6 +83,8 @@ seed=1
 for w in $WORKLOADS; do
 	case "$w" in
 		feed) args=(--accounts 11 --count 110) ;;
+		# Not a throughput workload: WRITERS option writers, two price drops, liquidations.
+		liquidation) args=(--count "${WRITERS:-10000}" --timeout 1200) ;;
 		# 60 resting orders per series: at most 100 series (the runtime allows 128 active).
 		order-rest) n=$(( COUNT < 6000 ? COUNT : 6000 )); args=(--accounts $(( (n + 29) / 30 )) --count "$n") ;;
 		*) args=(--accounts $(( (COUNT + 9) / 10 )) --count "$COUNT") ;;
@@ -94,7 +98,7 @@ echo "== results ($mode, $COUNT extrinsics per workload at $RATE/s; feed: 11 fee
 python3 - "$OUT" $WORKLOADS <<'EOF'
 import json, sys
 out, names = sys.argv[1], sys.argv[2:]
-rows = {n: json.load(open(f"{out}/{n}.json")) for n in names}
+rows = {n: json.load(open(f"{out}/{n}.json")) for n in names if n != "liquidation"}
 t = rows.get("transfer", {})
 base, steady_base = t.get("included_per_second"), t.get("steady_included_per_second")
 print("| workload | included | incl/s (run) | ratio | steady incl/s | steady ratio | incl p50/p95/p99 ms | final p50/p95/p99 ms | fullness mean/max % |")

@@ -11,6 +11,8 @@
 //! its time encoding and signing, which would cap the offered load below what the chain can
 //! include.
 
+mod liquidation;
+
 use crate::client::{pair_from_suri, ChainClient};
 use codec::{Decode, Encode};
 use frame_support::{dispatch::PerDispatchClass, weights::Weight};
@@ -47,6 +49,11 @@ pub enum Workload {
 	/// feeders, so use `--accounts 11` or fewer there). A feeder may feed once per block, so
 	/// the senders feed in rounds: the next round is signed when the previous one is included.
 	Feed,
+	/// Liquidation at scale: `--count` option writers, then two BTC price drops that make a
+	/// tenth and then half of them liquidatable; reports the blocks until the offchain
+	/// workers' batches liquidated them all, the weight per block and the finality lag
+	/// meanwhile ([`liquidation`]).
+	Liquidation,
 }
 
 /// Premium (USD units) of the resting buys of `order-rest` (1 USD: never crosses).
@@ -152,6 +159,9 @@ impl LoadGenCmd {
 			.enable_all()
 			.build()
 			.map_err(|e| format!("cannot start async runtime: {e}"))?;
+		if self.workload == Workload::Liquidation {
+			return rt.block_on(self.run_liquidation());
+		}
 		rt.block_on(self.run_async())
 	}
 
@@ -164,7 +174,8 @@ impl LoadGenCmd {
 			market.series.get((k as usize) % market.series.len().max(1)).copied().unwrap_or(0)
 		};
 		match self.workload {
-			Workload::Transfer => {
+			// `liquidation` signs its own extrinsics (`liquidation::run_liquidation`).
+			Workload::Transfer | Workload::Liquidation => {
 				RuntimeCall::Balances(runtime::BalancesCall::transfer_keep_alive {
 					dest: to.clone().into(),
 					value: runtime::EXISTENTIAL_DEPOSIT,
@@ -221,7 +232,8 @@ impl LoadGenCmd {
 		}
 		// Order workloads: fresh prices every block, margin cash, series and a maker.
 		let feeding = if self.is_order_workload() {
-			Some(tokio::spawn(feed_prices(main.clone(), self.feeders.clone())))
+			let price = Arc::new(std::sync::atomic::AtomicU32::new(50_000));
+			Some(tokio::spawn(feed_prices(main.clone(), self.feeders.clone(), price)))
 		} else {
 			None
 		};
@@ -715,8 +727,13 @@ async fn wait_nonce(
 	}
 }
 
-/// Feed BTC spot 50,000 USD and implied vol 80% from every feeder, once per block.
-async fn feed_prices(client: Arc<ChainClient>, feeders: Vec<String>) -> Result<(), String> {
+/// Feed BTC spot `price` (USD; read before every round) and implied vol 80% from every feeder,
+/// once per block.
+async fn feed_prices(
+	client: Arc<ChainClient>,
+	feeders: Vec<String>,
+	price: Arc<std::sync::atomic::AtomicU32>,
+) -> Result<(), String> {
 	let pairs: Vec<sr25519::Pair> =
 		feeders.iter().map(|s| pair_from_suri(s)).collect::<Result<_, _>>()?;
 	loop {
@@ -726,7 +743,9 @@ async fn feed_prices(client: Arc<ChainClient>, feeders: Vec<String>) -> Result<(
 			let values = frame_support::BoundedVec::truncate_from(vec![
 				(
 					solvent_primitives::OracleKey::Spot(solvent_primitives::assets::BTC),
-					sp_runtime::FixedU128::from_u32(50_000),
+					sp_runtime::FixedU128::from_u32(
+						price.load(std::sync::atomic::Ordering::Relaxed),
+					),
 				),
 				(
 					solvent_primitives::OracleKey::ImpliedVol(solvent_primitives::assets::BTC),
