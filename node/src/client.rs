@@ -113,6 +113,26 @@ impl ChainClient {
 			.await
 			.map_err(|e| format!("chain_subscribeNewHeads failed: {e}"))
 	}
+
+	/// Subscribe to finalized block headers.
+	pub async fn subscribe_finalized_heads(&self) -> Result<Subscription<Header>, Error> {
+		self.rpc
+			.subscribe(
+				"chain_subscribeFinalizedHeads",
+				rpc_params![],
+				"chain_unsubscribeFinalizedHeads",
+			)
+			.await
+			.map_err(|e| format!("chain_subscribeFinalizedHeads failed: {e}"))
+	}
+
+	/// The raw value at storage `key` (hex, `0x`-prefixed) in block `at` (empty if absent or
+	/// on error).
+	pub async fn storage_at(&self, key: &str, at: H256) -> Vec<u8> {
+		let raw: Option<String> =
+			self.rpc.request("state_getStorage", rpc_params![key, at]).await.ok().flatten();
+		raw.and_then(|h| hex::decode(h.trim_start_matches("0x")).ok()).unwrap_or_default()
+	}
 }
 
 /// An sr25519 key pair from a secret URI (`//Alice`, a mnemonic, or `0x` seed).

@@ -16,11 +16,8 @@ mod liquidation;
 use crate::client::{pair_from_suri, ChainClient};
 use codec::{Decode, Encode};
 use frame_support::{dispatch::PerDispatchClass, weights::Weight};
-use jsonrpsee::{
-	core::client::{ClientT, SubscriptionClientT},
-	rpc_params,
-};
-use solvent_runtime::{self as runtime, opaque::Header, AccountId, RuntimeCall};
+use jsonrpsee::{core::client::ClientT, rpc_params};
+use solvent_runtime::{self as runtime, AccountId, RuntimeCall};
 use sp_core::{crypto::Pair as _, sr25519, H256};
 use sp_io::hashing::{blake2_128, blake2_256, twox_128};
 use sp_runtime::FixedPointNumber;
@@ -573,25 +570,7 @@ impl LoadGenCmd {
 		let mut market = Market::default();
 		let deadline = Instant::now() + Duration::from_secs(self.timeout);
 		for t in &terms {
-			loop {
-				let enc = t.encode();
-				let mut key =
-					hex::decode(storage_key("Options", "SeriesIndex").trim_start_matches("0x"))
-						.unwrap_or_default();
-				key.extend(blake2_128(&enc));
-				key.extend(enc);
-				if let Ok(id) = decode_storage::<u32>(main, format!("0x{}", hex::encode(key))).await
-				{
-					market.series.push(id);
-					break;
-				}
-				if Instant::now() > deadline {
-					return Err(
-						"series listing not included in time (is --funder the sudo key?)".into()
-					);
-				}
-				tokio::time::sleep(Duration::from_millis(500)).await;
-			}
+			market.series.push(series_id(main, t, deadline).await?);
 		}
 		if self.workload == Workload::OrderMatch {
 			let maker = pair_from_suri(&format!("//loadgen//{}//maker", self.seed))?;
@@ -727,6 +706,29 @@ async fn wait_nonce(
 	}
 }
 
+/// The id of the listed series with `terms`, once its listing is included.
+async fn series_id(
+	main: &ChainClient,
+	terms: &pallet_options::SeriesTerms,
+	deadline: Instant,
+) -> Result<u32, String> {
+	let enc = terms.encode();
+	let mut key = hex::decode(storage_key("Options", "SeriesIndex").trim_start_matches("0x"))
+		.unwrap_or_default();
+	key.extend(blake2_128(&enc));
+	key.extend(enc);
+	let key = format!("0x{}", hex::encode(key));
+	loop {
+		if let Ok(id) = decode_storage::<u32>(main, key.clone()).await {
+			return Ok(id);
+		}
+		if Instant::now() > deadline {
+			return Err("series listing not included in time (is --funder the sudo key?)".into());
+		}
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+}
+
 /// Feed BTC spot `price` (USD; read before every round) and implied vol 80% from every feeder,
 /// once per block.
 async fn feed_prices(
@@ -771,15 +773,7 @@ fn system_account_key(who: &AccountId) -> String {
 
 async fn watch(client: Arc<ChainClient>, tracked: Arc<Mutex<Tracked>>) -> Result<(), String> {
 	let mut heads = client.subscribe_new_heads().await?;
-	let mut finals = client
-		.rpc
-		.subscribe::<Header, _>(
-			"chain_subscribeFinalizedHeads",
-			rpc_params![],
-			"chain_unsubscribeFinalizedHeads",
-		)
-		.await
-		.map_err(|e| e.to_string())?;
+	let mut finals = client.subscribe_finalized_heads().await?;
 	let weight_key = storage_key("System", "BlockWeight");
 	let now_key = storage_key("Timestamp", "Now");
 	let events_key = storage_key("System", "Events");
@@ -790,12 +784,8 @@ async fn watch(client: Arc<ChainClient>, tracked: Arc<Mutex<Tracked>>) -> Result
 				let hash = h.hash();
 				let block: serde_json::Value = client.rpc.request("chain_getBlock", rpc_params![hash]).await.map_err(|e| e.to_string())?;
 				let xts = block["block"]["extrinsics"].as_array().cloned().unwrap_or_default();
-				let get = |key: String| { let c = client.clone(); async move {
-					let raw: Option<String> = c.rpc.request("state_getStorage", rpc_params![key, hash]).await.ok().flatten();
-					raw.and_then(|h| hex::decode(h.trim_start_matches("0x")).ok()).unwrap_or_default()
-				}};
-				let weight = PerDispatchClass::<Weight>::decode(&mut &get(weight_key.clone()).await[..]).map(|w| w.get(frame_support::dispatch::DispatchClass::Normal).ref_time()).unwrap_or(0);
-				let now = u64::decode(&mut &get(now_key.clone()).await[..]).unwrap_or(0);
+				let weight = PerDispatchClass::<Weight>::decode(&mut &client.storage_at(&weight_key, hash).await[..]).map(|w| w.get(frame_support::dispatch::DispatchClass::Normal).ref_time()).unwrap_or(0);
+				let now = u64::decode(&mut &client.storage_at(&now_key, hash).await[..]).unwrap_or(0);
 				let ours = {
 					let mut t = tracked.lock().map_err(|_| "lock")?;
 					let mut ours = 0;
@@ -812,7 +802,7 @@ async fn watch(client: Arc<ChainClient>, tracked: Arc<Mutex<Tracked>>) -> Result
 					ours
 				};
 				if ours > 0 {
-					let raw = get(events_key.clone()).await;
+					let raw = client.storage_at(&events_key, hash).await;
 					let events = Vec::<frame_system::EventRecord<runtime::RuntimeEvent, H256>>::decode(&mut &raw[..]).unwrap_or_default();
 					let mut t = tracked.lock().map_err(|_| "lock")?;
 					for e in events {

@@ -391,41 +391,11 @@ impl LoadGenCmd {
 	}
 }
 
-/// The id of the listed series with `terms`, once its listing is included.
-async fn series_id(
-	main: &ChainClient,
-	terms: &pallet_options::SeriesTerms,
-	deadline: Instant,
-) -> Result<u32, String> {
-	loop {
-		let enc = terms.encode();
-		let mut key = hex::decode(storage_key("Options", "SeriesIndex").trim_start_matches("0x"))
-			.unwrap_or_default();
-		key.extend(blake2_128(&enc));
-		key.extend(enc);
-		if let Ok(id) = decode_storage::<u32>(main, format!("0x{}", hex::encode(key))).await {
-			return Ok(id);
-		}
-		if Instant::now() > deadline {
-			return Err("series listing not included in time (is --funder the sudo key?)".into());
-		}
-		tokio::time::sleep(Duration::from_millis(500)).await;
-	}
-}
-
 /// Record every best block (events, weights, finality lag at import) and when each is
 /// finalized.
 async fn watch_chain(client: Arc<ChainClient>, chain: Arc<Mutex<Chain>>) -> Result<(), String> {
 	let mut heads = client.subscribe_new_heads().await?;
-	let mut finals = client
-		.rpc
-		.subscribe::<Header, _>(
-			"chain_subscribeFinalizedHeads",
-			rpc_params![],
-			"chain_unsubscribeFinalizedHeads",
-		)
-		.await
-		.map_err(|e| e.to_string())?;
+	let mut finals = client.subscribe_finalized_heads().await?;
 	let weight_key = storage_key("System", "BlockWeight");
 	let events_key = storage_key("System", "Events");
 	let ms = |w: Weight| w.ref_time() as f64 / 1e9;
@@ -434,12 +404,8 @@ async fn watch_chain(client: Arc<ChainClient>, chain: Arc<Mutex<Chain>>) -> Resu
 			Some(Ok(h)) = heads.next() => {
 				let seen = Instant::now();
 				let hash = h.hash();
-				let get = |key: String| { let c = client.clone(); async move {
-					let raw: Option<String> = c.rpc.request("state_getStorage", rpc_params![key, hash]).await.ok().flatten();
-					raw.and_then(|h| hex::decode(h.trim_start_matches("0x")).ok()).unwrap_or_default()
-				}};
-				let weights = PerDispatchClass::<Weight>::decode(&mut &get(weight_key.clone()).await[..]).unwrap_or_default();
-				let raw = get(events_key.clone()).await;
+				let weights = PerDispatchClass::<Weight>::decode(&mut &client.storage_at(&weight_key, hash).await[..]).unwrap_or_default();
+				let raw = client.storage_at(&events_key, hash).await;
 				let events = Vec::<frame_system::EventRecord<runtime::RuntimeEvent, H256>>::decode(&mut &raw[..]).unwrap_or_default();
 				let mut b = BlockStats {
 					number: h.number,
