@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { nodeBinary } from './node.js';
 
-export const BTC_CSV = new URL('../../../shared/data/btc-usd-daily.csv', import.meta.url).pathname;
+/** BTC-USD daily prices shipped in the repository (data/README.md: source and CC BY 4.0 attribution). */
+export const BTC_CSV = new URL('../../data/btc-usd-daily.csv', import.meta.url).pathname;
 
 /** Run a feeder to completion; resolves { code, stdout, stderr }. */
 export function runFeeder(args, { timeoutMs = 600_000 } = {}) {

@@ -4,7 +4,7 @@
 //   node e2e/scenario/crash.js --full  [--out DIR]   # 4 validators (--chain local, patched spec), 2020-02-15..2020-04-15, 30 writers
 //
 // 1. starts the network; 2. three feeder processes (Bob, Charlie, Dave) replay BTC-USD closes
-// (../shared/data/btc-usd-daily.csv, Yahoo Finance via parsabe/Open-data, CC BY 4.0), one day
+// (data/btc-usd-daily.csv, Yahoo Finance via parsabe/Open-data, CC BY 4.0), one day
 // per block, each with its own noise, implied vol from 30-day realized vol; 3. funds writers
 // (different leverage) and buyers; writers sell BTC puts and a call through the order book;
 // 4. lets the 2020-03-12 crash happen with no keeper: offchain workers liquidate; 5. meanwhile a

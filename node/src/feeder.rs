@@ -1,6 +1,6 @@
 //! `solvent-node feeder`: a price feeder for `pallet-price-oracle`.
 //!
-//! Replays a CSV of daily prices (e.g. `../shared/data/btc-usd-daily.csv`, BTC-USD from Yahoo
+//! Replays a CSV of daily prices (e.g. `data/btc-usd-daily.csv`, BTC-USD from Yahoo
 //! Finance via parsabe/Open-data, CC BY 4.0) into a node: one CSV row per `--blocks-per-row`
 //! new blocks (time compression: one day per block by default), signed by `--suri`, with
 //! optional per-feeder noise and bias so several feeders can be simulated from one series.
