@@ -30,9 +30,10 @@ use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::pallet_prelude::{DispatchError, DispatchResult};
 use scale_info::TypeInfo;
-use sp_arithmetic::{
-	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, FixedU128, Rounding,
-};
+use sp_arithmetic::FixedU128;
+
+mod math;
+pub use math::*;
 
 /// Identifier of a fungible asset in `pallet-assets`.
 pub type AssetId = u32;
@@ -231,7 +232,8 @@ pub enum Side {
 	Sell,
 }
 
-/// Margin figures of an account's positions, all in the settlement asset's smallest unit.
+/// Margin figures of an account's positions and resting orders, all in the settlement asset's
+/// smallest unit.
 #[derive(
 	Encode,
 	Decode,
@@ -246,9 +248,13 @@ pub enum Side {
 	Default,
 )]
 pub struct MarginRequirement {
-	/// Initial margin: equity needed to open or increase risk.
+	/// Initial margin of the positions: equity needed to open or increase risk.
 	pub initial: Balance,
-	/// Maintenance margin: below this equity the account is liquidatable.
+	/// Margin of the resting orders: what filling them at their limit prices would add to
+	/// `initial - equity` (Deribit and Derive margin open orders). Counts toward the initial
+	/// margin of every risk-increasing action; not toward maintenance.
+	pub open_orders: Balance,
+	/// Maintenance margin of the positions: below this equity the account is liquidatable.
 	pub maintenance: Balance,
 	/// Mark-to-market value of the positions (long positive, short negative). Premiums are
 	/// already settled in cash, so this is the PnL the account would realize by closing at mark.
@@ -260,9 +266,16 @@ impl MarginRequirement {
 	pub fn saturating_add(self, other: Self) -> Self {
 		Self {
 			initial: self.initial.saturating_add(other.initial),
+			open_orders: self.open_orders.saturating_add(other.open_orders),
 			maintenance: self.maintenance.saturating_add(other.maintenance),
 			unrealized_pnl: self.unrealized_pnl.saturating_add(other.unrealized_pnl),
 		}
+	}
+
+	/// Initial margin of the positions plus the margin of the resting orders: what a
+	/// risk-increasing action needs in equity.
+	pub fn initial_with_orders(&self) -> Balance {
+		self.initial.saturating_add(self.open_orders)
 	}
 }
 
@@ -284,96 +297,160 @@ pub struct PositionRisk {
 	pub maintenance_margin: Balance,
 	/// Notional: contracts x contract size x index price of the underlying.
 	pub notional: Balance,
+	/// The mark price the figures were computed at: USD per whole unit of the underlying
+	/// (multiply by the contract size for a contract's mark). A liquidation moves contracts at
+	/// this price, so an account is priced once per operation.
+	pub mark_price: FixedU128,
+	/// The index price of the underlying the figures were computed at (USD per whole unit).
+	pub index_price: Price,
 }
 
-/// Cash flows of a position transfer during liquidation.
+/// An account's positions priced once: each position's figures and the totals, resting orders
+/// included in [`MarginRequirement::open_orders`].
 #[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Debug,
+	Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, PartialEq, Eq, Debug, Default,
+)]
+pub struct Portfolio {
+	/// Every position, in the provider's order.
+	pub positions: Vec<PositionRisk>,
+	/// Sum over the positions, plus the margin of the resting orders.
+	pub requirement: MarginRequirement,
+}
+
+/// What moving contracts during a liquidation did.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
 )]
 pub struct TransferOutcome {
 	/// Contracts moved.
 	pub quantity: u64,
-	/// Mark value paid for them: positive means the receiver paid the sender (a long moved),
-	/// negative means the sender paid the receiver (a short moved).
+	/// Cash the sender received for them: positive when a long moved (the receiver paid the
+	/// mark value), negative when a short moved (the sender paid it).
 	pub value: SignedBalance,
 	/// Notional of the contracts moved (see [`PositionRisk::notional`]).
 	pub notional: Balance,
+	/// The sender's position after the move, at the same marks (quantity 0 if closed), so the
+	/// caller updates the account's figures without pricing it again.
+	pub remaining: PositionRisk,
 }
 
 /// A product whose positions add margin requirements. Implemented by `pallet-options`; used by
-/// `pallet-margin`, which knows nothing about the product's internals.
+/// `pallet-margin` and `pallet-insurance-fund`, which know nothing about the product's
+/// internals.
 pub trait PositionProvider<AccountId> {
-	/// Requirement and unrealized PnL of all positions of `who`. An error if any price the
-	/// computation needs is unavailable.
-	fn margin_requirement(who: &AccountId) -> Result<MarginRequirement, PriceError>;
+	/// Every position of `who` priced once, and the margin of its resting orders. An error if
+	/// any price the computation needs is unavailable.
+	fn portfolio(who: &AccountId) -> Result<Portfolio, PriceError>;
+
+	/// The totals of [`Self::portfolio`].
+	fn margin_requirement(who: &AccountId) -> Result<MarginRequirement, PriceError> {
+		Self::portfolio(who).map(|p| p.requirement)
+	}
+
+	/// Number of series `who` holds a position or resting orders in: what pricing the account
+	/// costs. Reads the account's indexes only (no pricing).
+	fn position_count(who: &AccountId) -> u32;
+
 	/// Whether `who` holds any position or resting order.
-	fn has_positions(who: &AccountId) -> bool;
-	/// Per-position risk figures of `who` (bounded by the provider's maximum positions).
-	fn positions(who: &AccountId) -> Result<Vec<PositionRisk>, PriceError>;
+	fn has_positions(who: &AccountId) -> bool {
+		Self::position_count(who) > 0
+	}
+
+	/// Every account that holds a position (from the provider's index; off-chain use, e.g. the
+	/// liquidation scan of the offchain worker).
+	fn position_holders() -> Vec<AccountId>;
+
 	/// Total open interest notional over all positions (contracts x size x index price, longs
 	/// counted once), for the insurance fund's coverage ratio.
 	fn open_interest_notional() -> Result<Balance, PriceError>;
-	/// Liquidation: cancel `who`'s resting orders (they could only add risk).
-	fn cancel_orders(who: &AccountId) -> DispatchResult;
-	/// Liquidation: move `quantity` contracts of position `id` from `from` to `to` at the mark
-	/// price, paying the mark value between their cash balances.
+
+	/// Liquidation: cancel `who`'s resting orders (they could only add risk). Returns how many.
+	fn cancel_orders(who: &AccountId) -> u32;
+
+	/// Liquidation: move `quantity` contracts of `position` (as [`Self::portfolio`] priced it)
+	/// from `from` to `to` at its mark price, paying the mark value between their cash
+	/// balances.
 	fn transfer_position(
 		from: &AccountId,
 		to: &AccountId,
-		id: u32,
+		position: &PositionRisk,
 		quantity: u64,
 	) -> Result<TransferOutcome, DispatchError>;
 }
 
 /// No positions anywhere (for tests and for runtimes without products).
 impl<AccountId> PositionProvider<AccountId> for () {
-	fn margin_requirement(_: &AccountId) -> Result<MarginRequirement, PriceError> {
-		Ok(MarginRequirement::default())
+	fn portfolio(_: &AccountId) -> Result<Portfolio, PriceError> {
+		Ok(Portfolio::default())
 	}
-	fn has_positions(_: &AccountId) -> bool {
-		false
+	fn position_count(_: &AccountId) -> u32 {
+		0
 	}
-	fn positions(_: &AccountId) -> Result<Vec<PositionRisk>, PriceError> {
-		Ok(Vec::new())
+	fn position_holders() -> Vec<AccountId> {
+		Vec::new()
 	}
 	fn open_interest_notional() -> Result<Balance, PriceError> {
 		Ok(0)
 	}
-	fn cancel_orders(_: &AccountId) -> DispatchResult {
-		Ok(())
+	fn cancel_orders(_: &AccountId) -> u32 {
+		0
 	}
 	fn transfer_position(
 		_: &AccountId,
 		_: &AccountId,
-		_: u32,
+		_: &PositionRisk,
 		_: u64,
 	) -> Result<TransferOutcome, DispatchError> {
 		Err(DispatchError::Other("no positions"))
 	}
 }
 
-/// The margin ledger: cash (settlement asset) of margin accounts and the initial-margin check.
-/// Implemented by `pallet-margin`; used by `pallet-options` and `pallet-insurance-fund`.
+/// An account's equity and margin requirement at one moment, priced once.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Debug, Default,
+)]
+pub struct MarginSnapshot {
+	/// Cash + haircut collateral value + unrealized PnL (USD units).
+	pub equity: SignedBalance,
+	/// The positions' and resting orders' requirements.
+	pub requirement: MarginRequirement,
+}
+
+impl MarginSnapshot {
+	/// `equity - maintenance margin` (USD units): negative means liquidatable.
+	pub fn maintenance_surplus(&self) -> SignedBalance {
+		self.equity.saturating_sub(to_signed(self.requirement.maintenance))
+	}
+
+	/// `equity >= initial margin + open-order margin`: the account may take more risk.
+	pub fn is_fully_margined(&self) -> bool {
+		self.equity >= to_signed(self.requirement.initial_with_orders())
+	}
+}
+
+/// The margin ledger: cash (settlement asset) of margin accounts and the margin rules of
+/// trades. Implemented by `pallet-margin`; used by `pallet-options` and
+/// `pallet-insurance-fund`.
 pub trait MarginLedger<AccountId> {
 	/// Cash of `who` in the settlement asset's smallest unit; negative is a debt that the
 	/// account's other collateral backs.
 	fn cash(who: &AccountId) -> SignedBalance;
 	/// Move `amount` of cash from `from` to `to` inside the margin ledger. `from` may go
-	/// negative; callers check margin afterwards ([`Self::ensure_initial_margin`]).
+	/// negative; callers check margin afterwards ([`Self::ensure_trade_margin`]).
 	fn transfer_cash(from: &AccountId, to: &AccountId, amount: Balance) -> DispatchResult;
-	/// `Ok` if `who`'s equity is at least its initial margin, with every needed price available.
-	fn ensure_initial_margin(who: &AccountId) -> DispatchResult;
+	/// Equity and requirements of `who` now, with every needed price available.
+	fn margin_snapshot(who: &AccountId) -> Result<MarginSnapshot, DispatchError>;
+	/// The margin rule of a trade, checked on every account a trade changed: `Ok` if `who` is
+	/// fully margined now ([`MarginSnapshot::is_fully_margined`]), or, when the trade only
+	/// reduced `who`'s risk and `before` is its snapshot from before the trade, if its
+	/// maintenance surplus is at least `min(0, surplus before)`: a trade may leave an account
+	/// below maintenance only if it was already below and is no worse.
+	fn ensure_trade_margin(who: &AccountId, before: Option<&MarginSnapshot>) -> DispatchResult;
 	/// Equity of `who`: haircut collateral value + cash + unrealized PnL.
-	fn equity(who: &AccountId) -> Result<SignedBalance, DispatchError>;
+	fn equity(who: &AccountId) -> Result<SignedBalance, DispatchError> {
+		Self::margin_snapshot(who).map(|s| s.equity)
+	}
 	/// Move `amount` of the settlement asset from the token account `from` into the margin
 	/// account of `to` (used by the insurance fund for stakes).
 	fn deposit_cash(from: &AccountId, to: &AccountId, amount: Balance) -> DispatchResult;
@@ -396,57 +473,27 @@ pub trait BadDebtCover<AccountId> {
 	fn cover(debtor: &AccountId, amount: Balance) -> Balance;
 }
 
-/// Value of `amount` (smallest units of an asset with `decimals` decimals) at `price`
-/// (USD per whole unit) in the settlement asset's smallest units (6 decimals), rounded as asked.
-///
-/// `value = amount x price x 10^6 / 10^decimals`, computed with a 256-bit intermediate product.
-/// Saturates at `u128::MAX`.
-pub fn value_in_usd(amount: Balance, decimals: u8, price: Price, rounding: Rounding) -> Balance {
-	if amount.is_zero() || price.is_zero() {
-		return 0;
-	}
-	// price.into_inner() carries 18 decimals: value = amount x inner x 10^6 / (10^18 x 10^dec)
-	// = amount x inner / 10^(12 + dec).
-	let div_exp = 12 + decimals as u32;
-	match 10u128.checked_pow(div_exp) {
-		Some(div) => multiply_by_rational_with_rounding(amount, price.into_inner(), div, rounding)
-			.unwrap_or(u128::MAX),
-		// More than 26 decimals: divide in two steps.
-		None => {
-			multiply_by_rational_with_rounding(amount, price.into_inner(), 10u128.pow(38), rounding)
-				.unwrap_or(u128::MAX)
-				.checked_div(10u128.checked_pow(div_exp - 38).unwrap_or(u128::MAX))
-				.unwrap_or(0)
-		}
-	}
+/// Which accounts are the protocol's own (the insurance fund, every option series' settlement
+/// account, the fee collector, the treasury). The runtime implements it in one function; the
+/// pallets never liquidate a protocol account, never let one block a liquidation (the fund,
+/// as the backstop, may hold a position in every active series), and exempt them from the
+/// trade margin rule (the fund takes positions over by design).
+pub trait ProtocolAccounts<AccountId> {
+	/// Whether `who` is a protocol account.
+	fn is_protocol_account(who: &AccountId) -> bool;
 }
 
-/// Governance guard for risk parameters: `true` if `new` differs from `old` by at most
-/// `max_step` of `old` (e.g. with a 20% step, a maintenance margin of 0.075 may move to
-/// [0.06, 0.09] in one change). From zero, any value within the hard bounds is a valid step.
-pub fn within_step(old: u128, new: u128, max_step: sp_arithmetic::Permill) -> bool {
-	if old == 0 {
-		return true;
+/// No protocol accounts (tests).
+impl<AccountId> ProtocolAccounts<AccountId> for () {
+	fn is_protocol_account(_: &AccountId) -> bool {
+		false
 	}
-	let allowed = max_step.mul_ceil(old);
-	old.abs_diff(new) <= allowed
-}
-
-/// A USD amount held as fixed point (`FixedU128`, USD) in the settlement asset's smallest
-/// units (6 decimals), rounded as asked.
-pub fn fixed_to_usd(value: FixedU128, rounding: Rounding) -> Balance {
-	multiply_by_rational_with_rounding(value.into_inner(), 1, 10u128.pow(12), rounding)
-		.unwrap_or(u128::MAX)
-}
-
-/// A settlement-asset amount (6 decimals) as fixed-point USD.
-pub fn usd_to_fixed(amount: Balance) -> FixedU128 {
-	FixedU128::from_inner(amount.saturating_mul(10u128.pow(12)))
 }
 
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use sp_arithmetic::{Perbill, Permill, Rounding};
 
 	#[test]
 	fn value_in_usd_across_decimals() {
@@ -485,5 +532,45 @@ mod tests {
 		assert_eq!(fixed_to_usd(v, Rounding::Down), 1_234_567);
 		assert_eq!(fixed_to_usd(v, Rounding::Up), 1_234_568);
 		assert_eq!(usd_to_fixed(1_234_567), FixedU128::from_rational(1_234_567, 1_000_000));
+	}
+
+	#[test]
+	fn signed_conversions() {
+		assert_eq!(checked_signed(5), Some(5));
+		assert_eq!(checked_signed(u128::MAX), None);
+		assert_eq!(to_signed(u128::MAX), i128::MAX);
+		assert_eq!(positive_part(-7), 0);
+		assert_eq!(positive_part(7), 7);
+		assert_eq!(positive_part(i128::MIN), 0);
+	}
+
+	#[test]
+	fn fraction_guards() {
+		let step = Permill::from_percent(50);
+		assert!(fraction_within_step(Permill::from_percent(10), Permill::from_percent(15), step));
+		assert!(!fraction_within_step(Permill::from_percent(10), Permill::from_percent(16), step));
+		assert!(fraction_within_step(Perbill::zero(), Perbill::one(), step));
+		assert_eq!(
+			fraction_distance(Permill::from_percent(3), Permill::from_percent(10)),
+			Permill::from_percent(7)
+		);
+		assert!(in_bounds(5, (1, 5)) && !in_bounds(6, (1, 5)) && !in_bounds(0, (1, 5)));
+	}
+
+	#[test]
+	fn snapshot_rules() {
+		let s = MarginSnapshot {
+			equity: 100,
+			requirement: MarginRequirement {
+				initial: 80,
+				open_orders: 20,
+				maintenance: 40,
+				unrealized_pnl: 0,
+			},
+		};
+		assert!(s.is_fully_margined());
+		assert_eq!(s.maintenance_surplus(), 60);
+		let short = MarginSnapshot { equity: 99, ..s };
+		assert!(!short.is_fully_margined());
 	}
 }

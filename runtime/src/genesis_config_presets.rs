@@ -198,6 +198,7 @@ fn testnet_genesis(
 				liquidation_penalty: percent(1),
 				keeper_reward: Permill::from_rational(5u32, 1000u32),
 				max_liquidations_per_block: 1_000,
+				min_deposit: pallet_margin::DEFAULT_MIN_DEPOSIT,
 			},
 			cash: vec![(fund, INSURANCE_SEED)],
 		},

@@ -10,7 +10,8 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use solvent_primitives::{
-	within_step, BadDebtCover, Balance, MarginLedger, PositionProvider, SignedBalance,
+	positive_part, within_step, BadDebtCover, Balance, MarginLedger, PositionProvider,
+	SignedBalance,
 };
 use sp_arithmetic::{
 	helpers_128bit::multiply_by_rational_with_rounding,
@@ -381,11 +382,4 @@ impl<T: Config> BadDebtCover<T::AccountId> for Pallet<T> {
 	}
 }
 
-/// `max(x, 0)` as unsigned.
-fn positive_part(x: SignedBalance) -> Balance {
-	if x > 0 {
-		x.unsigned_abs()
-	} else {
-		0
-	}
-}
+

@@ -11,7 +11,7 @@ use frame_support::{
 };
 use frame_system::EnsureRoot;
 use solvent_primitives::{
-	Balance, MarginLedger, MarginRequirement, PositionProvider, PositionRisk, PriceError,
+	Balance, MarginLedger, MarginSnapshot, Portfolio, PositionProvider, PositionRisk, PriceError,
 	SignedBalance, TransferOutcome,
 };
 use sp_arithmetic::Permill;
@@ -98,14 +98,14 @@ impl MarginLedger<AccountId> for MockLedger {
 		}
 		Ok(())
 	}
-	fn ensure_initial_margin(_: &AccountId) -> DispatchResult {
-		Ok(())
-	}
-	fn equity(who: &AccountId) -> Result<SignedBalance, DispatchError> {
+	fn margin_snapshot(who: &AccountId) -> Result<MarginSnapshot, DispatchError> {
 		if PricesDown::get() {
 			return Err(DispatchError::Other("price unavailable"));
 		}
-		Ok(Cash::get(who) + OtherEquity::get(who))
+		Ok(MarginSnapshot { equity: Cash::get(who) + OtherEquity::get(who), ..Default::default() })
+	}
+	fn ensure_trade_margin(_: &AccountId, _: Option<&MarginSnapshot>) -> DispatchResult {
+		Ok(())
 	}
 	fn deposit_cash(from: &AccountId, to: &AccountId, amount: Balance) -> DispatchResult {
 		let balance = Tokens::get(from);
@@ -133,25 +133,25 @@ impl MarginLedger<AccountId> for MockLedger {
 pub struct MockPositions;
 
 impl PositionProvider<AccountId> for MockPositions {
-	fn margin_requirement(_: &AccountId) -> Result<MarginRequirement, PriceError> {
-		Ok(MarginRequirement::default())
+	fn portfolio(_: &AccountId) -> Result<Portfolio, PriceError> {
+		Ok(Portfolio::default())
 	}
-	fn has_positions(_: &AccountId) -> bool {
-		false
+	fn position_count(_: &AccountId) -> u32 {
+		0
 	}
-	fn positions(_: &AccountId) -> Result<Vec<PositionRisk>, PriceError> {
-		Ok(Vec::new())
+	fn position_holders() -> Vec<AccountId> {
+		Vec::new()
 	}
 	fn open_interest_notional() -> Result<Balance, PriceError> {
 		OpenInterest::get()
 	}
-	fn cancel_orders(_: &AccountId) -> DispatchResult {
-		Ok(())
+	fn cancel_orders(_: &AccountId) -> u32 {
+		0
 	}
 	fn transfer_position(
 		_: &AccountId,
 		_: &AccountId,
-		_: u32,
+		_: &PositionRisk,
 		_: u64,
 	) -> Result<TransferOutcome, DispatchError> {
 		Err(DispatchError::Other("no positions"))

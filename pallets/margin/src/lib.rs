@@ -52,8 +52,15 @@ pub mod runtime_api;
 pub mod types;
 pub mod weights;
 
-mod account;
+pub mod migrations;
+
+mod custody;
+mod ledger;
 mod liquidation;
+mod losses;
+mod params;
+mod risk;
+mod views;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
@@ -103,11 +110,13 @@ pub mod pallet {
 		pallet_prelude::*,
 	};
 	use solvent_primitives::{
-		AssetId, BadDebtCover, Balance, PositionProvider, PriceProvider, SignedBalance,
+		AssetId, BadDebtCover, Balance, PositionProvider, PriceProvider, ProtocolAccounts,
+		SignedBalance,
 	};
 
-	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	/// The in-code storage version: 1 added [`MarginParams::min_deposit`] and the [`Debtors`]
+	/// index ([`crate::migrations::v1`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -126,6 +135,9 @@ pub mod pallet {
 		type Positions: PositionProvider<Self::AccountId>;
 		/// The insurance fund: backstop liquidator and bad-debt cover.
 		type BadDebt: BadDebtCover<Self::AccountId>;
+		/// The protocol's own accounts: never liquidated, exempt from the trade margin rule and
+		/// from the minimum deposit.
+		type ProtocolAccounts: ProtocolAccounts<Self::AccountId>;
 		/// Origin that sets haircuts and liquidation parameters (Root or the risk-admin track).
 		type RiskAdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// The pallet's id; its account holds all deposited tokens.
@@ -186,6 +198,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PendingLossTotal<T: Config> = StorageValue<_, Balance, ValueQuery>;
 
+	/// Accounts whose cash is negative (a debt their collateral backs, or bad debt). With the
+	/// position provider's index of position holders, this is what the liquidation scan
+	/// reads: an account with neither positions nor debt cannot be liquidatable, so dust
+	/// accounts cost the scan nothing.
+	#[pallet::storage]
+	pub type Debtors<T: Config> = CountedStorageMap<_, Blake2_128Concat, T::AccountId, (), OptionQuery>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
@@ -219,8 +238,9 @@ pub mod pallet {
 				);
 				assert!(minted.is_ok(), "margin: cannot mint genesis cash");
 				let mut account = Accounts::<T>::get(who).unwrap_or_default();
+				let old_cash = account.cash;
 				account.cash = account.cash.saturating_add(to_signed(*amount));
-				Accounts::<T>::insert(who, account);
+				Pallet::<T>::write_account(who, old_cash, account);
 			}
 		}
 	}
@@ -233,7 +253,8 @@ pub mod pallet {
 		Deposited { who: T::AccountId, asset: AssetId, amount: Balance },
 		/// `amount` (smallest units of `asset`) moved from `who`'s margin account to its tokens.
 		Withdrawn { who: T::AccountId, asset: AssetId, amount: Balance },
-		/// `who` was liquidated. USD units; `keeper` is `None` for automatic liquidation.
+		/// `who` was liquidated. USD units; `keeper` is `None` for automatic liquidation;
+		/// `penalty` and `keeper_reward` are what `who` paid the fund and the keeper.
 		Liquidated {
 			who: T::AccountId,
 			keeper: Option<T::AccountId>,
@@ -309,6 +330,10 @@ pub mod pallet {
 		/// A new collateral asset must exist (in `Config::Assets`) and have its spot price
 		/// tracked by the oracle; this one does not.
 		UnsupportedCollateral,
+		/// A keeper cannot liquidate its own account.
+		SelfLiquidation,
+		/// A deposit that opens a margin account is below [`MarginParams::min_deposit`].
+		DepositBelowMinimum,
 	}
 
 	#[pallet::hooks]
@@ -341,22 +366,25 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Deposit `amount` of `asset` (smallest units) from the signer's tokens into its margin
 		/// account. The settlement asset becomes cash; any other asset must be an enabled
-		/// collateral asset.
+		/// collateral asset. The deposit that opens an account must be worth at least
+		/// [`MarginParams::min_deposit`] USD units (another asset at its haircut value).
 		///
 		/// Origin: signed. Emits [`Event::Deposited`].
 		/// Errors: [`Error::ZeroAmount`], [`Error::UnknownCollateral`],
-		/// [`Error::CollateralDisabled`], [`Error::TooManyCollateralAssets`], token errors if
-		/// the signer lacks the tokens.
+		/// [`Error::CollateralDisabled`], [`Error::TooManyCollateralAssets`],
+		/// [`Error::DepositBelowMinimum`], [`Error::PriceUnavailable`] (opening with an asset
+		/// whose price is unavailable), [`Error::Overflow`], token errors if the signer lacks
+		/// the tokens.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::deposit())]
 		pub fn deposit(origin: OriginFor<T>, asset: AssetId, amount: Balance) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_deposit(&who, asset, amount)
+			Self::do_deposit(&who, &who, asset, amount)
 		}
 
 		/// Withdraw `amount` of `asset` (smallest units) from the signer's margin account to its
 		/// tokens. Needs every price the account's equity uses available and equity >= initial
-		/// margin afterwards.
+		/// margin + the margin of its resting orders afterwards.
 		///
 		/// Origin: signed. Emits [`Event::Withdrawn`].
 		/// Errors: [`Error::ZeroAmount`], [`Error::InsufficientCash`],
@@ -366,16 +394,17 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::withdraw(T::MaxPositions::get()))]
 		pub fn withdraw(origin: OriginFor<T>, asset: AssetId, amount: Balance) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_withdraw(&who, asset, amount)
+			Self::do_withdraw(&who, &who, asset, amount)
 		}
 
 		/// Liquidate `account` (see the crate docs); the signer receives the keeper reward
-		/// (`keeper_reward x notional moved`, USD units) in its margin cash.
+		/// (see [`Pallet::liquidation_fees`], USD units) in its margin cash.
 		///
-		/// Origin: signed (anyone). Emits [`Event::Liquidated`], [`Event::PositionLiquidated`]
-		/// per position, and on bankruptcy [`Event::CollateralSeized`], [`Event::BadDebt`],
-		/// [`Event::LossSocializationPending`].
-		/// Errors: [`Error::NotLiquidatable`], [`Error::PriceUnavailable`].
+		/// Origin: signed (anyone but `account`). Emits [`Event::Liquidated`],
+		/// [`Event::PositionLiquidated`] per position, and on bankruptcy
+		/// [`Event::CollateralSeized`], [`Event::BadDebt`], [`Event::LossSocializationPending`].
+		/// Errors: [`Error::SelfLiquidation`], [`Error::NotLiquidatable`],
+		/// [`Error::PriceUnavailable`].
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::liquidate(T::MaxPositions::get()))]
 		pub fn liquidate(

@@ -1,26 +1,72 @@
 //! Liquidation: partial close-out to the insurance fund at mark, liquidation penalty, keeper
 //! reward, bankruptcy (collateral seizure, bad debt, insurance cover, socialization queue), and
-//! the automatic batch of the offchain workers.
+//! the automatic batch of the offchain workers. An account is priced once per liquidation
+//! ([`Pallet::risk`]); its figures follow each move exactly, without pricing it again.
 
 use crate::{pallet::*, types::*, weights::WeightInfo};
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*, storage::with_storage_layer};
-use solvent_primitives::{BadDebtCover, Balance, PositionProvider, PositionRisk, SignedBalance};
+use solvent_primitives::{
+	BadDebtCover, Balance, PositionProvider, PositionRisk, ProtocolAccounts, SignedBalance,
+	TransferOutcome,
+};
+
 use sp_arithmetic::{
 	traits::{Bounded, Saturating, Zero},
 	FixedI128, Permill,
 };
 
+/// What a liquidation charges for moving contracts: the liquidation penalty (to the insurance
+/// fund) and the keeper reward (to the keeper), USD units.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct LiquidationFees {
+	/// Paid to the insurance fund.
+	pub penalty: Balance,
+	/// Paid to the keeper (zero for an automatic liquidation).
+	pub keeper_reward: Balance,
+}
+
 impl<T: Config> Pallet<T> {
+	/// The fees of moving contracts in a liquidation (USD units, rounded up before the caps):
+	///
+	/// ```text
+	/// cap     = min(|value moved|, MM released, room)
+	/// penalty = min(penalty rate x notional moved, cap)
+	/// reward  = min(reward rate x notional moved, cap - penalty)      (keeper only)
+	/// ```
+	///
+	/// `value moved` is the mark value of the contracts (Deribit caps its option fees at a share
+	/// of the option's price: a fee on the underlying's notional can exceed what a cheap option
+	/// is worth); `MM released` the maintenance margin they carried, so a liquidation never
+	/// lowers the account's maintenance surplus (`equity - MM`: it was below zero and only
+	/// rises); `room` the account's positive equity left (a bankrupt account pays nothing: the
+	/// fund would be paying itself).
+	pub fn liquidation_fees(
+		params: &MarginParams,
+		keeper: bool,
+		notional: Balance,
+		value: SignedBalance,
+		maintenance_released: Balance,
+		room: Balance,
+	) -> LiquidationFees {
+		let cap = value.unsigned_abs().min(maintenance_released).min(room);
+		let penalty = params.liquidation_penalty.mul_ceil(notional).min(cap);
+		let keeper_reward = if keeper {
+			params.keeper_reward.mul_ceil(notional).min(cap.saturating_sub(penalty))
+		} else {
+			0
+		};
+		LiquidationFees { penalty, keeper_reward }
+	}
+
 	/// Number of contracts of `position` to close so that `deficit = IM - equity` (USD units,
-	/// > 0) is restored, given the rate charged on the notional moved (`fee_rate` = penalty +
-	/// keeper reward).
+	/// > 0) is restored, given the rates charged on the notional moved (`fee_rate` = penalty +
+	/// keeper reward, capped per contract as in [`Pallet::liquidation_fees`]).
 	///
 	/// Closing `k` contracts releases `k x IM per contract` of initial margin, moves the mark
-	/// value (equity-neutral) and costs `k x fee_rate x notional per contract` of equity, so
+	/// value (equity-neutral) and costs `k x fee per contract` of equity, so
 	/// `k = ceil(deficit / (IM per contract - fee per contract))`, capped at the position. A
-	/// position whose contracts release no more margin than they cost (a long whose mark value,
-	/// its initial margin, is below the fee on its notional) is closed in full.
+	/// position whose contracts release no more margin than they cost is closed in full.
 	pub fn contracts_to_close(
 		position: &PositionRisk,
 		deficit: SignedBalance,
@@ -32,7 +78,10 @@ impl<T: Config> Pallet<T> {
 		}
 		let q = quantity as u128;
 		let im_per_contract = position.initial_margin / q;
-		let fee_per_contract = fee_rate.mul_ceil(position.notional.div_ceil(q));
+		let cap_per_contract = (position.mark_value.unsigned_abs().div_ceil(q))
+			.min(position.maintenance_margin.div_ceil(q));
+		let fee_per_contract =
+			fee_rate.mul_ceil(position.notional.div_ceil(q)).min(cap_per_contract);
 		let relief = im_per_contract.saturating_sub(fee_per_contract);
 		if relief.is_zero() {
 			return quantity;
@@ -41,77 +90,81 @@ impl<T: Config> Pallet<T> {
 		u64::try_from(needed).unwrap_or(u64::MAX).min(quantity)
 	}
 
-	/// Liquidate `who` if it is liquidatable; `keeper` (if any) earns the keeper reward.
+	/// Liquidate `who` if it is liquidatable; `keeper` (if any, never `who`) earns the keeper
+	/// reward.
 	///
-	/// All or nothing: if any step fails, nothing changes. Errors:
+	/// All or nothing: if any step fails, nothing changes. Errors: [`Error::SelfLiquidation`],
 	/// [`Error::PriceUnavailable`], [`Error::NotLiquidatable`], or the position provider's
 	/// error.
 	pub fn do_liquidate(
 		who: &T::AccountId,
 		keeper: Option<&T::AccountId>,
 	) -> Result<LiquidationOutcome, DispatchError> {
-		let before = Self::risk(who).map_err(|_| Error::<T>::PriceUnavailable)?;
-		ensure!(Self::is_liquidatable(who, &before), Error::<T>::NotLiquidatable);
-		with_storage_layer(|| Self::close_out(who, keeper, &before))
+		ensure!(keeper != Some(who), Error::<T>::SelfLiquidation);
+		ensure!(!T::ProtocolAccounts::is_protocol_account(who), Error::<T>::NotLiquidatable);
+		let snapshot = Self::risk(who).map_err(|_| Error::<T>::PriceUnavailable)?;
+		ensure!(Self::is_liquidatable(who, &snapshot), Error::<T>::NotLiquidatable);
+		with_storage_layer(|| Self::close_out(who, keeper, snapshot))
 	}
 
+	/// The liquidation of `who`, priced once in `s`: cancel its orders, move positions to the
+	/// fund (largest maintenance margin first) until equity covers the initial margin, then,
+	/// with no position left and negative equity, the bankruptcy.
 	fn close_out(
 		who: &T::AccountId,
 		keeper: Option<&T::AccountId>,
-		before: &RiskSnapshot,
+		mut s: RiskSnapshot,
 	) -> Result<LiquidationOutcome, DispatchError> {
 		let params = Params::<T>::get();
 		let fund = T::BadDebt::fund_account();
-		let mut outcome = LiquidationOutcome::default();
+		let before = (s.equity, s.requirement.maintenance);
+		let mut outcome = LiquidationOutcome {
+			positions_seen: s.positions.len() as u32,
+			..Default::default()
+		};
 
 		// 1. Resting orders could only add risk.
-		T::Positions::cancel_orders(who)?;
+		outcome.orders_cancelled = T::Positions::cancel_orders(who);
+		s.requirement.open_orders = 0;
 
 		// 2. Positions, largest maintenance margin first, until equity >= IM.
-		let mut positions =
-			T::Positions::positions(who).map_err(|_| Error::<T>::PriceUnavailable)?;
-		outcome.positions_seen = positions.len() as u32;
+		let mut positions = core::mem::take(&mut s.positions);
 		positions.sort_by(|a, b| b.maintenance_margin.cmp(&a.maintenance_margin));
-		let current = Self::risk(who).map_err(|_| Error::<T>::PriceUnavailable)?;
-		let mut equity = current.equity;
-		let mut initial = current.initial();
 		let fee_rate = params.liquidation_penalty.saturating_add(if keeper.is_some() {
 			params.keeper_reward
 		} else {
 			Permill::zero()
 		});
-		for position in positions.iter() {
-			let deficit = initial.saturating_sub(equity);
-			if deficit <= 0 {
-				break;
-			}
-			let k = Self::contracts_to_close(position, deficit, fee_rate);
+		let mut remaining = Vec::with_capacity(positions.len());
+		for position in positions {
+			let deficit = s.initial().saturating_sub(s.equity);
+			let k = if deficit > 0 { Self::contracts_to_close(&position, deficit, fee_rate) } else { 0 };
 			if k == 0 {
+				remaining.push(position);
 				continue;
 			}
-			let moved = T::Positions::transfer_position(who, &fund, position.id, k)?;
-			// Penalty and reward come out of what is left of the account's equity, never out of
-			// the insurance fund's cover.
-			let mut room = positive_part(equity);
-			let penalty = params.liquidation_penalty.mul_ceil(moved.notional).min(room);
-			room = room.saturating_sub(penalty);
-			let reward = match keeper {
-				Some(_) => params.keeper_reward.mul_ceil(moved.notional).min(room),
-				None => 0,
-			};
-			Self::move_cash(who, &fund, penalty)?;
+			let moved = T::Positions::transfer_position(who, &fund, &position, k)?;
+			let released = position.maintenance_margin.saturating_sub(moved.remaining.maintenance_margin);
+			Self::apply_move(&mut s, &position, &moved);
+			let fees = Self::liquidation_fees(
+				&params,
+				keeper.is_some(),
+				moved.notional,
+				moved.value,
+				released,
+				positive_part(s.equity),
+			);
+			Self::move_cash(who, &fund, fees.penalty)?;
 			if let Some(keeper) = keeper {
-				Self::move_cash(who, keeper, reward)?;
+				Self::move_cash(who, keeper, fees.keeper_reward)?;
 			}
-			equity = equity.saturating_sub(to_signed(penalty.saturating_add(reward)));
-			let quantity = position.quantity.unsigned_abs().max(1) as u128;
-			let released =
-				position.initial_margin.saturating_mul(moved.quantity as u128) / quantity;
-			initial = initial.saturating_sub(to_signed(released));
+			let paid = fees.penalty.saturating_add(fees.keeper_reward);
+			s.cash = s.cash.saturating_sub(to_signed(paid));
+			s.refresh_equity();
 			outcome.positions_closed = outcome.positions_closed.saturating_add(1);
 			outcome.notional = outcome.notional.saturating_add(moved.notional);
-			outcome.penalty = outcome.penalty.saturating_add(penalty);
-			outcome.keeper_reward = outcome.keeper_reward.saturating_add(reward);
+			outcome.penalty = outcome.penalty.saturating_add(fees.penalty);
+			outcome.keeper_reward = outcome.keeper_reward.saturating_add(fees.keeper_reward);
 			Self::deposit_event(Event::PositionLiquidated {
 				who: who.clone(),
 				position_id: position.id,
@@ -119,22 +172,24 @@ impl<T: Config> Pallet<T> {
 				value: moved.value,
 				notional: moved.notional,
 			});
+			if moved.remaining.quantity != 0 {
+				remaining.push(moved.remaining);
+			}
 		}
+		s.positions = remaining;
 
 		// 3. Bankruptcy: no position left and negative equity.
-		let mut after = Self::risk(who).map_err(|_| Error::<T>::PriceUnavailable)?;
-		if after.equity < 0 && !T::Positions::has_positions(who) {
-			outcome.bad_debt = Self::settle_bad_debt(who, &fund)?;
-			after = Self::risk(who).map_err(|_| Error::<T>::PriceUnavailable)?;
+		if s.equity < 0 && s.positions.is_empty() {
+			outcome.bad_debt = Self::settle_bad_debt(who, &fund, &mut s)?;
 		}
 
 		Self::deposit_event(Event::Liquidated {
 			who: who.clone(),
 			keeper: keeper.cloned(),
-			equity_before: before.equity,
-			maintenance_margin_before: before.requirement.maintenance,
-			equity_after: after.equity,
-			initial_margin_after: after.requirement.initial,
+			equity_before: before.0,
+			maintenance_margin_before: before.1,
+			equity_after: s.equity,
+			initial_margin_after: s.requirement.initial,
 			notional: outcome.notional,
 			penalty: outcome.penalty,
 			keeper_reward: outcome.keeper_reward,
@@ -143,45 +198,68 @@ impl<T: Config> Pallet<T> {
 		Ok(outcome)
 	}
 
-	/// Seize `who`'s collateral into the insurance fund at haircut value, then cover the
-	/// remaining negative cash (the bad debt) from the fund within its per-block cap and queue
-	/// the rest for socialization. Returns the bad debt (USD units).
+	/// Update `s` for contracts of `position` moved as `moved` says: the cash the account
+	/// received, and the position's figures replaced by what is left of it. Exact: equity
+	/// after = cash + collateral + the remaining positions' mark value.
+	fn apply_move(s: &mut RiskSnapshot, position: &PositionRisk, moved: &TransferOutcome) {
+		let r = &mut s.requirement;
+		r.initial = r.initial.saturating_sub(position.initial_margin).saturating_add(moved.remaining.initial_margin);
+		r.maintenance = r
+			.maintenance
+			.saturating_sub(position.maintenance_margin)
+			.saturating_add(moved.remaining.maintenance_margin);
+		r.unrealized_pnl = r
+			.unrealized_pnl
+			.saturating_sub(position.mark_value)
+			.saturating_add(moved.remaining.mark_value);
+		s.cash = s.cash.saturating_add(moved.value);
+		s.refresh_equity();
+	}
+
+	/// Seize `who`'s collateral into the insurance fund at the haircut value `s` priced it at,
+	/// then cover the remaining negative cash (the bad debt) from the fund within its
+	/// per-block cap and queue the rest for socialization. Returns the bad debt (USD units).
 	pub(crate) fn settle_bad_debt(
 		who: &T::AccountId,
 		fund: &T::AccountId,
+		s: &mut RiskSnapshot,
 	) -> Result<Balance, DispatchError> {
 		let mut account = Accounts::<T>::get(who).unwrap_or_default();
 		let mut fund_account = Accounts::<T>::get(fund).unwrap_or_default();
-		let seized = core::mem::take(&mut account.collateral);
+		let (account_cash, fund_cash) = (account.cash, fund_account.cash);
 		let mut events = Vec::new();
-		for (asset, amount) in seized.into_iter() {
-			let value =
-				Self::collateral_value(asset, amount).map_err(|_| Error::<T>::PriceUnavailable)?;
+		for (asset, amount, value) in core::mem::take(&mut s.collateral) {
+			account.collateral.remove(&asset);
 			let held = fund_account.collateral.get(&asset).copied().unwrap_or(0);
 			fund_account
 				.collateral
 				.try_insert(asset, held.checked_add(amount).ok_or(Error::<T>::Overflow)?)
 				.map_err(|_| Error::<T>::TooManyCollateralAssets)?;
-			account.cash =
-				account.cash.checked_add(to_signed(value)).ok_or(Error::<T>::Overflow)?;
+			let value_signed = checked_signed(value).ok_or(Error::<T>::Overflow)?;
+			account.cash = account.cash.checked_add(value_signed).ok_or(Error::<T>::Overflow)?;
 			fund_account.cash =
-				fund_account.cash.checked_sub(to_signed(value)).ok_or(Error::<T>::Overflow)?;
+				fund_account.cash.checked_sub(value_signed).ok_or(Error::<T>::Overflow)?;
 			events.push(Event::CollateralSeized { who: who.clone(), asset, amount, value });
 		}
-		Self::put_account(who, account);
-		Self::put_account(fund, fund_account);
+		s.cash = account.cash;
+		s.collateral_value = 0;
+		s.refresh_equity();
+		Self::write_account(who, account_cash, account);
+		Self::write_account(fund, fund_cash, fund_account);
 		Self::reduce_pending_loss(who);
 		for event in events {
 			Self::deposit_event(event);
 		}
 
 		let pending = PendingLosses::<T>::get(who).unwrap_or(0);
-		let debt = positive_part(Self::cash_of(who).saturating_neg()).saturating_sub(pending);
+		let debt = positive_part(s.cash.saturating_neg()).saturating_sub(pending);
 		if debt.is_zero() {
 			return Ok(0);
 		}
 		let covered = T::BadDebt::cover(who, debt).min(debt);
 		let uncovered = debt.saturating_sub(covered);
+		s.cash = s.cash.saturating_add(to_signed(covered));
+		s.refresh_equity();
 		if !uncovered.is_zero() {
 			let queued = PendingLosses::<T>::get(who).unwrap_or(0).saturating_add(uncovered);
 			Self::set_pending_loss(who, queued);
@@ -194,27 +272,24 @@ impl<T: Config> Pallet<T> {
 		Ok(debt)
 	}
 
-	/// Cash of `who` (USD units).
-	pub(crate) fn cash_of(who: &T::AccountId) -> SignedBalance {
-		Accounts::<T>::get(who).map(|a| a.cash).unwrap_or(0)
-	}
-
-	/// Checks of an automatic batch: non-empty, within the per-block cap, no account twice, at
-	/// least one account liquidatable now, and at most `witness` positions in total.
+	/// Checks of an automatic batch in a block: its shape ([`Pallet::check_batch_shape`]), at
+	/// most `witness` positions in total (the position provider's counts, no pricing), and at
+	/// least one account liquidatable now (accounts are priced in order until one is: the
+	/// offchain worker puts the worst first, so usually one).
 	///
 	/// One liquidatable account is enough: a batch computed after block N may meet prices moved
 	/// by block N+1's feeds, and the accounts still liquidatable must not wait for the next
 	/// batch because another one recovered (`liquidate_batch` skips those).
 	pub fn check_batch(accounts: &[T::AccountId], witness: u32) -> DispatchResult {
 		Self::check_batch_shape(accounts)?;
-		let mut positions: u32 = 0;
-		let mut liquidatable = false;
-		for who in accounts {
-			liquidatable = liquidatable || Self::liquidatable_risk(who).is_some();
-			positions = positions.saturating_add(Self::position_count(who));
-		}
-		ensure!(liquidatable, Error::<T>::NotLiquidatable);
+		let positions = accounts
+			.iter()
+			.fold(0u32, |n, who| n.saturating_add(T::Positions::position_count(who)));
 		ensure!(positions <= witness, Error::<T>::WitnessTooLow);
+		ensure!(
+			accounts.iter().any(|who| Self::liquidatable_risk(who).is_some()),
+			Error::<T>::NotLiquidatable
+		);
 		Ok(())
 	}
 
@@ -229,11 +304,6 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Number of positions of `who` (0 if its prices are unavailable).
-	fn position_count(who: &T::AccountId) -> u32 {
-		T::Positions::positions(who).map(|p| p.len() as u32).unwrap_or(0)
-	}
-
 	/// Liquidate the accounts of an automatic batch; accounts no longer liquidatable are
 	/// skipped, as are accounts whose positions would exceed `witness`. Returns the positions
 	/// processed (for the weight).
@@ -244,44 +314,49 @@ impl<T: Config> Pallet<T> {
 		Self::check_batch_shape(accounts)?;
 		let mut positions: u32 = 0;
 		for who in accounts {
-			let count = Self::position_count(who);
+			let count = T::Positions::position_count(who);
 			if positions.saturating_add(count) > witness {
 				Self::deposit_event(Event::LiquidationSkipped { who: who.clone() });
 				continue;
 			}
-			match Self::do_liquidate(who, None) {
-				Ok(outcome) => positions = positions.saturating_add(outcome.positions_seen),
-				Err(e) => {
-					log::debug!(target: "runtime::margin", "batch: skipped {who:?}: {e:?}");
-					Self::deposit_event(Event::LiquidationSkipped { who: who.clone() });
-				}
+			positions = positions.saturating_add(count);
+			if let Err(e) = Self::do_liquidate(who, None) {
+				log::debug!(target: "runtime::margin", "batch: skipped {who:?}: {e:?}");
+				Self::deposit_event(Event::LiquidationSkipped { who: who.clone() });
 			}
 		}
 		Ok(positions)
 	}
 
 	/// Liquidatable accounts, worst health first, at most `limit`, and their total number of
-	/// positions (the batch's witness). Accounts are taken in health order only while the
+	/// positions (the batch's witness). Scans the position provider's holders and the
+	/// [`Debtors`] (an account with neither cannot be liquidatable), pricing each once;
+	/// protocol accounts are never priced. Accounts are taken in health order only while the
 	/// batch's weight (`liquidate_batch(n, witness)`) fits one operational extrinsic: a batch
 	/// over the limit would never be included, so the rest wait, in order, for the next block.
-	/// Scans every margin account: for the offchain worker and the runtime API, not for
-	/// on-chain execution.
+	/// For the offchain worker and the runtime API, not for on-chain execution.
 	pub fn liquidation_candidates(limit: u32) -> (Vec<T::AccountId>, u32) {
-		let mut found: Vec<(FixedI128, T::AccountId)> = Accounts::<T>::iter_keys()
+		let mut scan = T::Positions::position_holders();
+		scan.extend(Debtors::<T>::iter_keys());
+		scan.sort();
+		scan.dedup();
+		let mut found: Vec<(FixedI128, u32, T::AccountId)> = scan
+			.into_iter()
 			.filter_map(|who| {
 				let snapshot = Self::liquidatable_risk(&who)?;
-				Some((snapshot.health().unwrap_or(FixedI128::min_value()), who))
+				let count = T::Positions::position_count(&who);
+				Some((snapshot.health().unwrap_or(FixedI128::min_value()), count, who))
 			})
 			.collect();
 		found.sort_by(|a, b| a.0.cmp(&b.0));
 		let max = Self::max_batch_weight();
 		let mut accounts = Vec::new();
 		let mut witness: u32 = 0;
-		for (_, who) in found {
+		for (_, count, who) in found {
 			if accounts.len() >= limit as usize {
 				break;
 			}
-			let with = witness.saturating_add(Self::position_count(&who));
+			let with = witness.saturating_add(count);
 			let n = (accounts.len() as u32).saturating_add(1);
 			if !Self::liquidate_batch_weight(n, with).all_lte(max) {
 				break;

@@ -6,7 +6,7 @@ use frame_support::{
 };
 use scale_info::TypeInfo;
 use solvent_primitives::{
-	AssetId, Balance, MarginRequirement, PositionRisk, PriceError, SignedBalance,
+	AssetId, Balance, MarginRequirement, MarginSnapshot, PositionRisk, PriceError, SignedBalance,
 };
 use sp_arithmetic::{FixedI128, FixedPointNumber, FixedU128, Permill};
 
@@ -31,6 +31,13 @@ pub const MAX_KEEPER_REWARD: Permill = Permill::from_percent(1);
 /// Largest change of the liquidation penalty or of the keeper reward per `set_params` call, in
 /// absolute terms (1 percentage point).
 pub const MAX_RATE_STEP: Permill = Permill::from_percent(1);
+/// Largest minimum deposit of a new margin account: 10,000 USD (USD units).
+pub const MAX_MIN_DEPOSIT: Balance = 10_000 * 1_000_000;
+/// Largest change of the minimum deposit per `set_params` call, relative to its current value
+/// (from zero, any value up to [`MAX_MIN_DEPOSIT`]).
+pub const MAX_MIN_DEPOSIT_STEP: Permill = Permill::from_percent(50);
+/// Default minimum deposit of a new margin account: 10 USD.
+pub const DEFAULT_MIN_DEPOSIT: Balance = 10 * 1_000_000;
 
 /// Risk parameters of one collateral asset.
 #[derive(
@@ -84,6 +91,10 @@ pub struct MarginParams {
 	/// Accounts liquidated automatically per block (the offchain worker's batch size), in
 	/// `1..=Config::MaxLiquidationsPerBlock`.
 	pub max_liquidations_per_block: u32,
+	/// Smallest deposit that opens a margin account, USD units (a deposit of another asset
+	/// counts at its haircut value). At most [`MAX_MIN_DEPOSIT`]. Every margin account is state
+	/// each validator stores, so opening one costs capital as well as a fee.
+	pub min_deposit: Balance,
 }
 
 impl Default for MarginParams {
@@ -92,6 +103,7 @@ impl Default for MarginParams {
 			liquidation_penalty: Permill::from_percent(1),
 			keeper_reward: Permill::from_rational(5u32, 1000u32),
 			max_liquidations_per_block: 100,
+			min_deposit: DEFAULT_MIN_DEPOSIT,
 		}
 	}
 }
@@ -136,21 +148,27 @@ impl<MaxAssets: Get<u32>> MarginAccount<MaxAssets> {
 	}
 }
 
-/// Risk figures of an account at current prices. All amounts in USD units (6 decimals).
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+/// Risk figures of an account at current prices, priced once. All amounts in USD units
+/// (6 decimals).
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct RiskSnapshot {
 	/// Cash (settlement asset), signed.
 	pub cash: SignedBalance,
+	/// Each non-settlement collateral asset: `(asset, amount, haircut value)`.
+	pub collateral: Vec<(AssetId, Balance, Balance)>,
 	/// Sum over non-settlement collateral of `value x (1 - haircut)`, rounded down.
 	pub collateral_value: Balance,
-	/// Requirements and unrealized PnL of the positions (from the position provider).
+	/// Requirements and unrealized PnL of the positions and resting orders (from the position
+	/// provider).
 	pub requirement: MarginRequirement,
+	/// Each position's figures, as the position provider priced them.
+	pub positions: Vec<PositionRisk>,
 	/// `cash + collateral_value + unrealized PnL`.
 	pub equity: SignedBalance,
 }
 
 impl RiskSnapshot {
-	/// Initial margin as a signed amount.
+	/// Initial margin of the positions as a signed amount (resting orders not included).
 	pub fn initial(&self) -> SignedBalance {
 		to_signed(self.requirement.initial)
 	}
@@ -165,23 +183,20 @@ impl RiskSnapshot {
 		}
 		FixedI128::checked_from_rational(self.equity, self.requirement.maintenance)
 	}
+	/// The figures the trade margin rule compares.
+	pub fn margin(&self) -> MarginSnapshot {
+		MarginSnapshot { equity: self.equity, requirement: self.requirement }
+	}
+	/// Recompute `equity` from cash, collateral and unrealized PnL.
+	pub fn refresh_equity(&mut self) {
+		self.equity = self
+			.cash
+			.saturating_add(to_signed(self.collateral_value))
+			.saturating_add(self.requirement.unrealized_pnl);
+	}
 }
 
-/// `u128` -> `i128`, `None` above `i128::MAX` (for amounts that move cash: a saturated amount
-/// would break the custody invariant).
-pub fn checked_signed(x: Balance) -> Option<SignedBalance> {
-	SignedBalance::try_from(x).ok()
-}
-
-/// `u128` -> `i128`, saturating at `i128::MAX` (for risk figures only, never for cash moves).
-pub fn to_signed(x: Balance) -> SignedBalance {
-	SignedBalance::try_from(x).unwrap_or(SignedBalance::MAX)
-}
-
-/// Positive part of a signed amount.
-pub fn positive_part(x: SignedBalance) -> Balance {
-	Balance::try_from(x.max(0)).unwrap_or(0)
-}
+pub use solvent_primitives::{checked_signed, positive_part, to_signed};
 
 /// One collateral asset of an account, as the runtime API reports it.
 #[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
@@ -211,6 +226,9 @@ pub struct AccountView {
 	pub equity: Option<SignedBalance>,
 	/// Initial margin of the positions.
 	pub initial_margin: Balance,
+	/// Margin of the resting orders (counted with the initial margin by risk-increasing
+	/// actions: withdrawals, fills that add risk, new resting orders).
+	pub open_order_margin: Balance,
 	/// Maintenance margin of the positions.
 	pub maintenance_margin: Balance,
 	/// Unrealized PnL of the positions at mark.
@@ -237,6 +255,8 @@ pub struct LiquidationOutcome {
 	pub positions_closed: u32,
 	/// Positions the account held when the liquidation started (for the weight).
 	pub positions_seen: u32,
+	/// Resting orders cancelled.
+	pub orders_cancelled: u32,
 	/// Notional of the contracts moved (USD units).
 	pub notional: Balance,
 	/// Penalty paid to the insurance fund (USD units).

@@ -20,18 +20,31 @@
 //! (maker) order's price. At each fill the premium (`price x quantity`, USD units) moves from
 //! the buyer's to the seller's margin account ([`MarginLedger::transfer_cash`]) and both pay
 //! their fee (see [`Pallet::fee`]; the share [`Config::InsuranceFeeShare`] to
-//! [`Config::InsuranceFundAccount`], the rest to [`Config::FeeCollector`]). An account whose
-//! fill is not reduce-only (see [`Pallet::is_reduce_only`]) must pass
-//! [`MarginLedger::ensure_initial_margin`] after it: if the taker fails, the call fails; if a
-//! maker fails, its fill is rolled back, its order cancelled, and matching continues. The
-//! unfilled part is handled by the [`TimeInForce`].
+//! [`Config::InsuranceFundAccount`], the rest to [`Config::FeeCollector`]). Where each rule
+//! lives (`book.rs`, `trading.rs`, `margin.rs`):
+//!
+//! | rule | function |
+//! | --- | --- |
+//! | price band around the mark (rejects absurd premiums) | [`Pallet::price_band`] |
+//! | tick and minimum quantity | [`Pallet::tick`], [`OptionsParams::min_order_quantity`] |
+//! | the trade margin rule, both sides of every fill | `MarginLedger::ensure_trade_margin` |
+//! | margin of resting orders | [`Pallet::open_order_margin`] |
+//! | a full book side evicts its worst order | [`Pallet::rest_order`] (`book.rs`) |
+//! | fee | [`Pallet::fee`] |
+//!
+//! **Invariant: only price moves make a trader liquidatable.** Every fill leaves both sides
+//! fully margined (equity at least initial margin plus the margin of their resting orders),
+//! or, for a side whose fill only closed part of its position, no worse against its
+//! maintenance margin than before (see `docs/DESIGN.md`).
 //!
 //! ## Mark price and margin
 //! Mark price = Black–Scholes price from the oracle's spot and implied volatility (rate
 //! [`OptionsParams::rate`]); after expiry, the intrinsic value at the current spot, and once
-//! the settlement price is fixed, at the settlement price. Shorts need the margin of
-//! [`Pallet::short_margin`] (Deribit's rule); longs need none. See `risk.rs`.
-//!
+//! the settlement price is fixed, at the settlement price (`mark.rs`). Shorts need the margin
+//! of [`Pallet::short_margin`] (Deribit's rule); a long's initial margin is its mark value and
+//! its maintenance margin zero ([`Pallet::position_risk`]); resting orders need
+//! [`Pallet::open_order_margin`]. [`Pallet::portfolio`] prices an account once (`margin.rs`).
+
 //! ## Settlement
 //! From the first block whose `on_initialize` sees the time past the expiry: the series takes
 //! no orders, its resting orders are cancelled, and once the oracle's TWAP over
@@ -55,9 +68,14 @@ pub mod runtime_api;
 pub mod types;
 pub mod weights;
 
+pub mod migrations;
+
+mod book;
 mod listing;
+mod margin;
+mod mark;
 mod params;
-mod risk;
+mod positions;
 mod settlement;
 mod trading;
 mod views;
@@ -69,8 +87,9 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
-pub use risk::{ShortMargin, UnitMark};
-pub use trading::PlaceOrderOutcome;
+pub use margin::ShortMargin;
+pub use mark::{contracts_value, UnitMark};
+pub use trading::{PlaceOrderOutcome, PriceBand};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -107,11 +126,17 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use solvent_primitives::{
 		AssetId, Balance, MarginLedger, Moment, OptionKind, OrderId, Price, PriceProvider,
-		SeriesId, Side, SignedBalance,
+		ProtocolAccounts, SeriesId, Side, SignedBalance,
 	};
 	use sp_arithmetic::{FixedU128, Permill};
 
+	/// The in-code storage version: 1 added the price band, tick and minimum quantity to
+	/// [`OptionsParams`] and the per-series order totals to [`AccountOrders`]
+	/// ([`crate::migrations::v1`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -146,6 +171,11 @@ pub mod pallet {
 		/// Margin account receiving the trading fees net of the insurance fund's share.
 		type FeeCollector: Get<Self::AccountId>;
 
+		/// The protocol's own accounts (insurance fund, settlement accounts, fee collector,
+		/// treasury): not bound by `MaxPositionsPerAccount`, so the fund, as backstop
+		/// liquidator, can take a position in every active series.
+		type ProtocolAccounts: ProtocolAccounts<Self::AccountId>;
+
 		/// Most series active at once (listed and not fully settled).
 		#[pallet::constant]
 		type MaxActiveSeries: Get<u32>;
@@ -171,7 +201,9 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxFillsPerCall: Get<u32>;
 
-		/// Most series in which one account holds a position.
+		/// Most series in which a trader holds a position or has resting orders (its footprint,
+		/// what pricing the account costs). Protocol accounts are bounded by
+		/// `MaxActiveSeries` only.
 		#[pallet::constant]
 		type MaxPositionsPerAccount: Get<u32>;
 
@@ -226,13 +258,14 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
-	/// Series in which an account holds a (non-zero) position.
+	/// Series in which an account holds a (non-zero) position: at most
+	/// `MaxPositionsPerAccount` for a trader, `MaxActiveSeries` for a protocol account.
 	#[pallet::storage]
 	pub type AccountSeries<T: Config> = StorageMap<
 		_,
 		Blake2_128Concat,
 		T::AccountId,
-		BoundedVec<SeriesId, T::MaxPositionsPerAccount>,
+		BoundedVec<SeriesId, T::MaxActiveSeries>,
 		ValueQuery,
 	>;
 
@@ -256,13 +289,14 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// Resting orders of an account, oldest first.
+	/// Resting orders of an account: ids oldest first, and per series the totals its
+	/// open-order margin is computed from. No empty entries.
 	#[pallet::storage]
 	pub type AccountOrders<T: Config> = StorageMap<
 		_,
 		Blake2_128Concat,
 		T::AccountId,
-		BoundedVec<OrderId, T::MaxOpenOrdersPerAccount>,
+		OpenOrders<T::MaxOpenOrdersPerAccount>,
 		ValueQuery,
 	>;
 
@@ -475,6 +509,29 @@ pub mod pallet {
 		ExpiryTooFar,
 		/// The strike is above [`MAX_STRIKE`].
 		StrikeTooHigh,
+		/// The limit premium is outside the series' price band around its mark
+		/// ([`Pallet::price_band`]).
+		PriceOutsideBand,
+		/// The limit premium is not a multiple of the series' tick ([`Pallet::tick`]).
+		PriceNotOnTick,
+		/// The quantity is below `min_order_quantity`.
+		QuantityBelowMinimum,
+		/// `price_band_rate` is outside [`PRICE_BAND_RATE_BOUNDS`].
+		PriceBandRateOutOfBounds,
+		/// `price_band_rate` moves by more than [`MAX_PARAM_STEP`].
+		PriceBandRateStepTooLarge,
+		/// `price_band_floor` is outside [`PRICE_BAND_FLOOR_BOUNDS`].
+		PriceBandFloorOutOfBounds,
+		/// `price_band_floor` moves by more than [`MAX_PARAM_STEP`].
+		PriceBandFloorStepTooLarge,
+		/// `tick_size` is outside [`TICK_SIZE_BOUNDS`].
+		TickSizeOutOfBounds,
+		/// `tick_size` moves by more than [`MAX_PARAM_STEP`].
+		TickSizeStepTooLarge,
+		/// `min_order_quantity` is outside [`MIN_ORDER_QUANTITY_BOUNDS`].
+		MinOrderQuantityOutOfBounds,
+		/// `min_order_quantity` moves by more than [`MAX_PARAM_STEP`].
+		MinOrderQuantityStepTooLarge,
 	}
 
 	#[pallet::hooks]
@@ -577,34 +634,43 @@ pub mod pallet {
 		///
 		/// Origin: signed (the trader, whose margin account pays and receives). `side`: buy
 		/// (go long / reduce a short) or sell (write / reduce a long); `limit_premium`: USD
-		/// units per contract (non-zero); `quantity`: contracts (non-zero).
+		/// units per contract (non-zero, a multiple of the series' tick [`Pallet::tick`],
+		/// inside its price band [`Pallet::price_band`]); `quantity`: contracts (at least
+		/// `min_order_quantity`). No order is accepted while the series' mark is unavailable
+		/// (a price it needs has no quorum or is halted): without a mark there is no band and no
+		/// margin check.
 		///
 		/// Matches against the opposite side best price first, then earliest, at the resting
-		/// orders' prices, visiting at most [`Config::MaxFillsPerCall`] resting orders. Per
-		/// fill: premium buyer -> seller, maker and taker fees ([`Pallet::fee`]), an
-		/// initial-margin check of each side whose fill is not reduce-only (a failing maker
-		/// is rolled back and cancelled; the taker is checked once after its last fill, and
-		/// its failure fails the call). A resting order of the caller met on the way is
-		/// cancelled (self-trade prevention). Unfilled part: `GoodTilCancelled` rests (but is
-		/// cancelled if it still crosses when matching stopped), `ImmediateOrCancel` is
-		/// cancelled, `FillOrKill` fails the call, `PostOnly` rests (fails if it would cross).
-		/// If the series' prices are unavailable, the caller's fills must be reduce-only and
-		/// matching stops at a maker whose fill is not.
+		/// orders' prices, visiting at most [`Config::MaxFillsPerCall`] resting orders. A
+		/// resting order of the caller met on the way is cancelled (self-trade prevention), and
+		/// so is one priced outside the current band (no fill outside the band). Per fill:
+		/// premium buyer -> seller, maker and taker fees ([`Pallet::fee`]), and the **trade
+		/// margin rule** on the maker (`MarginLedger::ensure_trade_margin`: fully margined
+		/// after the fill, resting orders included; or, if the fill only closed part of its
+		/// position, no worse against its maintenance margin than before): a failing maker is
+		/// rolled back and its order cancelled. The taker is held to the same rule once, after
+		/// its last fill and its resting remainder; its failure fails the call. Unfilled part:
+		/// `GoodTilCancelled` rests (cancelled instead if it still crosses when matching
+		/// stopped), `ImmediateOrCancel` is cancelled, `FillOrKill` fails the call, `PostOnly`
+		/// rests (fails if it would cross). A full book side takes a resting order only if it
+		/// is better priced than the side's worst, which it evicts ([`CancelReason::Evicted`]).
 		///
-		/// Weight: charged for `MaxFillsPerCall` visited orders plus one margin computation of
-		/// `MaxPositionsPerAccount` positions per margin check (an `ImmediateOrCancel` or
-		/// `FillOrKill` order at the lower weight of an order that cannot rest); refunded to
-		/// the orders visited, the positions held, whether the order rested and whether the
-		/// fills only changed positions already held ([`PlaceOrderOutcome`]).
+		/// Weight: charged for `MaxFillsPerCall` visited orders plus, for each visited maker and
+		/// the taker, two pricings of an account of `MaxPositionsPerAccount` series (an
+		/// `ImmediateOrCancel` or `FillOrKill` order at the lower weight of an order that
+		/// cannot rest); refunded to the orders visited, the series actually priced, whether
+		/// the order rested and whether the fills only changed positions already held
+		/// ([`PlaceOrderOutcome`]).
 		///
 		/// Emits [`Event::OrderPlaced`], [`Event::OrderFilled`] per fill,
-		/// [`Event::OrderCancelled`] per cancelled maker and for a cancelled remainder.
-		/// Errors: [`Error::UnknownSeries`], [`Error::SeriesExpired`], [`Error::ZeroQuantity`],
-		/// [`Error::ZeroPrice`], [`Error::PostOnlyWouldCross`],
-		/// [`Error::FillOrKillNotFilled`], [`Error::BookSideFull`],
-		/// [`Error::TooManyOpenOrders`], [`Error::TooManyPositions`],
-		/// [`Error::InsufficientMargin`], [`Error::PriceUnavailable`], [`Error::Overflow`],
-		/// or the ledger's error of a failed transfer.
+		/// [`Event::OrderCancelled`] per cancelled maker, per evicted order and for a cancelled
+		/// remainder. Errors: [`Error::UnknownSeries`], [`Error::SeriesExpired`],
+		/// [`Error::ZeroQuantity`], [`Error::QuantityBelowMinimum`], [`Error::ZeroPrice`],
+		/// [`Error::PriceNotOnTick`], [`Error::PriceOutsideBand`], [`Error::PriceUnavailable`],
+		/// [`Error::PostOnlyWouldCross`], [`Error::FillOrKillNotFilled`],
+		/// [`Error::BookSideFull`], [`Error::TooManyOpenOrders`], [`Error::TooManyPositions`],
+		/// [`Error::InsufficientMargin`], [`Error::Overflow`], or the ledger's error of a failed
+		/// transfer.
 		#[pallet::call_index(2)]
 		#[pallet::weight(Pallet::<T>::place_order_weight(T::MaxFillsPerCall::get(), *time_in_force))]
 		pub fn place_order(

@@ -13,8 +13,9 @@ use frame_support::{
 use frame_system::EnsureRoot;
 use scale_info::TypeInfo;
 use solvent_primitives::{
-	AssetId, Balance, MarginLedger, Moment, OptionKind, OracleKey, PositionProvider, Price,
-	PriceError, PriceProvider, PriceStatus, SeriesId, SignedBalance, TimestampedValue,
+	AssetId, Balance, MarginLedger, MarginSnapshot, Moment, OptionKind, OracleKey,
+	PositionProvider, Price, PriceError, PriceProvider, PriceStatus, SeriesId, SignedBalance,
+	TimestampedValue,
 };
 use sp_arithmetic::{FixedI128, FixedU128, Permill};
 use sp_runtime::{BuildStorage, DispatchError, DispatchResult};
@@ -65,6 +66,17 @@ parameter_types! {
 	pub const CollectorAccount: AccountId = COLLECTOR;
 }
 
+/// The protocol accounts of the tests: the fund, the fee collector and every settlement
+/// account.
+pub struct MockProtocolAccounts;
+impl solvent_primitives::ProtocolAccounts<AccountId> for MockProtocolAccounts {
+	fn is_protocol_account(who: &AccountId) -> bool {
+		*who == FUND
+			|| *who == COLLECTOR
+			|| (0..30u32).any(|id| Options::settlement_account(id) == *who)
+	}
+}
+
 /// The mock clock ([`Now`]).
 pub struct MockTime;
 impl Time for MockTime {
@@ -84,6 +96,7 @@ impl pallet_options::Config for Test {
 	type InsuranceFundAccount = FundAccount;
 	type InsuranceFeeShare = FeeShare;
 	type FeeCollector = CollectorAccount;
+	type ProtocolAccounts = MockProtocolAccounts;
 	type MaxActiveSeries = ConstU32<30>;
 	type MaxGridStrikes = ConstU32<4>;
 	type MaxGridExpiries = ConstU32<3>;
@@ -234,27 +247,32 @@ impl MarginLedger<AccountId> for MockLedger {
 		Cash::mutate(to, |c| *c += signed(amount));
 		Ok(())
 	}
-	fn ensure_initial_margin(who: &AccountId) -> DispatchResult {
+	fn margin_snapshot(who: &AccountId) -> Result<MarginSnapshot, DispatchError> {
+		let requirement = <Options as PositionProvider<AccountId>>::margin_requirement(who)
+			.map_err(|_| DispatchError::Other("price unavailable"))?;
+		let equity = Cash::get(who) + Collateral::get(who) + requirement.unrealized_pnl;
+		Ok(MarginSnapshot { equity, requirement })
+	}
+	/// As `pallet-margin`'s trade margin rule: fully margined after, or (closing) no worse.
+	fn ensure_trade_margin(who: &AccountId, before: Option<&MarginSnapshot>) -> DispatchResult {
 		ImChecks::mutate(who, |n| *n += 1);
 		match Mode::get(who) {
 			MarginMode::Pass => Ok(()),
 			MarginMode::Fail => Err(DispatchError::Other("insufficient margin")),
 			MarginMode::Real => {
-				let req = <Options as PositionProvider<AccountId>>::margin_requirement(who)
-					.map_err(|_| DispatchError::Other("price unavailable"))?;
-				let equity = Cash::get(who) + Collateral::get(who) + req.unrealized_pnl;
-				if equity >= signed(req.initial) {
-					Ok(())
-				} else {
-					Err(DispatchError::Other("insufficient margin"))
+				let after = Self::margin_snapshot(who)?;
+				if after.is_fully_margined() {
+					return Ok(());
+				}
+				match before {
+					Some(b) if after.requirement.initial_with_orders()
+						<= b.requirement.initial_with_orders()
+						&& after.maintenance_surplus() >= b.maintenance_surplus().min(0) =>
+						Ok(()),
+					_ => Err(DispatchError::Other("insufficient margin")),
 				}
 			}
 		}
-	}
-	fn equity(who: &AccountId) -> Result<SignedBalance, DispatchError> {
-		let req = <Options as PositionProvider<AccountId>>::margin_requirement(who)
-			.map_err(|_| DispatchError::Other("price unavailable"))?;
-		Ok(Cash::get(who) + Collateral::get(who) + req.unrealized_pnl)
 	}
 	fn deposit_cash(_from: &AccountId, to: &AccountId, amount: Balance) -> DispatchResult {
 		Cash::mutate(to, |c| *c += signed(amount));
@@ -299,9 +317,16 @@ impl crate::BenchmarkHelper<AccountId> for MockBenchmarkHelper {
 // ---------------------------------------------------------------------------- builder
 
 /// Parameters of the mock: Deribit defaults (fees 0.03%, IM 0.15/0.10, MM 0.075, rate 0), a
-/// 30-minute settlement window, daily expiries at 08:00 UTC, at least one hour to expiry.
+/// 30-minute settlement window, daily expiries at 08:00 UTC, at least one hour to expiry, a
+/// tick of 0.01 USD per unit, and the widest price band the bounds allow (2% of the
+/// underlying, 1,200 USD per one-BTC contract at 60,000), so the tests can trade round
+/// premiums; the band tests set their own.
 pub fn default_params() -> OptionsParams {
-	OptionsParams::default()
+	OptionsParams {
+		price_band_rate: crate::PRICE_BAND_RATE_BOUNDS.1,
+		price_band_floor: crate::PRICE_BAND_FLOOR_BOUNDS.1,
+		..OptionsParams::default()
+	}
 }
 
 pub fn fixed(n: u128) -> FixedU128 {

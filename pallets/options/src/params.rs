@@ -2,16 +2,7 @@
 
 use crate::{pallet::*, types::*};
 use frame_support::{ensure, pallet_prelude::DispatchResult};
-use solvent_primitives::within_step;
-use sp_arithmetic::Permill;
-
-fn permill_step(old: Permill, new: Permill, step: Permill) -> bool {
-	within_step(old.deconstruct().into(), new.deconstruct().into(), step)
-}
-
-fn in_bounds<V: PartialOrd>(v: V, (lo, hi): (V, V)) -> bool {
-	lo <= v && v <= hi
-}
+use solvent_primitives::{fraction_within_step as permill_step, in_bounds, within_step};
 
 impl<T: Config> Pallet<T> {
 	/// Hard bounds and consistency of `p` (no step check). Used at genesis and by
@@ -21,7 +12,9 @@ impl<T: Config> Pallet<T> {
 	/// [`Error::ImBaseOutOfBounds`], [`Error::ImMinOutOfBounds`], [`Error::MmRateOutOfBounds`],
 	/// [`Error::MarginFractionsInconsistent`], [`Error::RateOutOfBounds`],
 	/// [`Error::SettlementWindowOutOfBounds`], [`Error::ExpiryIntervalOutOfBounds`],
-	/// [`Error::ExpiryOffsetOutOfBounds`], [`Error::MinTimeToExpiryOutOfBounds`].
+	/// [`Error::ExpiryOffsetOutOfBounds`], [`Error::MinTimeToExpiryOutOfBounds`],
+	/// [`Error::PriceBandRateOutOfBounds`], [`Error::PriceBandFloorOutOfBounds`],
+	/// [`Error::TickSizeOutOfBounds`], [`Error::MinOrderQuantityOutOfBounds`].
 	pub fn check_bounds(p: &OptionsParams) -> Result<(), Error<T>> {
 		ensure!(p.maker_fee_rate <= MAX_FEE_RATE, Error::<T>::MakerFeeOutOfBounds);
 		ensure!(p.taker_fee_rate <= MAX_FEE_RATE, Error::<T>::TakerFeeOutOfBounds);
@@ -45,6 +38,19 @@ impl<T: Config> Pallet<T> {
 		ensure!(
 			in_bounds(p.min_time_to_expiry, MIN_TIME_TO_EXPIRY_BOUNDS),
 			Error::<T>::MinTimeToExpiryOutOfBounds
+		);
+		ensure!(
+			in_bounds(p.price_band_rate, PRICE_BAND_RATE_BOUNDS),
+			Error::<T>::PriceBandRateOutOfBounds
+		);
+		ensure!(
+			in_bounds(p.price_band_floor, PRICE_BAND_FLOOR_BOUNDS),
+			Error::<T>::PriceBandFloorOutOfBounds
+		);
+		ensure!(in_bounds(p.tick_size, TICK_SIZE_BOUNDS), Error::<T>::TickSizeOutOfBounds);
+		ensure!(
+			in_bounds(p.min_order_quantity, MIN_ORDER_QUANTITY_BOUNDS),
+			Error::<T>::MinOrderQuantityOutOfBounds
 		);
 		Ok(())
 	}
@@ -97,6 +103,26 @@ impl<T: Config> Pallet<T> {
 				MAX_PARAM_STEP
 			),
 			Error::<T>::MinTimeToExpiryStepTooLarge
+		);
+		ensure!(
+			permill_step(old.price_band_rate, new.price_band_rate, MAX_PARAM_STEP),
+			Error::<T>::PriceBandRateStepTooLarge
+		);
+		ensure!(
+			permill_step(old.price_band_floor, new.price_band_floor, MAX_PARAM_STEP),
+			Error::<T>::PriceBandFloorStepTooLarge
+		);
+		ensure!(
+			within_step(old.tick_size, new.tick_size, MAX_PARAM_STEP),
+			Error::<T>::TickSizeStepTooLarge
+		);
+		ensure!(
+			within_step(
+				old.min_order_quantity.into(),
+				new.min_order_quantity.into(),
+				MAX_PARAM_STEP
+			),
+			Error::<T>::MinOrderQuantityStepTooLarge
 		);
 		Ok(())
 	}

@@ -24,11 +24,19 @@
 //! The settlement account may go negative in between (it pays `d` first and longs may come
 //! before shorts in the map's order); it is back at zero at the end.
 
-use crate::{pallet::*, risk::contracts_value, types::*, weights::WeightInfo};
+use crate::{mark::contracts_value, pallet::*, types::*, weights::WeightInfo};
 use alloc::vec::Vec;
-use frame_support::{pallet_prelude::Weight, traits::Get, BoundedVec};
+use frame_support::{
+	ensure,
+	pallet_prelude::{DispatchError, Weight},
+	traits::Get,
+	BoundedVec,
+};
 use solvent_option_pricing::intrinsic;
-use solvent_primitives::{Balance, MarginLedger, OracleKey, Price, PriceProvider, SeriesId, Side};
+use solvent_primitives::{
+	to_signed, Balance, MarginLedger, OracleKey, Price, PriceProvider, SeriesId, Side,
+	SignedBalance,
+};
 use sp_arithmetic::{helpers_128bit::multiply_by_rational_with_rounding, Rounding};
 use sp_runtime::traits::AccountIdConversion;
 
@@ -260,6 +268,25 @@ impl<T: Config> Pallet<T> {
 		(n, done)
 	}
 
+	/// What a long of `n` contracts receives at settlement: its gross payout `n x pc` less its
+	/// pro-rata share of the socialized losses, `floor(n x pc x (P - d) / P)`. Returns
+	/// `(net, socialized share)`.
+	fn long_payout(st: &Settlement, n: u64) -> (Balance, Balance) {
+		let gross = st.payout_per_contract.saturating_mul(u128::from(n));
+		let net = if st.total_payout == 0 {
+			0
+		} else {
+			multiply_by_rational_with_rounding(
+				gross,
+				st.total_payout.saturating_sub(st.socialized),
+				st.total_payout,
+				Rounding::Down,
+			)
+			.unwrap_or(0)
+		};
+		(net, gross.saturating_sub(net))
+	}
+
 	/// Settle one position: pay or collect, remove it, emit [`Event::SettledPosition`].
 	fn settle_position(
 		id: SeriesId,
@@ -271,19 +298,8 @@ impl<T: Config> Pallet<T> {
 		let n = quantity.unsigned_abs();
 		let mut socialized: Balance = 0;
 		let amount = if quantity > 0 {
-			let gross = st.payout_per_contract.saturating_mul(u128::from(n));
-			let net = if st.total_payout == 0 {
-				0
-			} else {
-				multiply_by_rational_with_rounding(
-					gross,
-					st.total_payout.saturating_sub(st.socialized),
-					st.total_payout,
-					Rounding::Down,
-				)
-				.unwrap_or(0)
-			};
-			socialized = gross.saturating_sub(net);
+			let (net, share) = Self::long_payout(st, n);
+			socialized = share;
 			match Self::transfer(account, who, net) {
 				Ok(()) => st.paid = st.paid.saturating_add(net),
 				Err(e) => Self::transfer_failed(id, who, net, e),
@@ -300,14 +316,7 @@ impl<T: Config> Pallet<T> {
 			owed
 		};
 		Positions::<T>::remove(id, who);
-		AccountSeries::<T>::mutate_exists(who, |ids| {
-			if let Some(v) = ids {
-				v.retain(|x| *x != id);
-				if v.is_empty() {
-					*ids = None;
-				}
-			}
-		});
+		Self::remove_from_position_index(who, id);
 		Self::deposit_event(Event::SettledPosition {
 			series: id,
 			who: who.clone(),
@@ -315,6 +324,59 @@ impl<T: Config> Pallet<T> {
 			amount,
 			socialized,
 		});
+	}
+
+	/// Liquidation of a position in a series whose settlement has started: settle `quantity`
+	/// of `who`'s contracts (+ long, - short) now, at the settlement price, exactly as the
+	/// settlement will settle the rest (a short pays `|quantity| x pc`, a long receives its net
+	/// payout). The position shrinks by `quantity`; the settlement's cursor never meets the
+	/// settled contracts, which the record counts as settled. Returns the cash `who` received
+	/// (negative: paid).
+	///
+	/// Emits [`Event::SettledPosition`]. Errors: [`Error::UnknownSeries`] (no settlement
+	/// record), [`Error::InsufficientPosition`], [`Error::Overflow`], or the ledger's error.
+	pub(crate) fn settle_contracts_early(
+		id: SeriesId,
+		who: &T::AccountId,
+		quantity: i64,
+	) -> Result<SignedBalance, DispatchError> {
+		let mut st = Settlements::<T>::get(id).ok_or(Error::<T>::UnknownSeries)?;
+		let held = Positions::<T>::get(id, who).unwrap_or(0);
+		ensure!(
+			held.signum() == quantity.signum() && held.unsigned_abs() >= quantity.unsigned_abs(),
+			Error::<T>::InsufficientPosition
+		);
+		let account = Self::settlement_account(id);
+		let n = quantity.unsigned_abs();
+		let (amount, socialized, value) = if quantity > 0 {
+			let (net, share) = Self::long_payout(&st, n);
+			Self::transfer(&account, who, net)?;
+			st.paid = st.paid.saturating_add(net);
+			st.longs_settled = st.longs_settled.saturating_add(n);
+			(net, share, to_signed(net))
+		} else {
+			let owed = st.payout_per_contract.checked_mul(u128::from(n)).ok_or(Error::<T>::Overflow)?;
+			Self::transfer(who, &account, owed)?;
+			st.collected = st.collected.saturating_add(owed);
+			st.shorts_settled = st.shorts_settled.saturating_add(n);
+			(owed, 0, to_signed(owed).saturating_neg())
+		};
+		Settlements::<T>::insert(id, st);
+		let left = held.saturating_sub(quantity);
+		if left == 0 {
+			Positions::<T>::remove(id, who);
+			Self::remove_from_position_index(who, id);
+		} else {
+			Positions::<T>::insert(id, who, left);
+		}
+		Self::deposit_event(Event::SettledPosition {
+			series: id,
+			who: who.clone(),
+			quantity,
+			amount,
+			socialized,
+		});
+		Ok(value)
 	}
 
 	fn transfer_failed(

@@ -12,8 +12,8 @@ use crate::{
 use frame_support::{assert_noop, assert_ok, BoundedVec};
 use solvent_option_pricing::{black_scholes, present_value, year_fraction, BlackScholesInput};
 use solvent_primitives::{
-	Balance, MarginRequirement, OptionKind, OracleKey, PositionProvider, PositionRisk, PriceError,
-	SeriesId, Side, SignedBalance, TransferOutcome,
+	Balance, MarginLedger, MarginRequirement, OptionKind, OracleKey, PositionProvider,
+	PositionRisk, PriceError, SeriesId, Side, SignedBalance, TransferOutcome,
 };
 use sp_arithmetic::{FixedI128, FixedU128, Permill};
 use sp_runtime::DispatchError;
@@ -337,8 +337,8 @@ fn matching_is_best_price_then_earliest_with_partial_fills() {
 		assert_eq!(Orders::<Test>::get(2).unwrap().remaining, 1);
 		assert!(Orders::<Test>::get(0).is_none() && Orders::<Test>::get(1).is_none());
 		assert!(bids(id).is_empty());
-		assert_eq!(AccountOrders::<Test>::get(ALICE).len(), 0);
-		assert_eq!(AccountOrders::<Test>::get(CHARLIE).to_vec(), vec![2]);
+		assert_eq!(AccountOrders::<Test>::get(ALICE).ids.len(), 0);
+		assert_eq!(AccountOrders::<Test>::get(CHARLIE).ids.to_vec(), vec![2]);
 		// Positions and open interest.
 		assert_eq!(
 			(pos(id, DAVE), pos(id, ALICE), pos(id, BOB), pos(id, CHARLIE)),
@@ -510,7 +510,7 @@ fn cancel_order_by_owner_only() {
 		assert_ok!(Options::cancel_order(RuntimeOrigin::signed(ALICE), 0));
 		assert_eq!(last_event(), cancelled(0, ALICE, id, 2, CancelReason::ByOwner));
 		assert_eq!(asks(id), vec![(1, 1_100 * USD)]);
-		assert_eq!(AccountOrders::<Test>::get(ALICE).to_vec(), vec![1]);
+		assert_eq!(AccountOrders::<Test>::get(ALICE).ids.to_vec(), vec![1]);
 		assert!(Orders::<Test>::get(0).is_none());
 		assert_noop!(
 			Options::cancel_order(RuntimeOrigin::signed(ALICE), 0),
@@ -572,20 +572,15 @@ fn fee_rule_rounds_up_and_fund_share_rounds_down() {
 		let rate = Permill::from_parts(300);
 		// 0.0003 x 60,000.123457 = 18.0000370371 USD -> 18,000,038 units (rounded up).
 		let spot = fixed_rational(60_000_123_457, 1_000_000);
-		assert_eq!(Options::fee(rate, Some(spot), fixed(1), 1_000 * USD, 1), 18_000_038);
+		assert_eq!(Options::fee(rate, spot, fixed(1), 1_000 * USD, 1), 18_000_038);
 		// 3 contracts: 54.0001111113 USD -> 54,000,112 (one rounding for the fill).
-		assert_eq!(Options::fee(rate, Some(spot), fixed(1), 1_000 * USD, 3), 54_000_112);
+		assert_eq!(Options::fee(rate, spot, fixed(1), 3_000 * USD, 3), 54_000_112);
 		// Contract size 0.1: 1.80000370371 -> 1,800,004.
-		assert_eq!(
-			Options::fee(rate, Some(spot), fixed_rational(1, 10), 1_000 * USD, 1),
-			1_800_004
-		);
-		// The cap: 12.5% of 100.000001 USD = 12.500000125 -> 12,500,001.
-		assert_eq!(Options::fee(rate, Some(spot), fixed(1), 100_000_001, 1), 12_500_001);
-		// Without an index price, the cap.
-		assert_eq!(Options::fee(rate, None, fixed(1), 1_000 * USD, 2), 250 * USD);
+		assert_eq!(Options::fee(rate, spot, fixed_rational(1, 10), 1_000 * USD, 1), 1_800_004);
+		// The cap: 12.5% of a 100.000001 USD premium = 12.500000125 -> 12,500,001.
+		assert_eq!(Options::fee(rate, spot, fixed(1), 100_000_001, 1), 12_500_001);
 		// Zero rate, zero fee.
-		assert_eq!(Options::fee(Permill::zero(), Some(spot), fixed(1), 1_000 * USD, 2), 0);
+		assert_eq!(Options::fee(Permill::zero(), spot, fixed(1), 2_000 * USD, 2), 0);
 		// Split: 10% of 18,000,038 = 1,800,003.8 -> 1,800,003 to the fund.
 		assert_ok!(Options::pay_fee(&ALICE, 18_000_038));
 		assert_eq!(cash(FUND), 1_800_003);
@@ -670,27 +665,75 @@ fn maker_failing_margin_is_cancelled_and_matching_goes_on() {
 	});
 }
 
+/// `who`'s maintenance surplus (equity - MM) now, USD units.
+fn surplus(who: AccountId) -> SignedBalance {
+	MockLedger::margin_snapshot(&who).unwrap().maintenance_surplus()
+}
+
+/// Set `who`'s cash so that its maintenance surplus is `target` USD units.
+fn set_surplus(who: AccountId, target: SignedBalance) {
+	let now = surplus(who);
+	Cash::mutate(who, |c| *c += target - now);
+	assert_eq!(surplus(who), target);
+}
+
 #[test]
-fn reduce_only_fills_need_no_margin_check() {
+fn closing_fills_are_held_to_the_maintenance_rule() {
 	ExtBuilder::default().build_and_execute(|| {
-		let id = call_65k();
-		trade(BOB, ALICE, id, 3); // ALICE short 3
-		assert_eq!(pos(id, ALICE), -3);
-		Mode::insert(ALICE, MarginMode::Fail);
-		let checks = ImChecks::get(ALICE);
-		// As taker: buying back 2 of 3 reduces the short.
-		place(CHARLIE, id, Sell, 100 * USD, 2, Gtc);
-		place(ALICE, id, Buy, 100 * USD, 2, Ioc);
-		assert_eq!(pos(id, ALICE), -1);
-		// As maker: ALICE's resting bid for the last one.
-		place(ALICE, id, Buy, 100 * USD, 1, Gtc);
-		place(DAVE, id, Sell, 100 * USD, 1, Ioc);
-		assert_eq!(pos(id, ALICE), 0);
-		assert_eq!(ImChecks::get(ALICE), checks);
-		// Opening a long is not reduce-only: checked.
-		Mode::insert(ALICE, MarginMode::Pass);
-		trade(ALICE, EVE, id, 1);
-		assert_eq!(ImChecks::get(ALICE), checks + 1);
+		let call = call_65k();
+		let put = list(btc(Put, 55_000, E2));
+		trade(ALICE, BOB, call, 1); // ALICE long 1 call
+		trade(CHARLIE, ALICE, put, 1); // ALICE short 1 put
+		let mark = Options::mark_per_contract(call).unwrap();
+		let band = Options::price_band(
+			fixed(1),
+			bs_price(Call, 65_000, E2),
+			fixed(60_000),
+			&Params::<Test>::get(),
+		);
+		assert_eq!(band.lower, 10_000); // one tick: the mark is below the band's width
+		// ALICE is 50 USD above her maintenance margin (and below her initial margin).
+		set_surplus(ALICE, 50 * s(USD));
+		assert!(!MockLedger::margin_snapshot(&ALICE).unwrap().is_fully_margined());
+		// Selling the long at the band's lowest price would cost her its mark (< 100 USD) and
+		// leave her below maintenance: rejected, as taker...
+		place(DAVE, call, Buy, band.lower, 1, Gtc);
+		assert!(mark > 50 * USD);
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(ALICE), call, Sell, band.lower, 1, Ioc),
+			Error::<Test>::InsufficientMargin
+		);
+		assert_ok!(Options::cancel_order(RuntimeOrigin::signed(DAVE), 4));
+		// ... and as maker: her closing ask may rest (it adds no margin and leaves her surplus
+		// as it is), but its fill is refused and the order cancelled.
+		place(ALICE, call, Sell, band.lower, 1, Gtc);
+		let ask = AccountOrders::<Test>::get(ALICE).ids[0];
+		place(EVE, call, Buy, band.lower, 1, Ioc);
+		assert!(options_events().contains(&cancelled(
+			ask,
+			ALICE,
+			call,
+			1,
+			CancelReason::MakerMarginCheckFailed
+		)));
+		assert_eq!((pos(call, ALICE), pos(call, EVE)), (1, 0));
+		// At the mark, the fee is all it costs (12.5% of the premium): allowed.
+		let fair = mark - mark % 10_000; // on the tick
+		place(FERDIE, call, Buy, fair, 1, Gtc);
+		let before = surplus(ALICE);
+		place(ALICE, call, Sell, fair, 1, Ioc);
+		assert_eq!(pos(call, ALICE), 0);
+		let fee = Options::fee(Permill::from_parts(300), fixed(60_000), fixed(1), fair, 1);
+		assert_eq!(surplus(ALICE), before - s(mark - fair) - s(fee));
+		// Below maintenance, buying back the short put releases more maintenance margin than
+		// it costs: allowed even so.
+		set_surplus(ALICE, -100 * s(USD));
+		let put_mark = Options::mark_per_contract(put).unwrap();
+		let price = put_mark - put_mark % 10_000 + 10_000;
+		place(BOB, put, Sell, price, 1, Gtc);
+		place(ALICE, put, Buy, price, 1, Ioc);
+		assert_eq!(pos(put, ALICE), 0);
+		assert!(surplus(ALICE) > -100 * s(USD));
 	});
 }
 
@@ -715,43 +758,32 @@ fn flipping_through_zero_is_checked() {
 }
 
 #[test]
-fn unavailable_prices_block_risk_increasing_fills() {
+fn no_order_is_accepted_while_the_mark_is_unavailable() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = call_65k();
 		trade(BOB, ALICE, id, 2); // BOB long 2, ALICE short 2
 		place(CHARLIE, id, Buy, 100 * USD, 3, Gtc); // order 2 (the trade used 0 and 1)
 		halt(BTC, true);
-		// DAVE opening a short against CHARLIE's bid: rejected.
-		assert_noop!(
-			Options::place_order(RuntimeOrigin::signed(DAVE), id, Sell, 100 * USD, 1, Ioc),
-			Error::<Test>::PriceUnavailable
-		);
-		// BOB closing 1 of his long: allowed, but CHARLIE's fill would open a long, which
-		// needs the prices: matching stops, CHARLIE's order stays, BOB's remainder is cancelled.
-		place(BOB, id, Sell, 100 * USD, 1, Gtc);
-		assert_eq!(pos(id, BOB), 2);
-		assert_eq!(bids(id), vec![(2, 100 * USD)]);
-		assert_eq!(last_event(), cancelled(3, BOB, id, 1, CancelReason::MatchingStopped));
-		// ALICE reducing her short against CHARLIE-free liquidity: BOB's resting ask reduces
-		// BOB's long, so it fills; the fee is the 12.5% cap (no index price).
-		place(BOB, id, Sell, 200 * USD, 1, Gtc); // 4: rests above CHARLIE's bid
-		place(ALICE, id, Buy, 200 * USD, 1, Ioc); // 5
-		assert_eq!((pos(id, ALICE), pos(id, BOB)), (-1, 1));
-		match options_events().into_iter().rev().find(|e| matches!(e, Event::OrderFilled { .. })) {
-			Some(Event::OrderFilled { maker_fee, taker_fee, .. }) => {
-				assert_eq!((maker_fee, taker_fee), (25 * USD, 25 * USD));
-			}
-			e => panic!("unexpected {e:?}"),
+		// Without a mark there is no band and no margin check: every order is refused, an
+		// opening one and a closing one alike, resting or not.
+		for (who, side, tif) in [(DAVE, Sell, Ioc), (BOB, Sell, Gtc), (ALICE, Buy, Ioc)] {
+			assert_noop!(
+				Options::place_order(RuntimeOrigin::signed(who), id, side, 100 * USD, 1, tif),
+				Error::<Test>::PriceUnavailable
+			);
 		}
+		// Resting orders stay and can be cancelled.
+		assert_eq!(bids(id), vec![(2, 100 * USD)]);
+		assert_ok!(Options::cancel_order(RuntimeOrigin::signed(CHARLIE), 2));
 		// Risk figures are unavailable too.
 		assert_eq!(
 			<Options as PositionProvider<AccountId>>::margin_requirement(&ALICE),
 			Err(PriceError::Halted)
 		);
-		assert_eq!(
-			<Options as PositionProvider<AccountId>>::positions(&BOB),
-			Err(PriceError::Halted)
-		);
+		// Back in quorum, trading resumes.
+		halt(BTC, false);
+		trade(ALICE, BOB, id, 1);
+		assert_eq!((pos(id, ALICE), pos(id, BOB)), (-1, 1));
 	});
 }
 
@@ -765,7 +797,7 @@ fn open_orders_per_account_are_bounded() {
 			place(ALICE, id, Sell, (1_000 + i) * USD, 1, Gtc);
 		}
 		assert_noop!(
-			Options::place_order(RuntimeOrigin::signed(ALICE), id, Sell, 2_000 * USD, 1, Gtc),
+			Options::place_order(RuntimeOrigin::signed(ALICE), id, Sell, 1_100 * USD, 1, Gtc),
 			Error::<Test>::TooManyOpenOrders
 		);
 		// IOC orders never rest: still allowed.
@@ -790,7 +822,7 @@ fn orders_per_book_side_are_bounded() {
 }
 
 #[test]
-fn positions_per_account_are_bounded() {
+fn a_traders_footprint_is_bounded() {
 	ExtBuilder::default().build_and_execute(|| {
 		let ids: Vec<_> =
 			[60_000, 65_000, 70_000, 75_000].into_iter().map(|k| list(btc(Call, k, E2))).collect();
@@ -798,33 +830,33 @@ fn positions_per_account_are_bounded() {
 			trade(ALICE, BOB, *id, 1);
 		}
 		assert_eq!(AccountSeries::<Test>::get(ALICE).to_vec(), ids[..3].to_vec());
+		assert_eq!(Options::footprint(&ALICE), 3);
 		// Taker opening a 4th series: the call fails.
 		place(CHARLIE, ids[3], Sell, 100 * USD, 1, Gtc); // resting ask
 		assert_noop!(
 			Options::place_order(RuntimeOrigin::signed(ALICE), ids[3], Buy, 100 * USD, 1, Ioc),
 			Error::<Test>::TooManyPositions
 		);
-		// Resting an order that would open a 4th series: rejected at placement.
+		// Resting an order in a 4th series: rejected at placement.
 		assert_noop!(
 			Options::place_order(RuntimeOrigin::signed(ALICE), ids[3], Buy, 50 * USD, 1, Gtc),
 			Error::<Test>::TooManyPositions
 		);
-		// A maker who filled up its positions meanwhile is cancelled and skipped.
-		place(DAVE, ids[3], Buy, 90 * USD, 1, Gtc); // DAVE: no positions yet
-		for id in &ids[..3] {
-			trade(DAVE, EVE, *id, 1);
-		}
-		let dave_order = AccountOrders::<Test>::get(DAVE)[0];
+		// A resting order takes a place in the footprint: DAVE, with a bid in ids[3], can
+		// open positions in two more series only.
+		place(DAVE, ids[3], Buy, 90 * USD, 1, Gtc);
+		trade(DAVE, EVE, ids[0], 1);
+		trade(DAVE, EVE, ids[1], 1);
+		assert_eq!(Options::footprint(&DAVE), 3);
+		place(EVE, ids[2], Sell, 100 * USD, 1, Gtc);
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(DAVE), ids[2], Buy, 100 * USD, 1, Ioc),
+			Error::<Test>::TooManyPositions
+		);
+		// ... and so its resting bid can always fill: the series is in its footprint.
 		place(FERDIE, ids[3], Sell, 90 * USD, 1, Ioc);
-		assert!(options_events().contains(&cancelled(
-			dave_order,
-			DAVE,
-			ids[3],
-			1,
-			CancelReason::MakerPositionLimit
-		)));
-		assert_eq!(pos(ids[3], FERDIE), 0);
-		// Closing a position frees a slot.
+		assert_eq!((pos(ids[3], DAVE), pos(ids[3], FERDIE)), (1, -1));
+		// Closing a position frees a place.
 		trade(BOB, ALICE, ids[0], 1);
 		assert_eq!(pos(ids[0], ALICE), 0);
 		place(ALICE, ids[3], Buy, 100 * USD, 1, Ioc);
@@ -832,7 +864,166 @@ fn positions_per_account_are_bounded() {
 	});
 }
 
+// ================================================================== trading rules (issue 14)
+
+#[test]
+fn price_band_is_exact_to_the_unit() {
+	let params = OptionsParams::default(); // band: 50% of the mark, floor 1% of the underlying
+	// An in-the-money mark of 20,000.123456789 USD: the rate part (50%) is the wider one.
+	let band = Options::price_band(
+		fixed(1),
+		fixed_rational(20_000_123_456_789, 1_000_000_000),
+		fixed(60_000),
+		&params,
+	);
+	assert_eq!(band.mark, 20_000_123_456);
+	assert_eq!((band.lower, band.upper), (10_000_061_728, 30_000_185_184));
+	// A cheap option (mark 3.5 USD): the floor (1% of 60,000 = 600 USD) is wider, and the
+	// lower edge stops at one tick.
+	let band = Options::price_band(fixed(1), fixed_rational(35, 10), fixed(60_000), &params);
+	assert_eq!((band.mark, band.lower, band.upper), (3_500_000, 10_000, 603_500_000));
+	// Contract size 0.1: everything per contract scales (mark 0.35 USD, floor 60 USD, tick
+	// 0.001 USD).
+	let band = Options::price_band(fixed_rational(1, 10), fixed_rational(35, 10), fixed(60_000), &params);
+	assert_eq!((band.mark, band.lower, band.upper), (350_000, 1_000, 60_350_000));
+	assert!(band.contains(60_350_000) && !band.contains(60_350_001) && !band.contains(999));
+}
+
+#[test]
+fn orders_outside_the_band_or_off_tick_are_rejected_at_the_edges() {
+	ExtBuilder::default().params(OptionsParams::default()).build_and_execute(|| {
+		// Deep in the money: a 80,000 put at 60,000, mark about 20,000 USD.
+		let put = list(btc(Put, 80_000, E2));
+		let mark = bs_price(Put, 80_000, E2);
+		let band = Options::price_band(fixed(1), mark, fixed(60_000), &Params::<Test>::get());
+		let tick = 10_000;
+		let lowest = band.lower.div_ceil(tick) * tick;
+		let highest = band.upper / tick * tick;
+		let try_place = |side, price| {
+			Options::place_order(RuntimeOrigin::signed(ALICE), put, side, price, 1, PostOnly)
+		};
+		assert_noop!(try_place(Buy, lowest - tick), Error::<Test>::PriceOutsideBand);
+		assert_noop!(try_place(Sell, highest + tick), Error::<Test>::PriceOutsideBand);
+		assert_noop!(try_place(Buy, lowest + 1), Error::<Test>::PriceNotOnTick);
+		assert_ok!(try_place(Buy, lowest));
+		assert_ok!(try_place(Sell, highest));
+		// An order 1,000 times the mark of a cheap option: rejected.
+		let call = call_65k();
+		let m = Options::mark_per_contract(call).unwrap();
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(ALICE), call, Buy, m / tick * tick * 1_000, 1, Ioc),
+			Error::<Test>::PriceOutsideBand
+		);
+	});
+}
+
+#[test]
+fn tick_and_minimum_quantity() {
+	let params = OptionsParams { min_order_quantity: 5, ..default_params() };
+	ExtBuilder::default().params(params).build_and_execute(|| {
+		// 0.01 USD per unit: 10,000 units for a contract of 1 BTC, 1,000 for 0.1 BTC, and at
+		// least one unit however small the contract.
+		assert_eq!(Options::tick(fixed(1), &params), 10_000);
+		assert_eq!(Options::tick(fixed_rational(1, 10), &params), 1_000);
+		assert_eq!(Options::tick(fixed_rational(1, 100_000_000), &params), 1);
+		let id = call_65k();
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(ALICE), id, Sell, 100 * USD, 4, Gtc),
+			Error::<Test>::QuantityBelowMinimum
+		);
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(ALICE), id, Sell, 100 * USD + 5_000, 5, Gtc),
+			Error::<Test>::PriceNotOnTick
+		);
+		place(ALICE, id, Sell, 100 * USD + 10_000, 5, Gtc);
+	});
+}
+
+#[test]
+fn a_full_book_side_evicts_its_worst_order_for_a_better_one() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		// MaxOrdersPerSide = 5: asks at 100, 101, 101, 102, 102 (orders 0..4).
+		for (who, price) in [(ALICE, 100), (BOB, 101), (CHARLIE, 101), (DAVE, 102), (EVE, 102)] {
+			place(who, id, Sell, price * USD, 1, Gtc);
+		}
+		// Not better than the worst (102): refused, nothing changes.
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(FERDIE), id, Sell, 102 * USD, 1, Gtc),
+			Error::<Test>::BookSideFull
+		);
+		// Better: the worst order goes (the highest ask, the latest at that price: EVE's).
+		place(FERDIE, id, Sell, 101 * USD, 1, Gtc);
+		assert!(options_events().contains(&cancelled(4, EVE, id, 1, CancelReason::Evicted)));
+		assert_eq!(
+			asks(id),
+			vec![(0, 100 * USD), (1, 101 * USD), (2, 101 * USD), (5, 101 * USD), (3, 102 * USD)]
+		);
+		assert!(AccountOrders::<Test>::get(EVE).is_empty());
+		// Bids: the worst is the lowest.
+		for (who, price) in [(ALICE, 90), (BOB, 80), (CHARLIE, 85), (DAVE, 80), (EVE, 95)] {
+			place(who, id, Buy, price * USD, 1, Gtc);
+		}
+		place(FERDIE, id, Buy, 81 * USD, 1, Gtc);
+		assert!(options_events().contains(&cancelled(9, DAVE, id, 1, CancelReason::Evicted)));
+		assert_eq!(bids(id).last(), Some(&(7, 80 * USD)));
+	});
+}
+
+#[test]
+fn open_orders_reserve_margin_as_if_filled_at_their_limit() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		let c = bs_price(Call, 65_000, E2);
+		let oom = |who| {
+			<Options as PositionProvider<AccountId>>::margin_requirement(&who).unwrap().open_orders
+		};
+		// A bid of 2 at 100 USD: premium 200 USD + maker fee min(2 x 18, 12.5% x 200) = 25 USD.
+		place(ALICE, id, Buy, 100 * USD, 2, Gtc);
+		assert_eq!(oom(ALICE), 225 * USD);
+		// An ask of 3 at 150 USD opening a short: the short's initial margin, less the premium
+		// above the mark it would receive, plus the fee (min(3 x 18, 12.5% x 450) = 54 USD).
+		// The worse side counts.
+		place(ALICE, id, Sell, 150 * USD, 3, Gtc);
+		let short = Options::short_margin(Call, fixed(60_000), fixed(65_000), c, fixed(1), 3, &default_params());
+		let asks_need = short.initial + units_up(c, 3) - 450 * USD + 54 * USD;
+		assert_eq!(oom(ALICE), asks_need);
+		// Closing orders need nothing: BOB long 2 puts asks 2 at 100 USD.
+		let put = list(btc(Put, 55_000, E2));
+		trade(BOB, CHARLIE, put, 2);
+		place(BOB, put, Sell, 100 * USD, 2, Gtc);
+		assert_eq!(oom(BOB), 0);
+		// An account without collateral cannot rest an order.
+		let other = list(btc(Put, 50_000, E2));
+		Cash::insert(EVE, 0);
+		assert_noop!(
+			Options::place_order(RuntimeOrigin::signed(EVE), other, Buy, 10 * USD, 1, Gtc),
+			Error::<Test>::InsufficientMargin
+		);
+		// Exactly enough for a bid of one at 10 USD: 10 USD + fee 1.25 USD.
+		Cash::insert(EVE, 11_250_000);
+		place(EVE, other, Buy, 10 * USD, 1, Gtc);
+		assert_eq!(oom(EVE), 11_250_000);
+		// A resting order of an account whose margin fell short is cancelled when it meets a
+		// taker, and the taker's call goes on.
+		Cash::insert(EVE, 0);
+		place(FERDIE, other, Sell, 10 * USD, 1, Ioc);
+		assert_eq!(pos(other, EVE), 0);
+		assert!(AccountOrders::<Test>::get(EVE).is_empty());
+	});
+}
+
 // ================================================================== pricing and margin
+
+/// `who`'s position in series `id` as the portfolio prices it now.
+fn priced(who: AccountId, id: SeriesId) -> PositionRisk {
+	<Options as PositionProvider<AccountId>>::portfolio(&who)
+		.unwrap()
+		.positions
+		.into_iter()
+		.find(|p| p.id == id)
+		.expect("a position")
+}
 
 fn bs_price(kind: OptionKind, strike: u128, expiry: u64) -> FixedU128 {
 	black_scholes(
@@ -957,9 +1148,9 @@ fn position_provider_reports_risk_at_mark() {
 			Options::short_margin(Put, fixed(60_000), fixed(55_000), p, fixed(1), 3, &params);
 		let short_call =
 			Options::short_margin(Call, fixed(60_000), fixed(65_000), c, fixed(1), 2, &params);
-		let alice = <Options as PositionProvider<AccountId>>::positions(&ALICE).unwrap();
+		let alice = <Options as PositionProvider<AccountId>>::portfolio(&ALICE).unwrap();
 		assert_eq!(
-			alice,
+			alice.positions,
 			vec![
 				PositionRisk {
 					id: call,
@@ -969,6 +1160,8 @@ fn position_provider_reports_risk_at_mark() {
 					initial_margin: units_down(c, 2),
 					maintenance_margin: 0,
 					notional: 120_000 * USD,
+					mark_price: c,
+					index_price: fixed(60_000),
 				},
 				PositionRisk {
 					id: put,
@@ -977,6 +1170,8 @@ fn position_provider_reports_risk_at_mark() {
 					initial_margin: short_put.initial,
 					maintenance_margin: short_put.maintenance,
 					notional: 180_000 * USD,
+					mark_price: p,
+					index_price: fixed(60_000),
 				},
 			]
 		);
@@ -984,6 +1179,7 @@ fn position_provider_reports_risk_at_mark() {
 			<Options as PositionProvider<AccountId>>::margin_requirement(&BOB),
 			Ok(MarginRequirement {
 				initial: short_call.initial + units_down(p, 3),
+				open_orders: 0,
 				maintenance: short_call.maintenance,
 				unrealized_pnl: units_down(p, 3) as i128 - units_up(c, 2) as i128,
 			})
@@ -1011,11 +1207,22 @@ fn transfer_position_moves_contracts_at_mark() {
 		let c = bs_price(Call, 65_000, E2);
 		let (a, b, f) = (cash(ALICE), cash(BOB), cash(FUND));
 		// A long moved: the fund pays ALICE floor(2 x mark).
+		let long = priced(ALICE, call);
 		let out =
-			<Options as PositionProvider<AccountId>>::transfer_position(&ALICE, &FUND, call, 2)
+			<Options as PositionProvider<AccountId>>::transfer_position(&ALICE, &FUND, &long, 2)
 				.unwrap();
 		let v = units_down(c, 2);
-		assert_eq!(out, TransferOutcome { quantity: 2, value: v as i128, notional: 120_000 * USD });
+		let remaining = PositionRisk {
+			quantity: 1,
+			mark_value: units_down(c, 1) as i128,
+			initial_margin: units_down(c, 1),
+			notional: 60_000 * USD,
+			..long.clone()
+		};
+		assert_eq!(
+			out,
+			TransferOutcome { quantity: 2, value: v as i128, notional: 120_000 * USD, remaining }
+		);
 		assert_eq!((pos(call, ALICE), pos(call, FUND), oi(call)), (1, 2, 3));
 		assert_eq!((cash(ALICE) - a, cash(FUND) - f), (v as i128, -(v as i128)));
 		assert_eq!(
@@ -1031,8 +1238,10 @@ fn transfer_position_moves_contracts_at_mark() {
 		// A short moved onto the fund's long: BOB pays ceil(2 x mark); the fund nets to zero
 		// and the open interest falls by 2.
 		let f = cash(FUND);
-		let out = <Options as PositionProvider<AccountId>>::transfer_position(&BOB, &FUND, call, 2)
-			.unwrap();
+		let short = priced(BOB, call);
+		let out =
+			<Options as PositionProvider<AccountId>>::transfer_position(&BOB, &FUND, &short, 2)
+				.unwrap();
 		let v = units_up(c, 2);
 		assert_eq!(out.value, -(v as i128));
 		assert_eq!((pos(call, BOB), pos(call, FUND), oi(call)), (-1, 0, 1));
@@ -1047,21 +1256,36 @@ fn transfer_position_rejections() {
 		let ids: Vec<_> =
 			[60_000, 65_000, 70_000, 75_000].into_iter().map(|k| list(btc(Call, k, E2))).collect();
 		trade(ALICE, BOB, ids[0], 2);
-		let tp = |from, to, id, q| {
-			<Options as PositionProvider<AccountId>>::transfer_position(&from, &to, id, q)
+		let long = priced(ALICE, ids[0]);
+		let tp = |from, to, p: &PositionRisk, q| {
+			<Options as PositionProvider<AccountId>>::transfer_position(&from, &to, p, q)
 		};
-		assert_noop!(tp(ALICE, FUND, ids[0], 0), Error::<Test>::ZeroQuantity);
-		assert_noop!(tp(ALICE, ALICE, ids[0], 1), Error::<Test>::SelfTransfer);
-		assert_noop!(tp(ALICE, FUND, 99, 1), Error::<Test>::UnknownSeries);
-		assert_noop!(tp(ALICE, FUND, ids[0], 3), Error::<Test>::InsufficientPosition);
-		assert_noop!(tp(CHARLIE, FUND, ids[0], 1), Error::<Test>::InsufficientPosition);
-		// The receiver holds MaxPositionsPerAccount other series.
+		assert_noop!(tp(ALICE, FUND, &long, 0), Error::<Test>::ZeroQuantity);
+		assert_noop!(tp(ALICE, ALICE, &long, 1), Error::<Test>::SelfTransfer);
+		assert_noop!(tp(ALICE, FUND, &PositionRisk { id: 99, ..long.clone() }, 1), Error::<Test>::UnknownSeries);
+		assert_noop!(tp(ALICE, FUND, &long, 3), Error::<Test>::InsufficientPosition);
+		// Not the position that was priced (CHARLIE has none; ALICE's changed since).
+		assert_noop!(tp(CHARLIE, FUND, &long, 1), Error::<Test>::InsufficientPosition);
+		assert_noop!(
+			tp(ALICE, FUND, &PositionRisk { quantity: 3, ..long.clone() }, 1),
+			Error::<Test>::InsufficientPosition
+		);
+		// A trader receiver whose footprint is full (MaxPositionsPerAccount other series).
 		for id in &ids[1..] {
 			trade(CHARLIE, DAVE, *id, 1);
 		}
-		assert_noop!(tp(ALICE, CHARLIE, ids[0], 1), Error::<Test>::TooManyPositions);
+		assert_noop!(tp(ALICE, CHARLIE, &long, 1), Error::<Test>::TooManyPositions);
+		// The fund, a protocol account, is not bound by the limit: it takes all four.
+		for id in &ids[1..] {
+			let p = priced(CHARLIE, *id);
+			assert_ok!(tp(CHARLIE, FUND, &p, 1));
+		}
+		assert_ok!(tp(ALICE, FUND, &long, 1));
+		assert_eq!(AccountSeries::<Test>::get(FUND).len(), 4);
+		// The transfer uses the mark it was given: no oracle read, so a halt does not block it.
 		halt(BTC, true);
-		assert_noop!(tp(ALICE, FUND, ids[0], 1), Error::<Test>::PriceUnavailable);
+		let long = PositionRisk { quantity: 1, ..long };
+		assert_ok!(tp(ALICE, FUND, &long, 1));
 	});
 }
 
@@ -1073,7 +1297,7 @@ fn cancel_orders_for_liquidation() {
 		place(ALICE, id, Buy, 500 * USD, 2, Gtc); // 1
 		place(BOB, id, Buy, 400 * USD, 1, Gtc); // 2
 		assert!(<Options as PositionProvider<AccountId>>::has_positions(&ALICE));
-		assert_ok!(<Options as PositionProvider<AccountId>>::cancel_orders(&ALICE));
+		assert_eq!(<Options as PositionProvider<AccountId>>::cancel_orders(&ALICE), 2);
 		assert_eq!(
 			options_events()[options_events().len() - 2..].to_vec(),
 			vec![
@@ -1335,7 +1559,7 @@ fn settlement_spans_blocks_with_a_cursor() {
 }
 
 #[test]
-fn no_transfer_once_settling() {
+fn liquidating_in_a_settling_series_settles_the_contracts_early() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = call_65k();
 		for (b, sl) in [(ALICE, DAVE), (BOB, EVE), (CHARLIE, FERDIE)] {
@@ -1345,15 +1569,42 @@ fn no_transfer_once_settling() {
 		set_now(E2);
 		next_block();
 		assert_eq!(status(id), SeriesStatus::Settling);
-		let (holder, _) = Positions::<Test>::iter_prefix(id).next().unwrap();
-		assert_noop!(
-			<Options as PositionProvider<AccountId>>::transfer_position(&holder, &FUND, id, 1),
-			Error::<Test>::SeriesSettling
-		);
 		// The remaining positions are marked at the settlement intrinsic, no oracle needed.
 		halt(BTC, true);
 		assert_eq!(Options::mark_per_contract(id), Ok(5_000 * USD));
-		assert!(<Options as PositionProvider<AccountId>>::positions(&holder).is_ok());
+		let left: Vec<(AccountId, i64)> = Positions::<Test>::iter_prefix(id).collect();
+		assert!(!left.is_empty());
+		let account = Options::settlement_account(id);
+		for (holder, q) in left {
+			let p = priced(holder, id);
+			let before = (cash(holder), cash(FUND));
+			let out =
+				<Options as PositionProvider<AccountId>>::transfer_position(&holder, &FUND, &p, 1)
+					.unwrap();
+			// Settled at the settlement price, not moved to the fund: a long receives its
+			// payout from the settlement account, a short pays it in.
+			let value = if q > 0 { s(5_000 * USD) } else { -s(5_000 * USD) };
+			assert_eq!((out.quantity, out.value, out.remaining.quantity), (1, value, 0));
+			assert_eq!((cash(holder) - before.0, cash(FUND) - before.1), (value, 0));
+			assert_eq!(pos(id, holder), 0);
+			assert!(!AccountSeries::<Test>::contains_key(holder));
+			assert_eq!(
+				last_event(),
+				Event::SettledPosition {
+					series: id,
+					who: holder,
+					quantity: q,
+					amount: 5_000 * USD,
+					socialized: 0
+				}
+			);
+		}
+		// The settlement finishes with every contract counted and the account at zero.
+		next_block();
+		assert_eq!(status(id), SeriesStatus::Settled);
+		let st = Settlements::<Test>::get(id).unwrap();
+		assert_eq!((st.collected, st.paid, st.longs_settled, st.shorts_settled), (15_000 * USD, 15_000 * USD, 3, 3));
+		assert_eq!(cash(account), 0);
 	});
 }
 
@@ -1432,9 +1683,16 @@ fn funds_are_conserved_over_many_settlements() {
 			})
 			.collect();
 		let who = [ALICE, BOB, CHARLIE, DAVE, EVE, FERDIE];
+		// The tick of a 3/7 contract: floor(3/7 x 10,000) = 4,285 units.
+		let price = Options::tick(fixed_rational(3, 7), &default_params()) * 20_000;
+		assert_eq!(price, 85_700_000);
 		for (i, id) in ids.iter().enumerate() {
-			trade(who[i], who[i + 3], *id, 3 + i as u64);
-			trade(who[(i + 1) % 3], who[3 + (i + 2) % 3], *id, 2);
+			let trade = |buyer, seller, qty| {
+				place(seller, *id, Sell, price, qty, Gtc);
+				place(buyer, *id, Buy, price, qty, Ioc);
+			};
+			trade(who[i], who[i + 3], 3 + i as u64);
+			trade(who[(i + 1) % 3], who[3 + (i + 2) % 3], 2);
 		}
 		PendingLosses::put(777_777);
 		let total_before: i128 =
@@ -1474,6 +1732,10 @@ fn set_params_within_bounds_and_steps() {
 			expiry_interval: DAY / 2,
 			expiry_offset: 4 * HOUR,
 			min_time_to_expiry: 30 * MINUTE,
+			price_band_rate: Permill::from_percent(60),
+			price_band_floor: Permill::from_percent(1),
+			tick_size: 15_000,
+			min_order_quantity: 1,
 		};
 		assert_ok!(Options::set_params(RuntimeOrigin::root(), new));
 		assert_eq!(Params::<Test>::get(), new);
@@ -1534,6 +1796,22 @@ fn set_params_rejects_out_of_bounds() {
 				OptionsParams { min_time_to_expiry: 7 * DAY + 1, ..p },
 				Error::MinTimeToExpiryOutOfBounds,
 			),
+			(
+				OptionsParams { price_band_rate: Permill::from_parts(99_999), ..p },
+				Error::PriceBandRateOutOfBounds,
+			),
+			(
+				OptionsParams { price_band_floor: Permill::from_parts(20_001), ..p },
+				Error::PriceBandFloorOutOfBounds,
+			),
+			(
+				OptionsParams { price_band_floor: Permill::from_parts(999), ..p },
+				Error::PriceBandFloorOutOfBounds,
+			),
+			(OptionsParams { tick_size: 0, ..p }, Error::TickSizeOutOfBounds),
+			(OptionsParams { tick_size: 100_000_001, ..p }, Error::TickSizeOutOfBounds),
+			(OptionsParams { min_order_quantity: 0, ..p }, Error::MinOrderQuantityOutOfBounds),
+			(OptionsParams { min_order_quantity: 1_001, ..p }, Error::MinOrderQuantityOutOfBounds),
 		];
 		for (params, error) in cases {
 			assert_noop!(Options::set_params(RuntimeOrigin::root(), params), error);
@@ -1590,6 +1868,17 @@ fn set_params_rejects_large_steps() {
 				OptionsParams { min_time_to_expiry: 90 * MINUTE + 1, ..p },
 				Error::MinTimeToExpiryStepTooLarge,
 			),
+			// 50% of 100% is 50%; of 2%, 1%; of 10,000 units, 5,000; of 1 contract, 1.
+			(
+				OptionsParams { price_band_rate: Permill::from_parts(499_999), ..p },
+				Error::PriceBandRateStepTooLarge,
+			),
+			(
+				OptionsParams { price_band_floor: Permill::from_parts(9_999), ..p },
+				Error::PriceBandFloorStepTooLarge,
+			),
+			(OptionsParams { tick_size: 15_001, ..p }, Error::TickSizeStepTooLarge),
+			(OptionsParams { min_order_quantity: 3, ..p }, Error::MinOrderQuantityStepTooLarge),
 		];
 		for (params, error) in cases {
 			assert_noop!(Options::set_params(RuntimeOrigin::root(), params), error);
@@ -1749,36 +2038,61 @@ fn a_series_waiting_for_its_price_does_not_block_others() {
 	});
 }
 
+/// Weight of a `place_order` that visited `visited` orders, priced `pricings` accounts of
+/// `series` series in total, rested or not, in the held case or not.
+fn actual_weight(
+	visited: u32,
+	pricings: u32,
+	series: u32,
+	rested: bool,
+	held: bool,
+	tif: TimeInForce,
+) -> frame_support::weights::Weight {
+	let outcome = PlaceOrderOutcome { visited, pricings, priced_series: series, rested, held };
+	Options::place_order_actual_weight(&outcome, tif)
+}
+
 #[test]
 fn place_order_refunds_weight_to_the_orders_visited() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = call_65k();
-		place(ALICE, id, Sell, 1_000 * USD, 1, Gtc);
+		// A resting ask: the taker priced once, for one series.
+		let info = Options::place_order(RuntimeOrigin::signed(ALICE), id, Sell, 1_000 * USD, 1, Gtc)
+			.unwrap();
+		assert_eq!(info.actual_weight, Some(actual_weight(0, 1, 1, true, false, Gtc)));
+		// A fill: neither side held a position before (no snapshot from before); the maker and
+		// the taker are priced once each after it, one series each.
 		let info =
 			Options::place_order(RuntimeOrigin::signed(BOB), id, Buy, 1_000 * USD, 1, Ioc).unwrap();
-		// Neither Bob nor Alice held a position before the fill; nothing rested.
-		let actual = |visited, positions, rested, held, tif| {
-			let outcome = PlaceOrderOutcome { visited, positions, rested, held };
-			Options::place_order_actual_weight(&outcome, tif)
-		};
-		assert_eq!(info.actual_weight, Some(actual(1, 0, false, false, Ioc)));
-		assert!(actual(1, 0, false, false, Ioc).all_lte(Options::place_order_weight(1, Ioc)));
+		assert_eq!(info.actual_weight, Some(actual_weight(1, 2, 2, false, false, Ioc)));
+		// That is exactly the benchmarked case: no weight beyond the benchmark.
+		assert_eq!(
+			actual_weight(1, 2, 2, false, false, Ioc),
+			<() as WeightInfo>::place_order_immediate(1)
+		);
+		assert!(actual_weight(1, 2, 2, false, false, Ioc).all_lte(Options::place_order_weight(1, Ioc)));
 		assert!(Options::place_order_weight(1, Gtc).all_lt(Options::place_order_weight(3, Gtc)));
 		// An order that cannot rest is charged less than one that can.
 		let rt = |w: frame_support::weights::Weight| w.ref_time();
 		assert!(rt(Options::place_order_weight(1, Ioc)) < rt(Options::place_order_weight(1, Gtc)));
-		assert!(rt(actual(1, 0, false, false, Gtc)) < rt(actual(1, 0, true, false, Gtc)));
-		// Positions held before are charged once, from `margin_requirement(p)`.
-		let extra = <() as WeightInfo>::margin_requirement(5)
+		// Series priced beyond the benchmark's one per account are charged at the slope of
+		// `margin_requirement(p)`, each extra pricing at `margin_requirement(0)`.
+		let slope = <() as WeightInfo>::margin_requirement(5)
 			.saturating_sub(<() as WeightInfo>::margin_requirement(0));
 		assert_eq!(
-			actual(1, 5, true, false, Gtc),
-			actual(1, 0, true, false, Gtc).saturating_add(extra)
+			actual_weight(1, 2, 7, true, false, Gtc),
+			actual_weight(1, 2, 2, true, false, Gtc).saturating_add(slope)
 		);
-		// A GTC buy that rests: refunded at the resting weight.
-		let info = Options::place_order(RuntimeOrigin::signed(CHARLIE), id, Buy, 900 * USD, 1, Gtc)
-			.unwrap();
-		assert_eq!(info.actual_weight, Some(actual(0, 0, true, false, Gtc)));
+		assert_eq!(
+			actual_weight(1, 3, 2, true, false, Gtc),
+			actual_weight(1, 2, 2, true, false, Gtc)
+				.saturating_add(<() as WeightInfo>::margin_requirement(0))
+		);
+		// The worst case bounds every outcome.
+		assert_eq!(
+			actual_weight(16, 100, 10_000, true, false, Gtc),
+			Options::place_order_weight(16, Gtc)
+		);
 	});
 }
 
@@ -1786,35 +2100,35 @@ fn place_order_refunds_weight_to_the_orders_visited() {
 fn fill_of_positions_already_held_is_charged_the_held_weight() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = call_65k();
-		let actual = |visited, positions, held| {
-			let outcome = PlaceOrderOutcome { visited, positions, rested: false, held };
-			Options::place_order_actual_weight(&outcome, Ioc)
+		let actual = |visited, pricings, series, held| {
+			actual_weight(visited, pricings, series, false, held, Ioc)
 		};
 		// The held case costs less: no position index, book or order index written.
-		assert!(actual(1, 2, true).all_lte(actual(1, 2, false)));
-		assert!(actual(1, 2, true).ref_time() < actual(1, 2, false).ref_time());
+		assert!(actual(1, 2, 2, true).all_lte(actual(1, 2, 2, false)));
+		assert!(actual(1, 2, 2, true).ref_time() < actual(1, 2, 2, false).ref_time());
 		place(ALICE, id, Sell, 1_000 * USD, 3, Gtc);
 		let ask = Book::<Test>::get(id, Sell);
 		// First fill opens both positions: the worst-case weight.
 		let info =
 			Options::place_order(RuntimeOrigin::signed(BOB), id, Buy, 1_000 * USD, 1, Ioc).unwrap();
-		assert_eq!(info.actual_weight, Some(actual(1, 0, false)));
+		assert_eq!(info.actual_weight, Some(actual(1, 2, 2, false)));
 		// Second fill: both already hold the series, Alice's order stays partly filled.
 		let info =
 			Options::place_order(RuntimeOrigin::signed(BOB), id, Buy, 1_000 * USD, 1, Ioc).unwrap();
-		assert_eq!(info.actual_weight, Some(actual(1, 2, true)));
+		assert_eq!(info.actual_weight, Some(actual(1, 2, 2, true)));
 		assert_eq!(Book::<Test>::get(id, Sell), ask);
 		assert_eq!(Orders::<Test>::get(ask[0].order_id).map(|o| o.remaining), Some(1));
 		// Last fill removes Alice's order: not the held case.
 		let info =
 			Options::place_order(RuntimeOrigin::signed(BOB), id, Buy, 1_000 * USD, 1, Ioc).unwrap();
-		assert_eq!(info.actual_weight, Some(actual(1, 2, false)));
+		assert_eq!(info.actual_weight, Some(actual(1, 2, 2, false)));
 		assert!(Book::<Test>::get(id, Sell).is_empty());
-		// Bob sells back his 3: his long closes, so not the held case either.
+		// Bob sells back his 3: his long closes, so not the held case either. Closing, he is
+		// priced before (one series) and after (none left); Charlie after his fill.
 		place(CHARLIE, id, Buy, 1_000 * USD, 5, Gtc);
 		let info = Options::place_order(RuntimeOrigin::signed(BOB), id, Sell, 1_000 * USD, 3, Ioc)
 			.unwrap();
-		assert_eq!(info.actual_weight, Some(actual(1, 1, false)));
+		assert_eq!(info.actual_weight, Some(actual(1, 3, 2, false)));
 		assert_eq!(Positions::<Test>::get(id, BOB), None);
 	});
 }
@@ -1827,7 +2141,9 @@ fn params_genesis_json_round_trips() {
 		json,
 		"{\"makerFeeRate\":300,\"takerFeeRate\":300,\"imBase\":150000,\"imMin\":100000,\
 		 \"mmRate\":75000,\"rate\":\"50000000000000000\",\"settlementWindow\":1800000,\
-		 \"expiryInterval\":86400000,\"expiryOffset\":28800000,\"minTimeToExpiry\":3600000}"
+		 \"expiryInterval\":86400000,\"expiryOffset\":28800000,\"minTimeToExpiry\":3600000,\
+		 \"priceBandRate\":1000000,\"priceBandFloor\":20000,\"tickSize\":10000,\
+		 \"minOrderQuantity\":1}"
 	);
 	assert_eq!(serde_json::from_str::<OptionsParams>(&json).unwrap(), p);
 }
@@ -2142,6 +2458,10 @@ fn malformed_set_params() {
 			expiry_interval: 0,
 			expiry_offset: 0,
 			min_time_to_expiry: 0,
+			price_band_rate: zero,
+			price_band_floor: zero,
+			tick_size: 0,
+			min_order_quantity: 0,
 		};
 		assert_noop!(set(zeros), Error::<Test>::ImBaseOutOfBounds);
 		// Every field at its type's maximum.
@@ -2156,6 +2476,10 @@ fn malformed_set_params() {
 			expiry_interval: u64::MAX,
 			expiry_offset: u64::MAX,
 			min_time_to_expiry: u64::MAX,
+			price_band_rate: one,
+			price_band_floor: one,
+			tick_size: u128::MAX,
+			min_order_quantity: u64::MAX,
 		};
 		assert_noop!(set(maxes), Error::<Test>::MakerFeeOutOfBounds);
 		// Maker fee 100%.

@@ -13,7 +13,10 @@
 //!   (per year, continuously compounded) for the interest rate.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{traits::ConstU32, BoundedVec};
+use frame_support::{
+	traits::{ConstU32, Get},
+	BoundedVec, CloneNoBound, DebugNoBound, DefaultNoBound, EqNoBound, PartialEqNoBound,
+};
 use scale_info::TypeInfo;
 use solvent_option_pricing::Greeks;
 use solvent_primitives::{
@@ -102,6 +105,29 @@ pub const DEFAULT_EXPIRY_OFFSET: Moment = 8 * HOUR;
 /// Default minimum time to expiry at listing: one hour.
 pub const DEFAULT_MIN_TIME_TO_EXPIRY: Moment = HOUR;
 
+/// Hard bounds of [`OptionsParams::price_band_rate`]: 10%..=100% of the mark.
+pub const PRICE_BAND_RATE_BOUNDS: (Permill, Permill) =
+	(Permill::from_percent(10), Permill::from_percent(100));
+/// Hard bounds of [`OptionsParams::price_band_floor`]: 0.1%..=2% of the underlying's value per
+/// contract. The upper bound is the lower bound of `im_min` ([`IM_MIN_BOUNDS`]): a sell inside
+/// the band can never receive more premium above mark than the initial margin it must post,
+/// so an order that opens a short always needs margin of its own.
+pub const PRICE_BAND_FLOOR_BOUNDS: (Permill, Permill) =
+	(Permill::from_parts(1_000), Permill::from_percent(2));
+/// Hard bounds of [`OptionsParams::tick_size`]: 0.000001..=100 USD per whole unit.
+pub const TICK_SIZE_BOUNDS: (Balance, Balance) = (1, 100_000_000);
+/// Hard bounds of [`OptionsParams::min_order_quantity`]: 1..=1,000 contracts.
+pub const MIN_ORDER_QUANTITY_BOUNDS: (u64, u64) = (1, 1_000);
+/// Default price band rate: 50% of the mark.
+pub const DEFAULT_PRICE_BAND_RATE: Permill = Permill::from_percent(50);
+/// Default price band floor: 1% of the underlying's value per contract (Deribit's option
+/// price limits are the mark plus or minus a fixed amount of the underlying).
+pub const DEFAULT_PRICE_BAND_FLOOR: Permill = Permill::from_percent(1);
+/// Default tick: 0.01 USD per whole unit of the underlying (0.01 USD per contract of 1 BTC).
+pub const DEFAULT_TICK_SIZE: Balance = 10_000;
+/// Default minimum order: 1 contract.
+pub const DEFAULT_MIN_ORDER_QUANTITY: u64 = 1;
+
 // The defaults are within the hard bounds and consistent (checked at compile time).
 const _: () = {
 	assert!(DEFAULT_MAKER_FEE_RATE.deconstruct() <= MAX_FEE_RATE.deconstruct());
@@ -109,6 +135,11 @@ const _: () = {
 	assert!(DEFAULT_MM_RATE.deconstruct() <= DEFAULT_IM_MIN.deconstruct());
 	assert!(DEFAULT_IM_MIN.deconstruct() <= DEFAULT_IM_BASE.deconstruct());
 	assert!(DEFAULT_EXPIRY_OFFSET < DEFAULT_EXPIRY_INTERVAL);
+	assert!(PRICE_BAND_FLOOR_BOUNDS.1.deconstruct() <= IM_MIN_BOUNDS.0.deconstruct());
+	assert!(DEFAULT_PRICE_BAND_FLOOR.deconstruct() <= PRICE_BAND_FLOOR_BOUNDS.1.deconstruct());
+	assert!(DEFAULT_PRICE_BAND_FLOOR.deconstruct() >= PRICE_BAND_FLOOR_BOUNDS.0.deconstruct());
+	assert!(DEFAULT_PRICE_BAND_RATE.deconstruct() >= PRICE_BAND_RATE_BOUNDS.0.deconstruct());
+	assert!(DEFAULT_TICK_SIZE >= TICK_SIZE_BOUNDS.0 && DEFAULT_TICK_SIZE <= TICK_SIZE_BOUNDS.1);
 };
 
 /// Risk and market parameters of the options pallet, set at genesis and changed only by the
@@ -158,6 +189,20 @@ pub struct OptionsParams {
 	/// A series may only be listed if `expiry >= now + min_time_to_expiry` (ms).
 	/// Bounds [`MIN_TIME_TO_EXPIRY_BOUNDS`].
 	pub min_time_to_expiry: Moment,
+	/// Price band, rate part: a limit premium must lie within
+	/// `max(price_band_rate x mark, price_band_floor x index x contract size)` of the series'
+	/// mark per contract ([`crate::Pallet::price_band`]). Bounds [`PRICE_BAND_RATE_BOUNDS`].
+	pub price_band_rate: Permill,
+	/// Price band, floor part: a fraction of the underlying's value per contract, so a deep
+	/// out-of-the-money option still trades a few ticks away from its mark. Bounds
+	/// [`PRICE_BAND_FLOOR_BOUNDS`].
+	pub price_band_floor: Permill,
+	/// Tick: limit premiums are multiples of `tick_size x contract size` per contract
+	/// (at least one USD unit). USD units per whole unit of the underlying. Bounds
+	/// [`TICK_SIZE_BOUNDS`].
+	pub tick_size: Balance,
+	/// Smallest order quantity, contracts. Bounds [`MIN_ORDER_QUANTITY_BOUNDS`].
+	pub min_order_quantity: u64,
 }
 
 impl Default for OptionsParams {
@@ -173,6 +218,10 @@ impl Default for OptionsParams {
 			expiry_interval: DEFAULT_EXPIRY_INTERVAL,
 			expiry_offset: DEFAULT_EXPIRY_OFFSET,
 			min_time_to_expiry: DEFAULT_MIN_TIME_TO_EXPIRY,
+			price_band_rate: DEFAULT_PRICE_BAND_RATE,
+			price_band_floor: DEFAULT_PRICE_BAND_FLOOR,
+			tick_size: DEFAULT_TICK_SIZE,
+			min_order_quantity: DEFAULT_MIN_ORDER_QUANTITY,
 		}
 	}
 }
@@ -397,6 +446,118 @@ pub struct BookEntry {
 	pub price: Balance,
 }
 
+/// Resting orders of one side of one series, summed: the contracts still to fill and the premium
+/// they would pay or receive at their limit prices (USD units).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+)]
+pub struct OrderTotals {
+	/// Sum of the remaining quantities (contracts).
+	pub quantity: u64,
+	/// Sum of `limit premium x remaining` (USD units).
+	pub premium: Balance,
+}
+
+impl OrderTotals {
+	/// Add (`add = true`) or remove `quantity` contracts at `price` per contract.
+	pub fn apply(&mut self, price: Balance, quantity: u64, add: bool) {
+		let premium = price.saturating_mul(u128::from(quantity));
+		if add {
+			self.quantity = self.quantity.saturating_add(quantity);
+			self.premium = self.premium.saturating_add(premium);
+		} else {
+			self.quantity = self.quantity.saturating_sub(quantity);
+			self.premium = self.premium.saturating_sub(premium);
+		}
+	}
+}
+
+/// An account's resting orders in one series, summed per side: what its open-order margin is
+/// computed from ([`crate::Pallet::open_order_margin`]).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct SeriesOrders {
+	/// The series.
+	pub series: SeriesId,
+	/// Resting buy orders.
+	pub bids: OrderTotals,
+	/// Resting sell orders.
+	pub asks: OrderTotals,
+}
+
+impl SeriesOrders {
+	/// The totals of `side`.
+	pub fn side_mut(&mut self, side: Side) -> &mut OrderTotals {
+		match side {
+			Side::Buy => &mut self.bids,
+			Side::Sell => &mut self.asks,
+		}
+	}
+	/// No resting order left.
+	pub fn is_empty(&self) -> bool {
+		self.bids.quantity == 0 && self.asks.quantity == 0
+	}
+}
+
+/// The resting orders of an account: their ids, oldest first, and their totals per series
+/// (one entry per series with a resting order). One storage read gives what margining the
+/// account's orders needs.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	DefaultNoBound,
+)]
+#[scale_info(skip_type_params(Max))]
+#[codec(mel_bound())]
+pub struct OpenOrders<Max: Get<u32>> {
+	/// Order ids, oldest first.
+	pub ids: BoundedVec<OrderId, Max>,
+	/// Totals per series, in the order the series were first entered.
+	pub by_series: BoundedVec<SeriesOrders, Max>,
+}
+
+impl<Max: Get<u32>> OpenOrders<Max> {
+	/// No resting order.
+	pub fn is_empty(&self) -> bool {
+		self.ids.is_empty()
+	}
+	/// Whether the account has a resting order in `series`.
+	pub fn has_series(&self, series: SeriesId) -> bool {
+		self.by_series.iter().any(|s| s.series == series)
+	}
+	/// The totals of `series`, if any.
+	pub fn series(&self, series: SeriesId) -> Option<&SeriesOrders> {
+		self.by_series.iter().find(|s| s.series == series)
+	}
+}
+
 /// Why an order (or the unfilled part of an incoming order) was cancelled.
 #[derive(
 	Encode,
@@ -419,9 +580,10 @@ pub enum CancelReason {
 	/// stopped (fills-per-call limit, or a maker that needs unavailable prices); resting it
 	/// would cross the book.
 	MatchingStopped,
-	/// A maker's fill failed its initial-margin check.
+	/// A maker's fill failed the trade margin rule (`MarginLedger::ensure_trade_margin`: the
+	/// maker must stay fully margined, or, closing, no worse against its maintenance margin).
 	MakerMarginCheckFailed,
-	/// A maker's fill would open a position beyond `MaxPositionsPerAccount`.
+	/// A maker's fill would open a position beyond `MaxPositionsPerAccount` series.
 	MakerPositionLimit,
 	/// The resting order met an incoming order of the same owner (self-trade prevention:
 	/// cancel the resting order).
@@ -430,6 +592,12 @@ pub enum CancelReason {
 	Expired,
 	/// The owner is being liquidated.
 	Liquidation,
+	/// The resting order's price is outside the series' current price band
+	/// ([`crate::Pallet::price_band`]): no fill happens outside the band.
+	OutsidePriceBand,
+	/// The book side was full and a better-priced order took the place of this one, the
+	/// worst on its side (lowest bid or highest ask; at one price, the latest).
+	Evicted,
 }
 
 // ---------------------------------------------------------------------------- runtime API

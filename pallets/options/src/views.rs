@@ -1,9 +1,9 @@
 //! Read-only views behind the runtime API, and the invariants checked by `try_state`.
 
-use crate::{pallet::*, risk::contracts_value, types::*};
+use crate::{mark::contracts_value, pallet::*, types::*};
 use alloc::vec::Vec;
 use solvent_option_pricing::Greeks;
-use solvent_primitives::{AssetId, MarginRequirement, SeriesId, Side};
+use solvent_primitives::{AssetId, SeriesId, Side};
 use sp_arithmetic::{traits::Saturating, FixedI128, FixedPointNumber, FixedU128, Rounding};
 
 /// `10^12`: from 18 decimals to USD units (6 decimals).
@@ -84,7 +84,9 @@ impl<T: Config> Pallet<T> {
 				continue;
 			};
 			let mark = Self::unit_mark(id, &info, now, true).ok();
-			let risk = mark.as_ref().map(|m| Self::position_risk(id, &info.terms, q, m, &params));
+			let risk = mark.as_ref().map(|m| {
+				Self::position_risk(id, &info.terms, q, m.greeks.price, m.spot, &params)
+			});
 			let greeks = mark.as_ref().map(|m| {
 				let pc = per_contract(&m.greeks, info.terms.contract_size);
 				let n = FixedI128::saturating_from_integer(q);
@@ -110,20 +112,7 @@ impl<T: Config> Pallet<T> {
 				greeks,
 			});
 		}
-		let margin = if positions.iter().all(|p| p.risk.is_some()) {
-			Some(positions.iter().filter_map(|p| p.risk.as_ref()).fold(
-				MarginRequirement::default(),
-				|acc, r| {
-					acc.saturating_add(MarginRequirement {
-						initial: r.initial_margin,
-						maintenance: r.maintenance_margin,
-						unrealized_pnl: r.mark_value,
-					})
-				},
-			))
-		} else {
-			None
-		};
+		let margin = Self::portfolio(who).ok().map(|p| p.requirement);
 		AccountView { positions, totals, totals_by_underlying: by_underlying, margin }
 	}
 
@@ -155,6 +144,7 @@ impl<T: Config> Pallet<T> {
 	/// Resting orders of `who`, oldest first.
 	pub fn open_orders(who: &T::AccountId) -> Vec<OrderView<T::AccountId>> {
 		AccountOrders::<T>::get(who)
+			.ids
 			.into_iter()
 			.filter_map(|id| Orders::<T>::get(id).map(|order| OrderView { id, order }))
 			.collect()
@@ -166,12 +156,16 @@ impl<T: Config> Pallet<T> {
 	/// - no zero position; [`AccountSeries`] lists exactly the series with a position;
 	/// - every book side sorted (best price first, then lower id), each entry a resting
 	///   order of that series, side and price with a non-zero remainder; every order in
-	///   exactly one book entry and in its owner's [`AccountOrders`], and vice versa;
+	///   exactly one book entry and in its owner's [`AccountOrders`], and vice versa; each
+	///   account's per-series order totals equal the sums over its orders;
+	/// - a trader's footprint (series with a position or a resting order) is at most
+	///   `MaxPositionsPerAccount`;
 	/// - [`ActiveSeries`] sorted and exactly the series not settled;
 	/// - per settled series: `paid + socialized + dust == collected`, every contract settled.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-		use frame_support::ensure;
+		use frame_support::{ensure, traits::Get};
+		use solvent_primitives::ProtocolAccounts;
 		use solvent_primitives::SignedBalance;
 
 		// Positions and the account index.
@@ -279,7 +273,7 @@ impl<T: Config> Pallet<T> {
 				);
 				ensure!(o.remaining > 0 && o.remaining <= o.quantity, "bad order remainder");
 				ensure!(
-					AccountOrders::<T>::get(&o.owner).contains(&e.order_id),
+					AccountOrders::<T>::get(&o.owner).ids.contains(&e.order_id),
 					"order missing from account index"
 				);
 			}
@@ -287,13 +281,42 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(Orders::<T>::iter().count() == booked, "orders not all in the book");
 		let mut account_orders: usize = 0;
-		for (who, ids) in AccountOrders::<T>::iter() {
-			ensure!(!ids.is_empty(), "empty account order index stored");
-			for id in ids.iter() {
+		for (who, index) in AccountOrders::<T>::iter() {
+			ensure!(!index.is_empty(), "empty account order index stored");
+			let mut totals: alloc::collections::BTreeMap<SeriesId, SeriesOrders> =
+				Default::default();
+			for id in index.ids.iter() {
 				let o = Orders::<T>::get(id).ok_or("account index lists a missing order")?;
 				ensure!(o.owner == who, "order index of the wrong account");
+				totals
+					.entry(o.series)
+					.or_insert(SeriesOrders {
+						series: o.series,
+						bids: Default::default(),
+						asks: Default::default(),
+					})
+					.side_mut(o.side)
+					.apply(o.price, o.remaining, true);
 			}
-			account_orders += ids.len();
+			ensure!(index.by_series.len() == totals.len(), "order totals list other series");
+			for s in index.by_series.iter() {
+				ensure!(totals.get(&s.series) == Some(s), "order totals differ from the orders");
+			}
+			if !T::ProtocolAccounts::is_protocol_account(&who) {
+				ensure!(
+					Self::footprint(&who) <= T::MaxPositionsPerAccount::get(),
+					"a trader's footprint exceeds MaxPositionsPerAccount"
+				);
+			}
+			account_orders += index.ids.len();
+		}
+		for (who, ids) in AccountSeries::<T>::iter() {
+			if !T::ProtocolAccounts::is_protocol_account(&who) {
+				ensure!(
+					ids.len() as u32 <= T::MaxPositionsPerAccount::get(),
+					"a trader holds more than MaxPositionsPerAccount positions"
+				);
+			}
 		}
 		ensure!(account_orders == booked, "account order index and book differ");
 		Ok(())

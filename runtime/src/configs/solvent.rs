@@ -62,11 +62,28 @@ parameter_types! {
 	pub const LiquidationPriority: u64 = u64::MAX / 2;
 }
 
+/// The protocol's own accounts, in one function: the insurance fund, every option series'
+/// settlement account (sub-accounts of the options pallet's id), the fee collector and the
+/// treasury. They are never liquidated, never block a liquidation (the fund may hold a
+/// position in every active series), need no minimum deposit, and are exempt from the trade
+/// margin rule (the fund takes positions over as the backstop by design).
+pub struct ProtocolAccounts;
+impl solvent_primitives::ProtocolAccounts<AccountId> for ProtocolAccounts {
+	fn is_protocol_account(who: &AccountId) -> bool {
+		*who == InsuranceFund::fund_account()
+			|| *who == FeeCollector::get()
+			|| *who == crate::genesis_config_presets::treasury_account()
+			|| PalletId::try_from_sub_account::<([u8; 6], solvent_primitives::SeriesId)>(who)
+				.is_some_and(|(id, (tag, _))| id == OptionsPalletId::get() && tag == *b"series")
+	}
+}
+
 impl pallet_margin::Config for Runtime {
 	type Assets = Assets;
 	type Prices = PriceOracle;
 	type Positions = Options;
 	type BadDebt = InsuranceFund;
+	type ProtocolAccounts = ProtocolAccounts;
 	type RiskAdminOrigin = RiskAdminOrigin;
 	type PalletId = MarginPalletId;
 	type SettlementAsset = SettlementAsset;
@@ -119,6 +136,7 @@ impl pallet_options::Config for Runtime {
 	type InsuranceFundAccount = InsuranceFundAccount;
 	type InsuranceFeeShare = pallet_insurance_fund::InsuranceFeeShare<Runtime>;
 	type FeeCollector = FeeCollector;
+	type ProtocolAccounts = ProtocolAccounts;
 	type MaxActiveSeries = OptionsMaxActiveSeries;
 	type MaxGridStrikes = OptionsMaxGridStrikes;
 	type MaxGridExpiries = OptionsMaxGridExpiries;

@@ -1,0 +1,121 @@
+//! Equity and the margin rules: the haircut value of collateral, an account priced once
+//! ([`Pallet::risk`]), the initial margin of risk-increasing actions, the trade margin rule,
+//! and when an account is liquidatable.
+
+use crate::{pallet::*, types::*};
+use frame_support::{ensure, traits::fungibles::metadata::Inspect};
+use solvent_primitives::{
+	value_in_usd, AssetId, Balance, MarginSnapshot, PositionProvider, PriceError, PriceProvider,
+	ProtocolAccounts,
+};
+use sp_arithmetic::{traits::Zero, PerThing, Rounding};
+use sp_runtime::DispatchResult;
+
+impl<T: Config> Pallet<T> {
+	/// Haircut value of `amount` of collateral `asset` (USD units, rounded down):
+	/// `value_in_usd(amount, decimals, index price) x (1 - haircut)`.
+	///
+	/// Errors with the oracle's [`PriceError`] if the index price is unavailable. An asset
+	/// without parameters counts at a 100% haircut.
+	pub fn collateral_value(asset: AssetId, amount: Balance) -> Result<Balance, PriceError> {
+		if amount.is_zero() {
+			return Ok(0);
+		}
+		let price = T::Prices::spot(asset)?;
+		let Some(params) = Collateral::<T>::get(asset) else { return Ok(0) };
+		let decimals = T::Assets::decimals(asset);
+		let value = value_in_usd(amount, decimals, price, Rounding::Down);
+		Ok(params.haircut.left_from_one().mul_floor(value))
+	}
+
+	/// Risk figures of `who` at current prices, priced once: cash, haircut collateral value,
+	/// the position provider's portfolio (every position's figures, the requirements and the
+	/// margin of the resting orders), and `equity = cash + collateral value + PnL`.
+	///
+	/// Errors if any price needed (a collateral asset's index price or a price the position
+	/// provider reads) is unavailable.
+	pub fn risk(who: &T::AccountId) -> Result<RiskSnapshot, PriceError> {
+		let account = Accounts::<T>::get(who).unwrap_or_default();
+		let mut snapshot = RiskSnapshot { cash: account.cash, ..Default::default() };
+		for (asset, amount) in account.collateral.iter() {
+			let value = Self::collateral_value(*asset, *amount)?;
+			snapshot.collateral_value = snapshot.collateral_value.saturating_add(value);
+			snapshot.collateral.push((*asset, *amount, value));
+		}
+		let portfolio = T::Positions::portfolio(who)?;
+		snapshot.requirement = portfolio.requirement;
+		snapshot.positions = portfolio.positions;
+		snapshot.refresh_equity();
+		Ok(snapshot)
+	}
+
+	/// `Ok` if every price is available and `who`'s equity is at least its initial margin plus
+	/// the margin of its resting orders: the rule of every risk-increasing action (a
+	/// withdrawal, a fill that adds risk, a resting order).
+	///
+	/// Errors: [`Error::PriceUnavailable`], [`Error::InsufficientMargin`].
+	pub fn ensure_initial_margin_of(who: &T::AccountId) -> DispatchResult {
+		let snapshot = Self::risk(who).map_err(|_| Error::<T>::PriceUnavailable)?;
+		ensure!(snapshot.margin().is_fully_margined(), Error::<T>::InsufficientMargin);
+		Ok(())
+	}
+
+	/// **The trade margin rule**, applied by the position provider to both sides of every fill
+	/// (`MarginLedger::ensure_trade_margin`). After the trade, `who` must be fully margined
+	/// (equity >= initial margin + open-order margin), or, if `before` (its snapshot from
+	/// before the trade) is given because the trade only closed part of its positions:
+	///
+	/// ```text
+	/// IM + open-order margin  <=  before's
+	/// equity - MM             >=  min(0, before's equity - MM)
+	/// ```
+	///
+	/// so a trade never leaves an account below its maintenance margin unless it was already
+	/// below and is no worse: only price moves make an account liquidatable, and no trade at
+	/// any premium can move an account's loss onto the pool (buying back a short at an absurd
+	/// premium, selling a long that backs shorts for 1 unit). Protocol accounts are exempt:
+	/// the fund takes positions over as the backstop by design.
+	///
+	/// Errors: [`Error::PriceUnavailable`], [`Error::InsufficientMargin`].
+	pub fn check_trade_margin(who: &T::AccountId, before: Option<&MarginSnapshot>) -> DispatchResult {
+		if T::ProtocolAccounts::is_protocol_account(who) {
+			return Ok(());
+		}
+		let after = Self::risk(who).map_err(|_| Error::<T>::PriceUnavailable)?.margin();
+		if after.is_fully_margined() {
+			return Ok(());
+		}
+		let before = before.ok_or(Error::<T>::InsufficientMargin)?;
+		ensure!(
+			after.requirement.initial_with_orders() <= before.requirement.initial_with_orders() &&
+				after.maintenance_surplus() >= before.maintenance_surplus().min(0),
+			Error::<T>::InsufficientMargin
+		);
+		Ok(())
+	}
+
+	/// Whether `who`, with risk figures `snapshot`, is liquidatable: `equity < maintenance
+	/// margin`, except a protocol account (never liquidated) and an account already closed out
+	/// (no positions, no collateral) whose remaining negative cash is covered or queued for
+	/// socialization.
+	pub fn is_liquidatable(who: &T::AccountId, snapshot: &RiskSnapshot) -> bool {
+		if snapshot.equity >= snapshot.maintenance() || T::ProtocolAccounts::is_protocol_account(who)
+		{
+			return false;
+		}
+		if !snapshot.positions.is_empty() || T::Positions::has_positions(who) {
+			return true;
+		}
+		let debt = positive_part(snapshot.cash.saturating_neg());
+		!snapshot.collateral.is_empty() || debt > PendingLosses::<T>::get(who).unwrap_or(0)
+	}
+
+	/// Risk figures of `who` if it is liquidatable now (every price available).
+	pub fn liquidatable_risk(who: &T::AccountId) -> Option<RiskSnapshot> {
+		if T::ProtocolAccounts::is_protocol_account(who) {
+			return None;
+		}
+		let snapshot = Self::risk(who).ok()?;
+		Self::is_liquidatable(who, &snapshot).then_some(snapshot)
+	}
+}

@@ -1,0 +1,125 @@
+//! Storage migrations of the options pallet, each a `VersionedMigration` the runtime lists in
+//! its `Migrations`.
+
+/// Version 0 -> 1: the price band, tick and minimum order quantity join [`OptionsParams`]
+/// (their defaults), and each account's resting-order index gains its per-series totals,
+/// rebuilt from [`Orders`].
+///
+/// Single block: reads every entry of `AccountOrders` and every order it lists (a chain with
+/// fewer than a few thousand resting orders; a larger one needs a multi-block migration).
+pub mod v1 {
+	use crate::{pallet::*, types::*};
+	use core::marker::PhantomData;
+	use frame_support::{
+		migrations::VersionedMigration,
+		pallet_prelude::*,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+	};
+	#[cfg(feature = "try-runtime")]
+	use alloc::vec::Vec;
+	use solvent_primitives::{Moment, OrderId};
+	use sp_arithmetic::{FixedI128, Permill};
+
+	/// The storage layout of version 0.
+	pub mod v0 {
+		use super::*;
+
+		/// [`OptionsParams`] before the price band, tick and minimum quantity.
+		#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+		pub struct OptionsParams {
+			pub maker_fee_rate: Permill,
+			pub taker_fee_rate: Permill,
+			pub im_base: Permill,
+			pub im_min: Permill,
+			pub mm_rate: Permill,
+			pub rate: FixedI128,
+			pub settlement_window: Moment,
+			pub expiry_interval: Moment,
+			pub expiry_offset: Moment,
+			pub min_time_to_expiry: Moment,
+		}
+
+		/// Version 0's parameters.
+		#[frame_support::storage_alias]
+		pub type Params<T: Config> = StorageValue<Pallet<T>, OptionsParams>;
+
+		/// Version 0's resting-order index: ids only.
+		#[frame_support::storage_alias]
+		pub type AccountOrders<T: Config> = StorageMap<
+			Pallet<T>,
+			Blake2_128Concat,
+			<T as frame_system::Config>::AccountId,
+			BoundedVec<OrderId, <T as Config>::MaxOpenOrdersPerAccount>,
+		>;
+	}
+
+	/// The migration's body; run it through [`MigrateV0ToV1`].
+	pub struct MigrateToV1<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for MigrateToV1<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut reads: u64 = 1;
+			let mut writes: u64 = 0;
+			if let Some(old) = v0::Params::<T>::get() {
+				let defaults = OptionsParams::default();
+				Params::<T>::put(OptionsParams {
+					maker_fee_rate: old.maker_fee_rate,
+					taker_fee_rate: old.taker_fee_rate,
+					im_base: old.im_base,
+					im_min: old.im_min,
+					mm_rate: old.mm_rate,
+					rate: old.rate,
+					settlement_window: old.settlement_window,
+					expiry_interval: old.expiry_interval,
+					expiry_offset: old.expiry_offset,
+					min_time_to_expiry: old.min_time_to_expiry,
+					..defaults
+				});
+				writes += 1;
+			}
+			AccountOrders::<T>::translate::<BoundedVec<OrderId, T::MaxOpenOrdersPerAccount>, _>(
+				|_who, ids| {
+					reads += 1;
+					writes += 1;
+					let mut index = OpenOrders::<T::MaxOpenOrdersPerAccount>::default();
+					for id in ids {
+						reads += 1;
+						let Some(order) = Orders::<T>::get(id) else { continue };
+						if index.ids.try_push(id).is_err() {
+							continue;
+						}
+						if let Ok(totals) = Pallet::<T>::series_totals(&mut index, order.series) {
+							totals.side_mut(order.side).apply(order.price, order.remaining, true);
+						}
+					}
+					(!index.is_empty()).then_some(index)
+				},
+			);
+			T::DbWeight::get().reads_writes(reads, writes)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+			let orders = v0::AccountOrders::<T>::iter_values().map(|ids| ids.len() as u64).sum::<u64>();
+			Ok(orders.encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			let before = u64::decode(&mut &state[..]).map_err(|_| "pre-upgrade state")?;
+			let after = AccountOrders::<T>::iter_values().map(|o| o.ids.len() as u64).sum::<u64>();
+			ensure!(before == after, "resting orders lost by the migration");
+			ensure!(Params::<T>::exists(), "parameters lost by the migration");
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// Version 0 -> 1 of the options pallet, run once (the storage version guards it).
+	pub type MigrateV0ToV1<T> = VersionedMigration<
+		0,
+		1,
+		MigrateToV1<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
