@@ -17,8 +17,12 @@
 //! - the automatic liquidation path: the offchain worker's batch, checked by
 //!   `validate_unsigned` as the block builder would.
 //!
-//! After every dispatch: the post-dispatch weight is at most the declared weight, and a
-//! failed call left the state root unchanged. After every block: no panic (the fuzzer's
+//! After every dispatch: the post-dispatch weight is at most the declared weight, a failed
+//! call left the state root unchanged, and **only price moves make a trader liquidatable**:
+//! no call but a price feed or a governance (Root) call leaves a trader's account (any account
+//! that is not a protocol account) below its maintenance margin unless it was already below
+//! and its maintenance surplus (equity - MM) is no worse (issue 14; colluding accounts trading
+//! at the band's edges are one of the generator's operations). After every block: no panic (the fuzzer's
 //! crash), each class's block weight within its limit, SLV total issuance and every asset's
 //! total supply conserved, and every Solvent pallet's `try_state` invariants hold (margin:
 //! USD and collateral held by the pallet == sum over accounts; options: open interest, book
@@ -596,8 +600,10 @@ impl Fuzzer {
 			18..=22 => {
 				let series = self.series(input)?;
 				let side = if input.bool()? { Side::Buy } else { Side::Sell };
-				let limit_premium = match input.u8()? % 4 {
+				let limit_premium = match input.u8()? % 6 {
 					0 => input.amount()?,
+					1 => band_edge(series, false).unwrap_or(10_000),
+					2 => band_edge(series, true).unwrap_or(10_000),
 					_ => u128::from(input.u8()?) * 10_000_000, // 0..2,550 USD in 10-USD steps
 				};
 				let time_in_force = match input.u8()? % 4 {
@@ -672,15 +678,28 @@ impl Fuzzer {
 				}
 			}
 			30 => {
-				// A trade: the signer writes (a resting sell), another account buys it (IOC),
-				// so that positions, margin requirements and later liquidations are reached.
+				// A trade between two accounts: the signer rests one side, the other takes it
+				// (IOC), so that positions, margin requirements and later liquidations are
+				// reached. Half the time the two collude: the resting side is at the edge of the
+				// price band (the most value a trade can move), in either direction, so a
+				// closing trade at an absurd premium is tried against the invariant.
 				let series = self.series(input)?;
-				let premium = u128::from(input.u8()?) * 5_000_000; // 0..1,275 USD per contract
+				let mode = input.u8()?;
+				let premium = match mode % 4 {
+					0 => band_edge(series, false).unwrap_or(10_000),
+					1 => band_edge(series, true).unwrap_or(10_000),
+					_ => u128::from(input.u8()?) * 5_000_000, // 0..1,275 USD per contract
+				};
 				let quantity = 1 + u64::from(input.u8()? % 10);
-				let buyer = input.account()?;
+				let taker = input.account()?;
+				let (rest, take) = if mode & 4 == 0 {
+					(Side::Sell, Side::Buy)
+				} else {
+					(Side::Buy, Side::Sell)
+				};
 				for (who, side, tif) in [
-					(signer, Side::Sell, pallet_options::TimeInForce::GoodTilCancelled),
-					(buyer, Side::Buy, pallet_options::TimeInForce::ImmediateOrCancel),
+					(signer, rest, pallet_options::TimeInForce::GoodTilCancelled),
+					(taker, take, pallet_options::TimeInForce::ImmediateOrCancel),
 				] {
 					let call = OptionsCall::place_order {
 						series,
@@ -691,6 +710,80 @@ impl Fuzzer {
 					};
 					self.dispatch("trade", RuntimeCall::Options(call), Origin::Signed(who));
 				}
+			}
+			31 if input.u8()? % 4 == 1 => {
+				// Two colluding accounts: the signer buys a long from the other and writes a
+				// short to it, the index moves, the signer withdraws all it may, the index moves
+				// again, and the two trade the positions back at the edges of the band (the long
+				// sold for the least, the short bought back for the most): the pattern of a
+				// closing trade that moves value to a colluder. Each step is a dispatch checked
+				// against the invariant.
+				let other = input.account()?;
+				self.feed_all();
+				let long = self.fresh_series(input, OptionKind::Call)?;
+				let short = self.fresh_series(input, OptionKind::Put)?;
+				// 100 to 25,600 USD: from too little to write to plenty.
+				let deposit = (u128::from(input.u8()?) + 1) * 100_000_000;
+				let q = 1 + u64::from(input.u8()? % 4);
+				let trade = |f: &mut Self, maker: &AccountId, taker: &AccountId, id, side, price| {
+					let opposite = if side == Side::Buy { Side::Sell } else { Side::Buy };
+					for (who, side, tif) in [
+						(maker.clone(), opposite, pallet_options::TimeInForce::GoodTilCancelled),
+						(taker.clone(), side, pallet_options::TimeInForce::ImmediateOrCancel),
+					] {
+						let call = OptionsCall::place_order {
+							series: id,
+							side,
+							limit_premium: price,
+							quantity: q,
+							time_in_force: tif,
+						};
+						f.dispatch("collude", RuntimeCall::Options(call), Origin::Signed(who));
+					}
+				};
+				// The colluder holds plenty; the signer what the input says (often too little).
+				let call = MarginCall::deposit { asset: assets::USD, amount: 100_000_000_000 };
+				self.dispatch("collude", RuntimeCall::Margin(call), Origin::Signed(other.clone()));
+				let call = MarginCall::deposit { asset: assets::USD, amount: deposit };
+				self.dispatch("collude", RuntimeCall::Margin(call), me.clone());
+				let mid = |id| {
+					let (lo, hi) = (band_edge(id, false), band_edge(id, true));
+					let tick = lo.unwrap_or(10_000).min(10_000).max(1);
+					(lo.unwrap_or(10_000) + hi.unwrap_or(10_000)) / 2 / tick * tick
+				};
+				trade(self, &other, &signer, long, Side::Buy, mid(long));
+				trade(self, &other, &signer, short, Side::Sell, mid(short));
+				// Feeds land once per feeder per block: a new block for each price move.
+				self.next_block();
+				self.move_prices(input)?;
+				self.feed_all();
+				self.withdraw_max(&signer);
+				// Walk the index down 1% a block (against the short put) until the signer's
+				// maintenance surplus is below what selling the long at the band's edge would
+				// cost: the boundary where a closing trade could leave it below maintenance.
+				for _ in 0..input.u8()? % 48 {
+					let Ok(risk) = pallet_margin::Pallet::<Runtime>::risk(&signer) else { break };
+					let long_value: i128 = risk
+						.positions
+						.iter()
+						.filter(|p| p.id == long && p.quantity > 0)
+						.map(|p| p.mark_value)
+						.sum();
+					if risk.margin().maintenance_surplus() < long_value / 2 {
+						break;
+					}
+					self.next_block();
+					self.spot[0] = self.spot[0] / 100 * 99;
+					self.feed_all();
+				}
+				trade(self, &other, &signer, long, Side::Sell, band_edge(long, false).unwrap_or(10_000));
+				trade(self, &other, &signer, short, Side::Buy, band_edge(short, true).unwrap_or(10_000));
+			}
+			31 if input.u8()? % 4 == 0 => {
+				// Withdraw all the USD the margin rules allow (equity - IM - open-order margin,
+				// at most the cash): leaves the account at its initial-margin edge, where a later
+				// price move and a closing trade at the band's edge test the invariant.
+				self.withdraw_max(&signer);
 			}
 			_ => {
 				// A raw `RuntimeCall` from the input (SRLabs style), if it is one of ours.
@@ -710,6 +803,42 @@ impl Fuzzer {
 			}
 		}
 		Some(())
+	}
+
+	/// A BTC series of `kind` trading now: listed by Root at a strike around the index and the
+	/// next expiry on the schedule (or the existing series of those terms).
+	fn fresh_series(&mut self, input: &mut Input, kind: OptionKind) -> Option<u32> {
+		let terms = pallet_options::SeriesTerms {
+			underlying: assets::BTC,
+			kind,
+			strike: self.strike(assets::BTC, input)?,
+			expiry: self.expiry(input)?,
+			contract_size: FixedU128::from_inner(E18 / 10),
+		};
+		if pallet_options::SeriesIndex::<Runtime>::get(terms).is_none() {
+			let call = OptionsCall::list_series {
+				underlying: terms.underlying,
+				kind,
+				strike: terms.strike,
+				expiry: terms.expiry,
+				contract_size: terms.contract_size,
+			};
+			self.dispatch("collude", RuntimeCall::Options(call), Origin::Root);
+		}
+		pallet_options::SeriesIndex::<Runtime>::get(terms)
+	}
+
+	/// `who` withdraws all the USD the margin rules allow (equity - IM - open-order margin, at
+	/// most its cash).
+	fn withdraw_max(&mut self, who: &AccountId) {
+		let free = pallet_margin::Pallet::<Runtime>::risk(who).ok().map(|s| {
+			let spare = s.equity - s.requirement.initial_with_orders() as i128;
+			spare.min(s.cash).max(0) as u128
+		});
+		if let Some(amount) = free.filter(|a| *a > 0) {
+			let call = MarginCall::withdraw { asset: assets::USD, amount };
+			self.dispatch("margin.withdraw_max", RuntimeCall::Margin(call), Origin::Signed(who.clone()));
+		}
 	}
 
 	/// A well-formed call to mutate.
@@ -769,7 +898,11 @@ impl Fuzzer {
 		}
 		let root_before = sp_io::storage::root(StateVersion::V1);
 		let label = format!("{name}:{}", call_name(&call));
+		let surplus_before = checks_surplus(&call, &origin).then(trader_surpluses);
 		let result = call.dispatch(origin.runtime());
+		if let Some(before) = surplus_before {
+			check_only_prices_make_liquidatable(&label, &before, &trader_surpluses());
+		}
 		// Before this call's weight is registered (which writes `BlockWeight`).
 		let root_after = result.is_err().then(|| sp_io::storage::root(StateVersion::V1));
 		let post = match &result {
@@ -806,6 +939,65 @@ impl Fuzzer {
 				*self.stats.errors.entry(error).or_default() += 1;
 			}
 		}
+	}
+}
+
+/// The lowest (`upper = false`) or highest premium on the tick inside series `id`'s price
+/// band now, USD units per contract; `None` without a mark.
+fn band_edge(id: u32, upper: bool) -> Option<u128> {
+	type Options = pallet_options::Pallet<Runtime>;
+	let info = pallet_options::Series::<Runtime>::get(id)?;
+	let mark = Options::unit_mark(id, &info, Options::now(), false).ok()?;
+	let params = pallet_options::Params::<Runtime>::get();
+	let size = info.terms.contract_size;
+	let band = Options::price_band(size, mark.greeks.price, mark.spot, &params);
+	let tick = Options::tick(size, &params);
+	Some(if upper { band.upper / tick * tick } else { band.lower.div_ceil(tick) * tick })
+}
+
+/// Whether the "only price moves make a trader liquidatable" invariant applies to `call` from
+/// `origin`: every call but a price feed and governance's (Root), including the automatic
+/// liquidation batch.
+fn checks_surplus(call: &RuntimeCall, origin: &Origin) -> bool {
+	!matches!(origin, Origin::Root)
+		&& !matches!(call, RuntimeCall::PriceOracle(OracleCall::feed_values { .. }))
+}
+
+/// Maintenance surplus (equity - MM, USD units) of every trader account the runtime knows
+/// (margin accounts and position holders, protocol accounts left out); `None` for an account
+/// whose prices are unavailable.
+fn trader_surpluses() -> BTreeMap<AccountId, Option<i128>> {
+	use solvent_primitives::ProtocolAccounts as _;
+	let mut who: Vec<AccountId> = pallet_margin::Accounts::<Runtime>::iter_keys().collect();
+	who.extend(pallet_options::AccountSeries::<Runtime>::iter_keys());
+	who.into_iter()
+		.filter(|a| !solvent_runtime::configs::solvent::ProtocolAccounts::is_protocol_account(a))
+		.map(|a| {
+			let surplus = pallet_margin::Pallet::<Runtime>::risk(&a)
+				.ok()
+				.map(|s| s.margin().maintenance_surplus());
+			(a, surplus)
+		})
+		.collect()
+}
+
+/// Panics if an account ends below its maintenance margin without having been below it before
+/// with a surplus no better.
+fn check_only_prices_make_liquidatable(
+	label: &str,
+	before: &BTreeMap<AccountId, Option<i128>>,
+	after: &BTreeMap<AccountId, Option<i128>>,
+) {
+	for (who, after) in after {
+		let Some(after) = *after else { continue };
+		if after >= 0 {
+			continue;
+		}
+		let before = before.get(who).copied().flatten().unwrap_or(0);
+		assert!(
+			after >= before.min(0),
+			"{label}: left {who:?} below its maintenance margin (surplus {before} -> {after})"
+		);
 	}
 }
 

@@ -7,80 +7,18 @@
 
 #![allow(deprecated)] // ValidateUnsigned
 
+mod common;
+
+use common::*;
 use frame_support::{
 	dispatch::GetDispatchInfo,
 	pallet_prelude::{TransactionSource, ValidateUnsigned},
-	traits::{fungibles::Mutate, OnFinalize, OnInitialize},
 	BoundedVec,
 };
-use serde_json::Value;
 use solvent_primitives::{assets, OracleKey, SignedBalance};
-use solvent_runtime::{
-	AccountId, AllPalletsWithSystem, Margin, Options, PriceOracle, Runtime, RuntimeCall,
-	RuntimeGenesisConfig, RuntimeOrigin, System,
-};
-use sp_keyring::Sr25519Keyring;
-use sp_runtime::FixedU128;
+use solvent_runtime::{AccountId, Margin, Runtime, RuntimeCall, RuntimeOrigin};
 
-const USD: u128 = 1_000_000;
-const BLOCK_MS: u64 = 3_000;
 const TRADERS: u32 = 1_000;
-
-fn merge(base: &mut Value, patch: Value) {
-	match (base, patch) {
-		(Value::Object(b), Value::Object(p)) => {
-			for (k, v) in p {
-				merge(b.entry(k).or_insert(Value::Null), v);
-			}
-		}
-		(b, p) => *b = p,
-	}
-}
-
-/// Externalities with the dev preset's genesis.
-fn dev_ext() -> sp_io::TestExternalities {
-	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-	let patch = solvent_runtime::genesis_config_presets::get_preset(&"development".into()).unwrap();
-	merge(&mut config, serde_json::from_slice(&patch).unwrap());
-	let json = serde_json::to_vec(&config).unwrap();
-	let mut ext = sp_io::TestExternalities::new_empty();
-	ext.execute_with(|| {
-		frame_support::genesis_builder_helper::build_state::<RuntimeGenesisConfig>(json).unwrap();
-	});
-	ext
-}
-
-/// Start block `n` at time `n x 3 s` (from 2026-01-01), running every pallet's hooks.
-fn next_block() {
-	let n = System::block_number();
-	if n > 0 {
-		AllPalletsWithSystem::on_finalize(n);
-	}
-	let n = n + 1;
-	System::reset_events();
-	System::initialize(&n, &Default::default(), &Default::default());
-	let now = 1_767_225_600_000 + n as u64 * BLOCK_MS;
-	pallet_aura::CurrentSlot::<Runtime>::put(sp_consensus_aura::Slot::from(now / BLOCK_MS));
-	pallet_timestamp::Pallet::<Runtime>::set_timestamp(now);
-	AllPalletsWithSystem::on_initialize(n);
-}
-
-/// Alice, Bob and Charlie (dev feeders, quorum 3) feed BTC spot and an 80% implied vol.
-fn feed(btc_usd: u32) {
-	let values: BoundedVec<_, _> = BoundedVec::truncate_from(vec![
-		(OracleKey::Spot(assets::BTC), FixedU128::from_u32(btc_usd)),
-		(OracleKey::ImpliedVol(assets::BTC), FixedU128::from_rational(8, 10)),
-	]);
-	for k in [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie] {
-		PriceOracle::feed_values(RuntimeOrigin::signed(k.to_account_id()), values.clone()).unwrap();
-	}
-}
-
-fn trader(i: u32) -> AccountId {
-	let mut raw = [7u8; 32];
-	raw[..4].copy_from_slice(&i.to_le_bytes());
-	AccountId::new(raw)
-}
 
 /// One automatic-liquidation round as the offchain worker and the next block do it. Returns the
 /// number of accounts in the batch and the batch's weight (ref time, ps).
@@ -194,48 +132,6 @@ fn thousand_writers_are_liquidated_within_the_cap_and_never_on_a_stale_price() {
 			<Margin as solvent_primitives::MarginLedger<AccountId>>::cash(&fund)
 		);
 	});
-}
-
-/// Mint `usd` USD units to `who` and deposit them into its margin account.
-fn fund_margin(who: &AccountId, usd: u128) {
-	<solvent_runtime::Assets as Mutate<AccountId>>::mint_into(assets::USD, who, usd).unwrap();
-	Margin::deposit(RuntimeOrigin::signed(who.clone()), assets::USD, usd).unwrap();
-}
-
-/// `writer` sells one contract of `series` at 40 USD (resting) and `buyer` takes it (IOC).
-fn write_put(writer: AccountId, buyer: &AccountId, series: u32) {
-	for (signer, side, tif) in [
-		(writer, solvent_primitives::Side::Sell, pallet_options::TimeInForce::GoodTilCancelled),
-		(
-			buyer.clone(),
-			solvent_primitives::Side::Buy,
-			pallet_options::TimeInForce::ImmediateOrCancel,
-		),
-	] {
-		Options::place_order(RuntimeOrigin::signed(signer), series, side, 40 * USD, 1, tif)
-			.unwrap();
-	}
-}
-
-/// List a BTC put at `strike` on the next dev expiry; returns its id.
-fn list_put(strike: u32) -> u32 {
-	let params = pallet_options::Params::<Runtime>::get();
-	let now = pallet_timestamp::Now::<Runtime>::get();
-	let base = now + params.min_time_to_expiry;
-	let expiry = base - base % params.expiry_interval + params.expiry_interval;
-	Options::list_series(
-		RuntimeOrigin::root(),
-		assets::BTC,
-		solvent_primitives::OptionKind::Put,
-		FixedU128::from_u32(strike),
-		expiry,
-		FixedU128::from_u32(1),
-	)
-	.unwrap();
-	pallet_options::SeriesIndex::<Runtime>::iter()
-		.find(|(terms, _)| terms.strike == FixedU128::from_u32(strike))
-		.map(|(_, id)| id)
-		.unwrap()
 }
 
 /// Liquidation rounds until no candidate is left: (blocks, accounts, max batch weight in ms,

@@ -10,12 +10,12 @@ use frame_support::{
 };
 use frame_system::{EnsureRoot, EnsureSigned};
 use solvent_primitives::{
-	fixed_to_usd, AssetId, Balance, MarginLedger, MarginRequirement, OracleKey, PositionProvider,
-	PositionRisk, Price, PriceError, PriceProvider, PriceStatus, SignedBalance, TimestampedValue,
-	TransferOutcome,
+	fixed_to_usd, usd_to_fixed, AssetId, Balance, MarginLedger, MarginRequirement, OracleKey,
+	Portfolio, PositionProvider, PositionRisk, Price, PriceError, PriceProvider, PriceStatus,
+	SignedBalance, TimestampedValue, TransferOutcome,
 };
 use sp_arithmetic::{FixedPointNumber, FixedU128, Permill, Rounding};
-use sp_runtime::{BuildStorage, DispatchError, DispatchResult};
+use sp_runtime::{BuildStorage, DispatchError};
 
 pub type AccountId = u64;
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -99,6 +99,7 @@ impl pallet_margin::Config for Test {
 	type Prices = MockOracle;
 	type Positions = MockPositions;
 	type BadDebt = InsuranceFund;
+	type ProtocolAccounts = MockProtocolAccounts;
 	type RiskAdminOrigin = EnsureRoot<AccountId>;
 	type PalletId = MarginPalletId;
 	type SettlementAsset = SettlementAsset;
@@ -122,6 +123,14 @@ impl pallet_insurance_fund::Config for Test {
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = FundBenchmarkHelper;
+}
+
+/// The protocol accounts of the tests: the insurance fund and the treasury.
+pub struct MockProtocolAccounts;
+impl solvent_primitives::ProtocolAccounts<AccountId> for MockProtocolAccounts {
+	fn is_protocol_account(who: &AccountId) -> bool {
+		*who == InsuranceFund::fund_account() || *who == TREASURY
+	}
 }
 
 // ---------------------------------------------------------------------------- oracle
@@ -218,6 +227,8 @@ fn risk_of(id: u32, quantity: i64, strike: Balance, s: Balance) -> PositionRisk 
 		initial_margin: if short { im * q } else { 0 },
 		maintenance_margin: if short { mm * q } else { 0 },
 		notional: s * q,
+		mark_price: usd_to_fixed(mark),
+		index_price: usd_to_fixed(s),
 	}
 }
 
@@ -240,33 +251,30 @@ pub fn quantity_of(who: AccountId, id: u32) -> i64 {
 }
 
 impl PositionProvider<AccountId> for MockPositions {
-	fn margin_requirement(who: &AccountId) -> Result<MarginRequirement, PriceError> {
+	fn portfolio(who: &AccountId) -> Result<Portfolio, PriceError> {
 		let book = Book::get(who);
 		if book.is_empty() {
-			return Ok(MarginRequirement::default());
+			return Ok(Portfolio::default());
 		}
 		let s = btc_spot_usd()?;
-		let mut req = MarginRequirement::default();
-		for (id, q, k) in book {
-			let r = risk_of(id, q, k, s);
-			req = req.saturating_add(MarginRequirement {
+		let positions: Vec<PositionRisk> =
+			book.into_iter().map(|(id, q, k)| risk_of(id, q, k, s)).collect();
+		let mut requirement = MarginRequirement::default();
+		for r in &positions {
+			requirement = requirement.saturating_add(MarginRequirement {
 				initial: r.initial_margin,
+				open_orders: 0,
 				maintenance: r.maintenance_margin,
 				unrealized_pnl: r.mark_value,
 			});
 		}
-		Ok(req)
+		Ok(Portfolio { positions, requirement })
 	}
-	fn has_positions(who: &AccountId) -> bool {
-		!Book::get(who).is_empty()
+	fn position_count(who: &AccountId) -> u32 {
+		Book::get(who).len() as u32
 	}
-	fn positions(who: &AccountId) -> Result<Vec<PositionRisk>, PriceError> {
-		let book = Book::get(who);
-		if book.is_empty() {
-			return Ok(Vec::new());
-		}
-		let s = btc_spot_usd()?;
-		Ok(book.into_iter().map(|(id, q, k)| risk_of(id, q, k, s)).collect())
+	fn position_holders() -> Vec<AccountId> {
+		Book::iter_keys().collect()
 	}
 	fn open_interest_notional() -> Result<Balance, PriceError> {
 		let s = btc_spot_usd()?;
@@ -276,23 +284,27 @@ impl PositionProvider<AccountId> for MockPositions {
 			.map(|p| p.1.unsigned_abs() as u128 * s)
 			.sum())
 	}
-	fn cancel_orders(who: &AccountId) -> DispatchResult {
+	fn cancel_orders(who: &AccountId) -> u32 {
 		Cancels::mutate(who, |n| *n += 1);
-		Ok(())
+		0
 	}
 	fn transfer_position(
 		from: &AccountId,
 		to: &AccountId,
-		id: u32,
+		position: &PositionRisk,
 		quantity: u64,
 	) -> Result<TransferOutcome, DispatchError> {
-		let (_, q, k) = Book::get(from)
+		let (id, q, k) = Book::get(from)
 			.into_iter()
-			.find(|p| p.0 == id)
+			.find(|p| p.0 == position.id)
 			.ok_or(DispatchError::Other("no such position"))?;
+		if q != position.quantity {
+			return Err(DispatchError::Other("not the position priced"));
+		}
 		let moved = quantity.min(q.unsigned_abs());
-		let s = btc_spot_usd().map_err(|_| DispatchError::Other("price"))?;
-		let (mark, _, _) = put_figures(k, s);
+		// At the price the position was priced at (no oracle read).
+		let s = fixed_to_usd(position.index_price, Rounding::Down);
+		let mark = fixed_to_usd(position.mark_price, Rounding::Down);
 		let value = mark * moved as u128;
 		let signed_moved = if q < 0 { -(moved as i64) } else { moved as i64 };
 		open_put(*from, id, -signed_moved, k);
@@ -305,7 +317,12 @@ impl PositionProvider<AccountId> for MockPositions {
 			Margin::transfer_cash(to, from, value)?;
 			value as SignedBalance
 		};
-		Ok(TransferOutcome { quantity: moved, value, notional: s * moved as u128 })
+		Ok(TransferOutcome {
+			quantity: moved,
+			value,
+			notional: s * moved as u128,
+			remaining: risk_of(id, q - signed_moved, k, s),
+		})
 	}
 }
 
@@ -363,6 +380,7 @@ pub fn default_params() -> MarginParams {
 		liquidation_penalty: Permill::from_percent(1),
 		keeper_reward: Permill::from_rational(5u32, 1000u32),
 		max_liquidations_per_block: 10,
+		min_deposit: 10 * USD,
 	}
 }
 

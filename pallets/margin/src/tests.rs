@@ -9,7 +9,7 @@ use frame_support::{
 	traits::fungibles::Mutate,
 	BoundedVec,
 };
-use solvent_primitives::{MarginLedger, SignedBalance};
+use solvent_primitives::{MarginLedger, MarginRequirement, MarginSnapshot, SignedBalance};
 use sp_arithmetic::{FixedI128, FixedU128, Permill};
 use sp_runtime::{DispatchError, TokenError};
 
@@ -194,7 +194,7 @@ fn unavailable_price_blocks_withdraw_but_not_deposit() {
 		assert_eq!(view.equity, None);
 		assert_eq!(view.price_error, Some(solvent_primitives::PriceError::NoQuorum));
 		assert_eq!(
-			<Margin as MarginLedger<AccountId>>::ensure_initial_margin(&ALICE),
+			<Margin as MarginLedger<AccountId>>::ensure_trade_margin(&ALICE, None),
 			Err(Error::<Test>::PriceUnavailable.into())
 		);
 	});
@@ -754,6 +754,8 @@ fn contracts_to_close_formula() {
 		initial_margin: 117_500,
 		maintenance_margin: 83_750,
 		notional: 450_000,
+		mark_price: solvent_primitives::usd_to_fixed(5_000),
+		index_price: solvent_primitives::usd_to_fixed(45_000),
 	};
 	assert_eq!(Margin::contracts_to_close(&p, 67_500, Permill::from_percent(1)), 6);
 	assert_eq!(Margin::contracts_to_close(&p, 1, Permill::from_percent(1)), 1);
@@ -830,8 +832,10 @@ fn malformed_deposit() {
 		// One unit more than the signer's token balance.
 		let balance = Assets::balance(USD_ID, ALICE);
 		assert_noop!(dep(ALICE, USD_ID, balance + 1), TokenError::FundsUnavailable);
-		// Unknown account (no tokens at all).
-		assert_noop!(dep(NOBODY, USD_ID, 1), TokenError::FundsUnavailable);
+		// Unknown account (no tokens at all): one unit cannot open a margin account, the minimum
+		// can, but the tokens are missing.
+		assert_noop!(dep(NOBODY, USD_ID, 1), Error::<Test>::DepositBelowMinimum);
+		assert_noop!(dep(NOBODY, USD_ID, 10 * USD), TokenError::FundsUnavailable);
 		// A collateral asset that is disabled.
 		assert_ok!(Margin::set_collateral_params(
 			RuntimeOrigin::root(),
@@ -901,8 +905,8 @@ fn malformed_liquidate() {
 		assert_noop!(liq(KEEPER, 0), Error::<Test>::NotLiquidatable);
 		// A healthy account.
 		assert_noop!(liq(KEEPER, ALICE), Error::<Test>::NotLiquidatable);
-		// The keeper itself, with nothing to liquidate.
-		assert_noop!(liq(KEEPER, KEEPER), Error::<Test>::NotLiquidatable);
+		// The keeper itself.
+		assert_noop!(liq(KEEPER, KEEPER), Error::<Test>::SelfLiquidation);
 		// The insurance fund (the backstop liquidator).
 		assert_noop!(liq(KEEPER, fund()), Error::<Test>::NotLiquidatable);
 		// The custody account.
@@ -1038,6 +1042,7 @@ fn malformed_set_params() {
 				liquidation_penalty: Permill::zero(),
 				keeper_reward: Permill::zero(),
 				max_liquidations_per_block: 0,
+				min_deposit: 0,
 			}),
 			Error::<Test>::ParamOutOfBounds
 		);
@@ -1047,6 +1052,7 @@ fn malformed_set_params() {
 				liquidation_penalty: Permill::one(),
 				keeper_reward: Permill::one(),
 				max_liquidations_per_block: u32::MAX,
+				min_deposit: u128::MAX,
 			}),
 			Error::<Test>::ParamOutOfBounds
 		);
@@ -1095,5 +1101,129 @@ fn malformed_set_params() {
 			set(MarginParams { liquidation_penalty: ppm(20_001), ..p }),
 			Error::<Test>::ParamStepTooLarge
 		);
+	});
+}
+
+// ------------------------------------------------------------------------- issue 14 rules
+
+#[test]
+fn liquidation_fees_are_capped_by_the_value_and_the_margin_moved() {
+	let p = default_params(); // penalty 1%, keeper reward 0.5%
+	let fees = |notional, value, released, room, keeper| {
+		let f = Margin::liquidation_fees(&p, keeper, notional, value, released, room);
+		(f.penalty, f.keeper_reward)
+	};
+	// A short put at 45,000 (mark 5,000, MM 8,375): the rates apply in full.
+	assert_eq!(fees(45_000 * USD, -5_000 * USD as i128, 8_375 * USD, 100_000 * USD, true), (450 * USD, 225 * USD));
+	// A deep out-of-the-money short marked at 10 USD: the fees never exceed its value.
+	assert_eq!(fees(45_000 * USD, -10 * USD as i128, 3_385 * USD, 100_000 * USD, true), (10 * USD, 0));
+	// A long (no maintenance margin released): nothing, whatever its notional.
+	assert_eq!(fees(45_000 * USD, 7_000 * USD as i128, 0, 100_000 * USD, true), (0, 0));
+	// The account's remaining equity bounds both, the penalty first.
+	assert_eq!(fees(45_000 * USD, -5_000 * USD as i128, 8_375 * USD, 300 * USD, true), (300 * USD, 0));
+	// No keeper, no reward.
+	assert_eq!(fees(45_000 * USD, -5_000 * USD as i128, 8_375 * USD, 100_000 * USD, false), (450 * USD, 0));
+}
+
+#[test]
+fn a_keeper_cannot_liquidate_itself() {
+	ExtBuilder::default().build_and_execute(|| {
+		short_puts(ALICE, 10_000, 1);
+		set_price(BTC_ID, 45_000);
+		assert!(Margin::account_view(&ALICE).liquidatable);
+		assert_noop!(
+			Margin::liquidate(RuntimeOrigin::signed(ALICE), ALICE),
+			Error::<Test>::SelfLiquidation
+		);
+		// Anyone else may, and the reward in the event is what the keeper received.
+		assert_ok!(Margin::liquidate(RuntimeOrigin::signed(KEEPER), ALICE));
+		let paid = cash(KEEPER);
+		match margin_events().last() {
+			Some(Event::Liquidated { keeper_reward, .. }) => assert_eq!(*keeper_reward as i128, paid),
+			other => panic!("unexpected {other:?}"),
+		}
+	});
+}
+
+#[test]
+fn a_deposit_that_opens_an_account_needs_the_minimum() {
+	ExtBuilder::default().build_and_execute(|| {
+		let dep = |who, asset, amount| Margin::deposit(RuntimeOrigin::signed(who), asset, amount);
+		// 10 USD minimum: one unit less is refused, the minimum opens the account.
+		assert_noop!(dep(ALICE, USD_ID, 10 * USD - 1), Error::<Test>::DepositBelowMinimum);
+		assert_ok!(dep(ALICE, USD_ID, 10 * USD));
+		// Later deposits may be any size.
+		assert_ok!(dep(ALICE, USD_ID, 1));
+		// Another asset counts at its haircut value: 1 satoshi of BTC at 50,000 is 0.0005 USD.
+		assert_noop!(dep(BOB, BTC_ID, 1), Error::<Test>::DepositBelowMinimum);
+		// 22,222 satoshi: 11.111 USD x 0.9 = 9.9999 USD; 22,223: 10.00035 USD.
+		assert_noop!(dep(BOB, BTC_ID, 22_222), Error::<Test>::DepositBelowMinimum);
+		assert_ok!(dep(BOB, BTC_ID, 22_223));
+		// Without its price, another asset cannot open an account.
+		remove_price(BTC_ID);
+		assert_noop!(dep(CHARLIE, BTC_ID, BTC), Error::<Test>::PriceUnavailable);
+	});
+}
+
+#[test]
+fn debtors_are_indexed_and_scanned_without_every_account() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), BTC_ID, BTC));
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(BOB), USD_ID, 1_000 * USD));
+		assert!(Debtors::<Test>::iter_keys().next().is_none());
+		// ALICE owes 44,000 USD against 1 BTC (45,000 at 50,000 with the 10% haircut).
+		assert_ok!(<Margin as MarginLedger<AccountId>>::transfer_cash(&ALICE, &BOB, 44_000 * USD));
+		assert!(Debtors::<Test>::contains_key(ALICE));
+		assert_eq!(Debtors::<Test>::count(), 1);
+		assert_eq!(Margin::liquidation_candidates(10).0, Vec::<AccountId>::new());
+		// BTC falls: the debt is no longer covered and the scan finds her.
+		set_price(BTC_ID, 40_000);
+		assert_eq!(Margin::liquidation_candidates(10).0, vec![ALICE]);
+		// Paid back: out of the index.
+		assert_ok!(<Margin as MarginLedger<AccountId>>::transfer_cash(&BOB, &ALICE, 44_000 * USD));
+		assert!(!Debtors::<Test>::contains_key(ALICE));
+	});
+}
+
+#[test]
+fn the_trade_margin_rule() {
+	ExtBuilder::default().build_and_execute(|| {
+		// 10,000 cash, one short put K = 50,000 at 50,000: IM 7,500, MM 3,750.
+		short_puts(ALICE, 10_000, 1);
+		let rule = |before: Option<&MarginSnapshot>| Margin::check_trade_margin(&ALICE, before);
+		assert_ok!(rule(None)); // fully margined
+		// At 48,000: mark 2,000, IM 9,200, MM 5,600, equity 8,000: not fully margined.
+		set_price(BTC_ID, 48_000);
+		let now = <Margin as MarginLedger<AccountId>>::margin_snapshot(&ALICE).unwrap();
+		assert_eq!((now.equity, now.maintenance_surplus()), (usd(8_000), usd(2_400)));
+		assert_noop!(rule(None), Error::<Test>::InsufficientMargin);
+		// A closing trade from a state that needed more margin and had less surplus: allowed.
+		let before = MarginSnapshot {
+			equity: usd(8_000),
+			requirement: MarginRequirement { initial: 20_000 * USD, maintenance: 12_000 * USD, ..now.requirement },
+		};
+		assert_ok!(rule(Some(&before)));
+		// From above maintenance to below it: refused, however much margin it released.
+		set_price(BTC_ID, 44_000); // equity 4,000 < MM 9,300
+		assert!(<Margin as MarginLedger<AccountId>>::margin_snapshot(&ALICE).unwrap().maintenance_surplus() < 0);
+		let above = MarginSnapshot {
+			equity: usd(20_000),
+			requirement: MarginRequirement { initial: 30_000 * USD, maintenance: 10_000 * USD, ..now.requirement },
+		};
+		assert_noop!(rule(Some(&above)), Error::<Test>::InsufficientMargin);
+		// From further below: allowed (no worse).
+		let below = MarginSnapshot {
+			equity: usd(1_000),
+			requirement: MarginRequirement { initial: 30_000 * USD, maintenance: 10_000 * USD, ..now.requirement },
+		};
+		assert_ok!(rule(Some(&below)));
+		// A trade that added margin needs full margin, whatever the surplus.
+		let smaller = MarginSnapshot {
+			equity: usd(1_000),
+			requirement: MarginRequirement { initial: USD, maintenance: 10_000 * USD, ..now.requirement },
+		};
+		assert_noop!(rule(Some(&smaller)), Error::<Test>::InsufficientMargin);
+		// Protocol accounts are exempt.
+		assert_ok!(Margin::check_trade_margin(&fund(), None));
 	});
 }
