@@ -33,16 +33,17 @@ export function submit(api, tx, pair, opts) {
 }
 
 /**
- * Sign and send `tx`, resolve once it is in a block: `{ blockHash, events, error }` (`error` as
- * in `submitAndFinalize`). Rejects if the pool refuses it or after `timeoutMs`.
+ * Sign and send `tx` (at `nonce`, default the node's next index), resolve once it is in a block:
+ * `{ blockHash, events, error }` (`error` as in `submitAndFinalize`). Rejects if the pool
+ * refuses it or after `timeoutMs`.
  */
-export function sendInBlock(api, tx, pair, { timeoutMs = 30_000 } = {}) {
+export function sendInBlock(api, tx, pair, { timeoutMs = 30_000, nonce = -1 } = {}) {
   return new Promise((resolve, reject) => {
     let unsub = () => {};
     let done = false;
     const finish = (f) => { if (!done) { done = true; clearTimeout(timer); try { unsub(); } catch (_) { /* gone */ } f(); } };
     const timer = setTimeout(() => finish(() => reject(new Error('not in a block in time'))), timeoutMs);
-    tx.signAndSend(pair, { nonce: -1 }, ({ status, events, dispatchError }) => {
+    tx.signAndSend(pair, { nonce }, ({ status, events, dispatchError }) => {
       if (status.isInvalid || status.isDropped || status.isUsurped) {
         finish(() => reject(new Error(`extrinsic ${status.type}`)));
       } else if (status.isInBlock || status.isFinalized) {

@@ -211,7 +211,9 @@ async function main() {
     const s = series[i % series.length];
     const qty = 10 + (i % 5) * 10;
     const mark = (await api.call.optionsApi.mark(s.id)).toJSON();
-    const premium = BigInt(mark.markPerContract) + USD;
+    // Mark + 1 USD, on the series' tick (0.001 USD for a 0.1 BTC contract).
+    const tick = 1_000n;
+    const premium = (BigInt(mark.markPerContract) / tick) * tick + USD;
     // Initial margin per contract (Deribit shape), estimated from mark and spot.
     const K = fixedNum(s.terms.strike), S = first, size = 0.1;
     const otm = s.terms.kind === 'Put' ? Math.max(S - K, 0) : Math.max(K - S, 0);

@@ -39,7 +39,7 @@ const MAX_EXPIRY_WAIT_MS = 215_000n;
 
 const BOB_DEPOSIT = 5_000n * USD;
 const CHARLIE_DEPOSIT = 1_000n * USD;
-const ASK_LOW = 4_321_987n; // 4.321987 USD per contract: fee capped at 12.5% of the premium
+const ASK_LOW = 4_321_000n; // 4.321 USD per contract (on the 0.001 USD tick of a 0.1 BTC contract): fee capped at 12.5% of the premium
 const ASK_HIGH = 15_500_000n; // 15.5 USD per contract: fee = 0.03% x S x size
 const BUY_LIMIT = 16n * USD;
 
@@ -165,7 +165,7 @@ test('list a BTC call on the dev expiry schedule through sudo; writer and buyer 
 });
 
 test('Bob writes (PostOnly asks), Charlie buys (IOC): premium and fees move exactly', async () => {
-  // Bob rests two asks: 2 @ 4.321987 and 2 @ 15.5 USD per contract.
+  // Bob rests two asks: 2 @ 4.321 and 2 @ 15.5 USD per contract.
   const askIds = [];
   for (const price of [ASK_LOW, ASK_HIGH]) {
     const r = await submit(api, api.tx.options.placeOrder(s.id, 'Sell', price, 2, 'PostOnly'), bob);
@@ -181,7 +181,7 @@ test('Bob writes (PostOnly asks), Charlie buys (IOC): premium and fees move exac
     [[ASK_LOW, 2, 1], [ASK_HIGH, 2, 1]], 'asks resting, best first');
   assert.equal(book.bids.length, 0, 'no bids');
 
-  // Charlie buys 3 at up to 16 USD: 2 fill at 4.321987, 1 at 15.5 (the makers' prices).
+  // Charlie buys 3 at up to 16 USD: 2 fill at 4.321, 1 at 15.5 (the makers' prices).
   const buy = await submit(api, api.tx.options.placeOrder(s.id, 'Buy', BUY_LIMIT, 3, 'ImmediateOrCancel'), charlie);
   assert.equal(buy.error, null, `Charlie buy: ${JSON.stringify(buy.error)}`);
   const fills = findEvents(buy.events, 'options', 'OrderFilled');
@@ -213,7 +213,7 @@ test('Bob writes (PostOnly asks), Charlie buys (IOC): premium and fees move exac
   }
   toFund += shareOf(takerFees); // the taker's fees are paid once, summed over its fills
   // The two fee rules were both exercised (default dev rates 0.03%).
-  assert.equal(fills[0].data.takerFee.toBigInt(), 1_080_497n, '2 @ 4.321987: 12.5% x 8.643974 USD, rounded up');
+  assert.equal(fills[0].data.takerFee.toBigInt(), 1_080_250n, "2 @ 4.321: 12.5% x 8.642 USD");
   assert.equal(fills[1].data.takerFee.toBigInt(), 1_560_315n, '1 @ 15.5: 0.03% x 52,010.5 x 0.1 USD, rounded up');
 
   s.bobAfterTrade = BOB_DEPOSIT + premium - makerFees;

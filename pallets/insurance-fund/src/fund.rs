@@ -31,6 +31,12 @@ impl<T: Config> Pallet<T> {
 		T::PalletId::get().into_account_truncating()
 	}
 
+	/// Positions (and series with resting orders) the fund's margin account holds: what
+	/// valuing it costs. Reads the position provider's indexes only.
+	pub fn fund_position_count() -> u32 {
+		T::Positions::position_count(&Self::fund_account())
+	}
+
 	/// Cash of the fund's margin account (USD units; negative is a debt).
 	pub fn fund_cash() -> SignedBalance {
 		T::Ledger::cash(&Self::fund_account())

@@ -96,13 +96,16 @@ pub trait BenchmarkHelper<AccountId> {
 	/// Give `who` `amount` USD units in its **token** account, so that
 	/// `MarginLedger::deposit_cash(who, fund, amount)` succeeds (runtime: mint the USD asset).
 	fn fund_usd(who: &AccountId, amount: solvent_primitives::Balance);
+	/// Give the fund's margin account `count` positions (as liquidations leave it) and
+	/// collateral, so that valuing the fund prices them all.
+	fn give_fund_positions(fund: &AccountId, count: u32);
 }
 
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
 	use alloc::vec::Vec;
-	use frame_support::{pallet_prelude::*, PalletId};
+	use frame_support::{dispatch::DispatchResultWithPostInfo, pallet_prelude::*, PalletId};
 	use frame_system::pallet_prelude::*;
 	use solvent_primitives::{Balance, MarginLedger, PositionProvider, SignedBalance};
 
@@ -123,8 +126,14 @@ pub mod pallet {
 		/// transfers of stakes, withdrawals and bad-debt cover.
 		type Ledger: MarginLedger<Self::AccountId>;
 
-		/// Source of the open interest notional for the coverage ratio (`pallet-options`).
+		/// Source of the open interest notional for the coverage ratio (`pallet-options`), and of
+		/// the number of positions the fund holds (what valuing it costs).
 		type Positions: PositionProvider<Self::AccountId>;
+
+		/// Most positions the fund's margin account may hold (the position provider's active
+		/// series: as the backstop it may hold one in each): bounds the weight of valuing it.
+		#[pallet::constant]
+		type MaxFundPositions: Get<u32>;
 
 		/// Origin allowed to change [`Params`] (within bounds and steps).
 		type RiskAdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
@@ -297,6 +306,7 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn integrity_test() {
+			assert!(T::MaxFundPositions::get() > 0, "MaxFundPositions must be positive");
 			let (min, max) = (T::MinUnstakeCooldown::get(), T::MaxUnstakeCooldown::get());
 			assert!(!min.is_zero(), "MinUnstakeCooldown must be at least one block");
 			assert!(min <= max, "MinUnstakeCooldown must not exceed MaxUnstakeCooldown");
@@ -321,11 +331,15 @@ pub mod pallet {
 		/// [`Error::FundValueUnavailable`], [`Error::FundValueNotPositive`],
 		/// [`Error::StakeTooSmall`], [`Error::Overflow`], or the ledger's error if the staker
 		/// lacks the USD.
+		///
+		/// Weight: valuing the fund prices every position it holds; charged for
+		/// [`Config::MaxFundPositions`], refunded to the positions it holds.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::stake())]
-		pub fn stake(origin: OriginFor<T>, amount: Balance) -> DispatchResult {
+		#[pallet::weight(T::WeightInfo::stake(T::MaxFundPositions::get()))]
+		pub fn stake(origin: OriginFor<T>, amount: Balance) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_stake(&who, amount)
+			Self::do_stake(&who, amount)?;
+			Ok(Some(T::WeightInfo::stake(Self::fund_position_count())).into())
 		}
 
 		/// Move `shares` active share units into the caller's pending unstake.
@@ -367,11 +381,14 @@ pub mod pallet {
 		/// [`Error::FundValueNotPositive`], [`Error::InsufficientFundCash`],
 		/// [`Error::Overflow`], or the ledger's error if the withdrawal would break the fund's
 		/// initial margin.
+		///
+		/// Weight: as [`Pallet::stake`], refunded to the positions the fund holds.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::withdraw_unstaked())]
-		pub fn withdraw_unstaked(origin: OriginFor<T>) -> DispatchResult {
+		#[pallet::weight(T::WeightInfo::withdraw_unstaked(T::MaxFundPositions::get()))]
+		pub fn withdraw_unstaked(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_withdraw_unstaked(&who)
+			Self::do_withdraw_unstaked(&who)?;
+			Ok(Some(T::WeightInfo::withdraw_unstaked(Self::fund_position_count())).into())
 		}
 
 		/// Set the fund's parameters.

@@ -6,7 +6,7 @@ use frame_support::{
 	derive_impl,
 	pallet_prelude::ValueQuery,
 	parameter_types,
-	traits::{ConstU64, Hooks},
+	traits::{ConstU32, ConstU64, Hooks},
 	Blake2_128Concat, PalletId,
 };
 use frame_system::EnsureRoot;
@@ -56,6 +56,7 @@ impl pallet_insurance_fund::Config for Test {
 	type Ledger = MockLedger;
 	type Positions = MockPositions;
 	type RiskAdminOrigin = EnsureRoot<AccountId>;
+	type MaxFundPositions = ConstU32<8>;
 	type MinUnstakeCooldown = ConstU64<MIN_COOLDOWN>;
 	type MaxUnstakeCooldown = ConstU64<MAX_COOLDOWN>;
 	type WeightInfo = ();
@@ -77,6 +78,9 @@ pub type Tokens = StorageMap<MockLedger, Blake2_128Concat, AccountId, Balance, V
 #[frame_support::storage_alias(verbatim)]
 pub type OtherEquity =
 	StorageMap<MockLedger, Blake2_128Concat, AccountId, SignedBalance, ValueQuery>;
+/// Positions the fund holds (the benchmarks' `give_fund_positions`).
+#[frame_support::storage_alias(verbatim)]
+pub type FundPositions = StorageValue<MockLedger, u32, ValueQuery>;
 #[frame_support::storage_alias(verbatim)]
 pub type PricesDown = StorageValue<MockLedger, bool, ValueQuery>;
 #[frame_support::storage_alias(verbatim)]
@@ -136,8 +140,12 @@ impl PositionProvider<AccountId> for MockPositions {
 	fn portfolio(_: &AccountId) -> Result<Portfolio, PriceError> {
 		Ok(Portfolio::default())
 	}
-	fn position_count(_: &AccountId) -> u32 {
-		0
+	fn position_count(who: &AccountId) -> u32 {
+		if *who == fund() {
+			FundPositions::get()
+		} else {
+			0
+		}
 	}
 	fn position_holders() -> Vec<AccountId> {
 		Vec::new()
@@ -163,6 +171,9 @@ pub struct MockBenchmarkHelper;
 
 #[cfg(feature = "runtime-benchmarks")]
 impl crate::BenchmarkHelper<AccountId> for MockBenchmarkHelper {
+	fn give_fund_positions(_fund: &AccountId, count: u32) {
+		FundPositions::put(count);
+	}
 	fn fund_usd(who: &AccountId, amount: Balance) {
 		Tokens::mutate(who, |b| *b += amount);
 	}

@@ -45,10 +45,10 @@ use core::marker::PhantomData;
 
 /// Weight functions needed for `pallet_insurance_fund`.
 pub trait WeightInfo {
-	fn stake() -> Weight;
+	fn stake(p: u32, ) -> Weight;
 	fn request_unstake() -> Weight;
 	fn cancel_unstake() -> Weight;
-	fn withdraw_unstaked() -> Weight;
+	fn withdraw_unstaked(p: u32, ) -> Weight;
 	fn set_params() -> Weight;
 	fn cover() -> Weight;
 }
@@ -75,7 +75,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::PendingLosses` (r:1 w:0)
 	/// Proof: `Margin::PendingLosses` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	fn stake() -> Weight {
+	fn stake(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1399`
 		//  Estimated: `6208`
@@ -83,6 +83,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(88_898_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
+			// Interim per-position term until the weights are regenerated (scripts/benchmark-weights.sh).
+			.saturating_add(Weight::from_parts(16_400_000, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
 	}
 	/// Storage: `InsuranceFund::Shares` (r:1 w:1)
 	/// Proof: `InsuranceFund::Shares` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
@@ -130,7 +133,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	fn withdraw_unstaked() -> Weight {
+	fn withdraw_unstaked(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1331`
 		//  Estimated: `6208`
@@ -138,6 +141,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(97_832_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
+			// Interim per-position term until the weights are regenerated (scripts/benchmark-weights.sh).
+			.saturating_add(Weight::from_parts(16_400_000, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
 	}
 	/// Storage: `InsuranceFund::Params` (r:1 w:1)
 	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
@@ -189,7 +195,7 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::PendingLosses` (r:1 w:0)
 	/// Proof: `Margin::PendingLosses` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	fn stake() -> Weight {
+	fn stake(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1399`
 		//  Estimated: `6208`
@@ -197,6 +203,8 @@ impl WeightInfo for () {
 		Weight::from_parts(88_898_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
+			.saturating_add(Weight::from_parts(16_400_000, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(p.into())))
 	}
 	/// Storage: `InsuranceFund::Shares` (r:1 w:1)
 	/// Proof: `InsuranceFund::Shares` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
@@ -244,7 +252,7 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	fn withdraw_unstaked() -> Weight {
+	fn withdraw_unstaked(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1331`
 		//  Estimated: `6208`
@@ -252,6 +260,8 @@ impl WeightInfo for () {
 		Weight::from_parts(97_832_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
+			.saturating_add(Weight::from_parts(16_400_000, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(p.into())))
 	}
 	/// Storage: `InsuranceFund::Params` (r:1 w:1)
 	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)

@@ -52,16 +52,18 @@ fn victim<T: Config>(
 mod benchmarks {
 	use super::*;
 
+	/// The deposit that opens a margin account with a collateral asset: its haircut value is
+	/// priced against the minimum deposit.
 	#[benchmark]
 	fn deposit() -> Result<(), BenchmarkError> {
 		T::BenchmarkHelper::set_prices();
 		let caller: T::AccountId = whitelisted_caller();
-		funded::<T>(&caller, 100)?;
 		let asset = T::BenchmarkHelper::collateral_asset(0);
-		T::BenchmarkHelper::fund(asset, &caller, 1_000);
+		let amount = 100_000_000;
+		T::BenchmarkHelper::fund(asset, &caller, amount);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), asset, 1_000);
+		_(RawOrigin::Signed(caller.clone()), asset, amount);
 
 		assert!(Accounts::<T>::get(&caller).is_some());
 		Ok(())
@@ -82,10 +84,13 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// A keeper liquidates an account with `p` short positions and the most resting orders an
+	/// account may have (cancelled in the call).
 	#[benchmark]
 	fn liquidate(p: Linear<1, { T::MaxPositions::get() }>) -> Result<(), BenchmarkError> {
 		T::BenchmarkHelper::set_prices();
 		let who = victim::<T>("victim", 0, p)?;
+		T::BenchmarkHelper::open_orders(&who, T::MaxOpenOrders::get());
 		T::BenchmarkHelper::crash_prices();
 		ensure!(Pallet::<T>::liquidatable_risk(&who).is_some(), "victim must be liquidatable");
 		let keeper: T::AccountId = whitelisted_caller();
@@ -116,11 +121,16 @@ mod benchmarks {
 		let witness = n + p;
 		let batch: BoundedVec<_, _> = BoundedVec::try_from(accounts.clone())
 			.map_err(|_| BenchmarkError::Stop("batch too long"))?;
-		Pallet::<T>::check_batch(&accounts, witness)
-			.map_err(|_| BenchmarkError::Stop("batch invalid"))?;
 
-		#[extrinsic_call]
-		_(RawOrigin::None, batch, witness);
+		// The block's validation of the unsigned batch (shape, witness, one account
+		// liquidatable), then the dispatch.
+		#[block]
+		{
+			Pallet::<T>::check_batch(&accounts, witness)
+				.map_err(|_| BenchmarkError::Stop("batch invalid"))?;
+			Pallet::<T>::liquidate_batch(RawOrigin::None.into(), batch, witness)
+				.map_err(|_| BenchmarkError::Stop("batch failed"))?;
+		}
 
 		for who in accounts {
 			ensure!(Pallet::<T>::liquidatable_risk(&who).is_none(), "every account liquidated");

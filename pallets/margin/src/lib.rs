@@ -86,6 +86,8 @@ pub trait BenchmarkHelper<AccountId> {
 	fn set_prices();
 	/// Open `count` short positions for `who` (who has enough margin at normal prices).
 	fn open_positions(who: &AccountId, count: u32);
+	/// Rest `count` orders of `who` (in the series of its positions; `who` has the margin).
+	fn open_orders(who: &AccountId, count: u32);
 	/// Move prices so that accounts with short positions become liquidatable.
 	fn crash_prices();
 	/// A non-settlement collateral asset of index `i` (`0..MaxCollateralAssets - 1`).
@@ -152,6 +154,10 @@ pub mod pallet {
 		/// Most positions one account may hold in the position provider (for weights).
 		#[pallet::constant]
 		type MaxPositions: Get<u32>;
+		/// Most resting orders one account may have in the position provider: a liquidation
+		/// cancels them (for weights).
+		#[pallet::constant]
+		type MaxOpenOrders: Get<u32>;
 		/// Hard upper bound of [`MarginParams::max_liquidations_per_block`].
 		#[pallet::constant]
 		type MaxLiquidationsPerBlock: Get<u32>;

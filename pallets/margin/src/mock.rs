@@ -105,6 +105,7 @@ impl pallet_margin::Config for Test {
 	type SettlementAsset = SettlementAsset;
 	type MaxCollateralAssets = ConstU32<4>;
 	type MaxPositions = ConstU32<8>;
+	type MaxOpenOrders = ConstU32<4>;
 	type MaxLiquidationsPerBlock = ConstU32<100>;
 	type MaxSocializationsPerCall = ConstU32<4>;
 	type UnsignedPriority = ConstU64<{ u64::MAX / 2 }>;
@@ -117,6 +118,7 @@ impl pallet_insurance_fund::Config for Test {
 	type PalletId = FundPalletId;
 	type Ledger = Margin;
 	type Positions = MockPositions;
+	type MaxFundPositions = ConstU32<8>;
 	type RiskAdminOrigin = EnsureRoot<AccountId>;
 	type MinUnstakeCooldown = ConstU64<10>;
 	type MaxUnstakeCooldown = ConstU64<1_000>;
@@ -196,6 +198,15 @@ pub type Book = StorageMap<
 	Blake2_128Concat,
 	AccountId,
 	Vec<(u32, i64, Balance)>,
+	frame_support::pallet_prelude::ValueQuery,
+>;
+/// Resting orders per account (the benchmarks' `open_orders`; liquidation cancels them).
+#[frame_support::storage_alias(verbatim)]
+pub type RestingOrders = StorageMap<
+	MockPositions,
+	Blake2_128Concat,
+	AccountId,
+	u32,
 	frame_support::pallet_prelude::ValueQuery,
 >;
 /// `cancel_orders` calls per account.
@@ -286,7 +297,7 @@ impl PositionProvider<AccountId> for MockPositions {
 	}
 	fn cancel_orders(who: &AccountId) -> u32 {
 		Cancels::mutate(who, |n| *n += 1);
-		0
+		RestingOrders::take(who)
 	}
 	fn transfer_position(
 		from: &AccountId,
@@ -344,6 +355,9 @@ impl crate::BenchmarkHelper<AccountId> for MockBenchmarkHelper {
 			open_put(*who, id, -1, 50_000 * USD);
 		}
 	}
+	fn open_orders(who: &AccountId, count: u32) {
+		RestingOrders::insert(who, count);
+	}
 	fn crash_prices() {
 		set_price(BTC_ID, 40_000);
 		set_price(ETH_ID, 2_400);
@@ -358,6 +372,11 @@ pub struct FundBenchmarkHelper;
 
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_insurance_fund::BenchmarkHelper<AccountId> for FundBenchmarkHelper {
+	fn give_fund_positions(fund: &AccountId, count: u32) {
+		for id in 0..count {
+			open_put(*fund, 100 + id, -1, 50_000 * USD);
+		}
+	}
 	fn fund_usd(who: &AccountId, amount: Balance) {
 		use frame_support::traits::fungibles::Mutate;
 		let _ = <Assets as Mutate<AccountId>>::mint_into(USD_ID, who, amount);

@@ -94,18 +94,15 @@ fn place<T: Config>(
 		.map_err(|_| BenchmarkError::Stop("order failed"))
 }
 
-/// `who` holds `n` long positions in fresh series (strikes from `base_strike`).
-fn hold_positions<T: Config>(
-	who: &T::AccountId,
-	n: u32,
-	base_strike: u32,
-) -> Result<(), BenchmarkError> {
-	let other = funded::<T>("counterparty", base_strike);
-	for i in 0..n {
-		let id = new_series::<T>(OptionKind::Call, base_strike + i * 1_000, 1)?;
-		open_pair::<T>(id, who, &other, 1)?;
-	}
-	Ok(())
+/// The lowest (`upper = false`) or highest premium on the tick inside series `id`'s band now.
+fn band_price<T: Config>(id: SeriesId, upper: bool) -> Result<Balance, BenchmarkError> {
+	let info = Series::<T>::get(id).ok_or(BenchmarkError::Stop("no series"))?;
+	let mark = Pallet::<T>::current_mark(id, &info).map_err(|_| BenchmarkError::Stop("no mark"))?;
+	let params = Params::<T>::get();
+	let size = info.terms.contract_size;
+	let band = Pallet::<T>::price_band(size, mark.greeks.price, mark.spot, &params);
+	let tick = Pallet::<T>::tick(size, &params);
+	Ok(if upper { band.upper / tick * tick } else { band.lower.div_ceil(tick) * tick })
 }
 
 /// Move the series past its expiry with its book emptied and the settlement started.
@@ -125,9 +122,9 @@ fn start_settling<T: Config>(id: SeriesId) -> Result<SeriesInfo, BenchmarkError>
 }
 
 /// The book of the `place_order` benchmarks: a full ask side whose first `n` makers (at most
-/// the side) offer at 100 USD and the rest at 200 USD, an almost full bid side at 50 USD, and
-/// a funded taker (the whitelisted caller) with an almost full order index in another series
-/// and no position. Returns the series, the taker and `n`.
+/// the side) offer at 100 USD and the rest at 200 USD, a full bid side at 50 USD (a resting
+/// remainder evicts one), and a funded taker (the whitelisted caller) with an almost full order
+/// index in another series and no position. Returns the series, the taker and `n`.
 fn order_book<T: Config>(n: u32) -> Result<(SeriesId, T::AccountId, u32), BenchmarkError> {
 	order_book_with::<T>(n, false)
 }
@@ -158,7 +155,8 @@ fn order_book_with<T: Config>(
 	if held && n == 0 {
 		open_pair::<T>(id, &caller, &funded::<T>("counterparty", 0), 1)?;
 	}
-	for i in 0..per_side.saturating_sub(1) {
+	// A full bid side: the remainder that rests evicts its worst order.
+	for i in 0..per_side {
 		let bidder = funded::<T>("bidder", i);
 		place::<T>(&bidder, id, Side::Buy, 50 * USD, 1)?;
 	}
@@ -229,12 +227,13 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// A buy that fills `n` makers (each opening a short: margin check, premium, fees) out of a
-	/// full ask side, then rests its last contract at the front of an almost full bid side;
-	/// the taker has an almost full order index. Taker and makers hold no position before the
-	/// call, so each margin check prices the one position the fill opens: the margin work of
-	/// positions held before is charged per account from `margin_requirement(p)`
-	/// ([`Pallet::place_order_actual_weight`]), not twice.
+	/// A buy that fills `n` makers (each opening a short: margin check, premium, fees, order
+	/// totals) out of a full ask side, then rests its last contract at the front of a full bid
+	/// side, evicting the side's worst order; the taker has an almost full order index. The band
+	/// check prices the series. Taker and makers hold no position before the call, so each is
+	/// priced once, after its fill, for the one series it trades: the pricing of larger
+	/// footprints and of the snapshots taken before closing fills is charged per account from
+	/// `margin_requirement(p)` ([`Pallet::place_order_actual_weight`]), not twice.
 	#[benchmark]
 	fn place_order(n: Linear<0, { T::MaxFillsPerCall::get() }>) -> Result<(), BenchmarkError> {
 		let (id, caller, n) = order_book::<T>(n)?;
@@ -251,6 +250,7 @@ mod benchmarks {
 
 		assert_eq!(Positions::<T>::get(id, &caller).unwrap_or(0), i64::from(n));
 		assert_eq!(Book::<T>::get(id, Side::Buy).first().map(|e| e.price), Some(100 * USD));
+		assert_eq!(Book::<T>::get(id, Side::Buy).len() as u32, T::MaxOrdersPerSide::get());
 		Ok(())
 	}
 
@@ -275,10 +275,7 @@ mod benchmarks {
 		);
 
 		assert_eq!(Positions::<T>::get(id, &caller).unwrap_or(0), i64::from(n));
-		assert_eq!(
-			Book::<T>::get(id, Side::Buy).len() as u32,
-			T::MaxOrdersPerSide::get().saturating_sub(1)
-		);
+		assert_eq!(Book::<T>::get(id, Side::Buy).len() as u32, T::MaxOrdersPerSide::get());
 		Ok(())
 	}
 
@@ -372,6 +369,16 @@ mod benchmarks {
 			expiry_offset: old.expiry_offset - old.expiry_offset / 10,
 			min_time_to_expiry: (old.min_time_to_expiry + old.min_time_to_expiry / 10)
 				.min(MIN_TIME_TO_EXPIRY_BOUNDS.1),
+			price_band_rate: old
+				.price_band_rate
+				.saturating_sub(tenth(old.price_band_rate))
+				.max(PRICE_BAND_RATE_BOUNDS.0),
+			price_band_floor: old
+				.price_band_floor
+				.saturating_sub(tenth(old.price_band_floor))
+				.max(PRICE_BAND_FLOOR_BOUNDS.0),
+			tick_size: (old.tick_size + old.tick_size / 10).min(TICK_SIZE_BOUNDS.1),
+			min_order_quantity: old.min_order_quantity,
 		};
 
 		#[extrinsic_call]
@@ -531,8 +538,9 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// Margin requirement of an account with `p` short positions (Black–Scholes mark and the
-	/// short-option margin for each).
+	/// Pricing of an account with `p` short positions (Black–Scholes mark and the short-option
+	/// margin for each) and, in each of them while its order index allows, a resting bid and
+	/// ask (the open-order margin of both sides of every series).
 	#[benchmark]
 	fn margin_requirement(
 		p: Linear<1, { T::MaxPositionsPerAccount::get() }>,
@@ -540,9 +548,14 @@ mod benchmarks {
 		setup_market::<T>();
 		let who = funded::<T>("writer", 0);
 		let long = funded::<T>("long", 0);
+		let orders = T::MaxOpenOrdersPerAccount::get() / 2;
 		for i in 0..p {
 			let id = new_series::<T>(OptionKind::Put, 50_000 + i * 1_000, 1)?;
 			open_pair::<T>(id, &long, &who, 1)?;
+			if i < orders {
+				place::<T>(&who, id, Side::Buy, band_price::<T>(id, false)?, 1)?;
+				place::<T>(&who, id, Side::Sell, band_price::<T>(id, true)?, 1)?;
+			}
 		}
 		let result;
 
@@ -551,26 +564,37 @@ mod benchmarks {
 			result = <Pallet<T> as PositionProvider<T::AccountId>>::margin_requirement(&who);
 		}
 
-		assert!(result.is_ok_and(|r| r.initial > 0));
+		assert!(result.is_ok_and(|r| r.initial > 0 && r.open_orders > 0));
 		Ok(())
 	}
 
-	/// Liquidation transfer of a long at mark to a receiver with an almost full position
-	/// index.
+	/// Liquidation transfer of a long at its mark to the insurance fund, a protocol account
+	/// holding positions in every other active series (its position index at its largest).
 	#[benchmark]
 	fn transfer_position() -> Result<(), BenchmarkError> {
 		setup_market::<T>();
 		let id = new_series::<T>(OptionKind::Call, 65_000, 1)?;
 		let from = funded::<T>("from", 0);
-		let to = funded::<T>("to", 0);
+		let to = T::InsuranceFundAccount::get();
 		open_pair::<T>(id, &from, &funded::<T>("short", 0), 2)?;
-		hold_positions::<T>(&to, T::MaxPositionsPerAccount::get().saturating_sub(1), 70_000)?;
+		let counterparty = funded::<T>("counterparty", 0);
+		for i in 0..T::MaxActiveSeries::get().saturating_sub(1) {
+			let other = new_series::<T>(OptionKind::Put, 10_000 + i, 2)?;
+			open_pair::<T>(other, &counterparty, &to, 1)?;
+		}
+		let position = <Pallet<T> as PositionProvider<T::AccountId>>::portfolio(&from)
+			.map_err(|_| BenchmarkError::Stop("no prices"))?
+			.positions
+			.into_iter()
+			.find(|p| p.id == id)
+			.ok_or(BenchmarkError::Stop("no position"))?;
 		let result;
 
 		#[block]
 		{
-			result =
-				<Pallet<T> as PositionProvider<T::AccountId>>::transfer_position(&from, &to, id, 1);
+			result = <Pallet<T> as PositionProvider<T::AccountId>>::transfer_position(
+				&from, &to, &position, 1,
+			);
 		}
 
 		assert!(result.is_ok());

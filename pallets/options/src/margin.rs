@@ -133,9 +133,13 @@ impl<T: Config> Pallet<T> {
 
 	/// Margin of an account's resting orders in one series (USD units): what filling them all
 	/// at their limit prices would add to the account's `initial margin - equity`, for the
-	/// worse of the two sides (Deribit and Derive margin open orders as if filled; an account
-	/// cannot fill its bids and asks of one series against each other). With `q` the net
-	/// position, `B`, `PB` the bids' contracts and premium and `A`, `PA` the asks':
+	/// worse of the two sides. Derive ("Orderbook Margin", open orders margin,
+	/// <https://docs.lyra.finance/docs/open-orders-margin>) charges the extra initial margin of
+	/// the worst subset of the open orders filled at their limit prices, premiums and current
+	/// positions included; Deribit reserves margin for open orders the same way. Per series the
+	/// worst subset is one whole side (the account's bids and asks of a series cannot fill
+	/// against each other, and filling both only nets). With `q` the net position, `B`, `PB`
+	/// the bids' contracts and premium and `A`, `PA` the asks':
 	///
 	/// ```text
 	/// bids:  IM(q + B) - IM(q) - (value(q + B) - value(q)) + PB + fee(PB, B)

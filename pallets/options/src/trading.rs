@@ -168,9 +168,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The price band of a series whose mark is `mark_price` (USD per whole unit) with the
-	/// underlying at `spot`, in USD units per contract (Deribit's option price limits: the mark
-	/// plus or minus a fixed share of the underlying; Derive bounds limit prices around the
-	/// mark the same way):
+	/// underlying at `spot`, in USD units per contract. Deribit's trading bandwidth limits
+	/// (<https://insights.deribit.com/education/trading-bandwidths-limits/>: no trade outside
+	/// the mark plus or minus a band; for options the band is a fixed share of the underlying)
+	/// with a part proportional to the mark, so in-the-money options get a band that scales
+	/// with their price:
 	///
 	/// ```text
 	/// mark  = floor(mark_price x size)

@@ -89,6 +89,7 @@ impl pallet_margin::Config for Runtime {
 	type SettlementAsset = SettlementAsset;
 	type MaxCollateralAssets = MaxCollateralAssets;
 	type MaxPositions = OptionsMaxPositionsPerAccount;
+	type MaxOpenOrders = OptionsMaxOpenOrdersPerAccount;
 	type MaxLiquidationsPerBlock = MaxLiquidationsPerBlock;
 	type MaxSocializationsPerCall = MaxSocializationsPerCall;
 	type UnsignedPriority = LiquidationPriority;
@@ -161,6 +162,7 @@ impl pallet_insurance_fund::Config for Runtime {
 	type PalletId = InsuranceFundPalletId;
 	type Ledger = Margin;
 	type Positions = Options;
+	type MaxFundPositions = OptionsMaxActiveSeries;
 	type RiskAdminOrigin = RiskAdminOrigin;
 	type MinUnstakeCooldown = MinUnstakeCooldown;
 	type MaxUnstakeCooldown = MaxUnstakeCooldown;
@@ -202,7 +204,7 @@ pub mod benchmark_helpers {
 	const T0: Moment = 1_704_067_200_000;
 	const USD: Balance = 1_000_000;
 
-	/// Make `value` the available aggregate of `key` now and its whole TWAP history.
+	/// Make `value` the available aggregate of `key` now and its whole TWAP history (a full ring).
 	fn put_aggregate(key: OracleKey, value: FixedU128) {
 		let now = pallet_timestamp::Now::<Runtime>::get();
 		pallet_price_oracle::KeyStates::<Runtime>::insert(
@@ -216,10 +218,17 @@ pub mod benchmark_helpers {
 				reference_from: 0,
 			},
 		);
-		let history = frame_support::BoundedVec::truncate_from(alloc::vec![HistoryEntry {
-			timestamp: 0,
-			value: Some(value)
-		}]);
+		// A full history ring (`HistoryLength` steps, one per 3-second block up to now): what a
+		// TWAP read costs on a live chain.
+		let len = OracleHistoryLength::get() as u64;
+		let history = frame_support::BoundedVec::truncate_from(
+			(0..len)
+				.map(|i| HistoryEntry {
+					timestamp: now.saturating_sub((len - 1 - i) * 3_000),
+					value: Some(value),
+				})
+				.collect::<alloc::vec::Vec<_>>(),
+		);
 		pallet_price_oracle::History::<Runtime>::insert(key, history);
 	}
 
@@ -321,6 +330,25 @@ pub mod benchmark_helpers {
 				);
 			}
 		}
+		/// `count` resting bids of `who` at the band's lowest premium, spread over the series of
+		/// its positions (`open_positions` came first).
+		fn open_orders(who: &AccountId, count: u32) {
+			let series = pallet_options::AccountSeries::<Runtime>::get(who);
+			if series.is_empty() {
+				return;
+			}
+			for i in 0..count {
+				let id = series[i as usize % series.len()];
+				let _ = super::Options::place_order(
+					RuntimeOrigin::signed(who.clone()),
+					id,
+					Side::Buy,
+					band_low(id),
+					1,
+					TimeInForce::GoodTilCancelled,
+				);
+			}
+		}
 		fn crash_prices() {
 			put_aggregate(OracleKey::Spot(assets::BTC), FixedU128::from_u32(30_000));
 			put_aggregate(OracleKey::Spot(assets::ETH), FixedU128::from_u32(1_800));
@@ -334,11 +362,93 @@ pub mod benchmark_helpers {
 		}
 	}
 
-	/// Insurance fund: USD tokens for stakes.
+	/// The lowest premium on the tick inside series `id`'s price band now.
+	fn band_low(id: u32) -> Balance {
+		type P = pallet_options::Pallet<Runtime>;
+		let Some(info) = pallet_options::Series::<Runtime>::get(id) else { return USD };
+		let Ok(mark) = P::unit_mark(id, &info, P::now(), false) else { return USD };
+		let params = pallet_options::Params::<Runtime>::get();
+		let size = info.terms.contract_size;
+		let band = P::price_band(size, mark.greeks.price, mark.spot, &params);
+		let tick = P::tick(size, &params);
+		band.lower.div_ceil(tick) * tick
+	}
+
+	/// Insurance fund: USD tokens for stakes; positions taken over as the backstop.
 	pub struct Fund;
 	impl pallet_insurance_fund::BenchmarkHelper<AccountId> for Fund {
 		fn fund_usd(who: &AccountId, amount: Balance) {
 			mint(assets::USD, who, amount);
+		}
+		/// `count` short BTC puts (one per series, written by traders and moved to the fund as
+		/// a liquidation moves them) and 1 BTC of collateral.
+		fn give_fund_positions(fund: &AccountId, count: u32) {
+			use solvent_primitives::PositionProvider;
+			<Margin as pallet_margin::BenchmarkHelper<AccountId>>::set_prices();
+			mint(assets::BTC, fund, 100_000_000);
+			let _ = super::Margin::deposit(RuntimeOrigin::signed(fund.clone()), assets::BTC, 100_000_000);
+			let buyer: AccountId = frame_benchmarking::account("fund-buyer", 0, 0);
+			let params = pallet_options::Params::<Runtime>::get();
+			let base = T0 + params.min_time_to_expiry;
+			let expiry = base - base % params.expiry_interval + params.expiry_offset
+				+ params.expiry_interval;
+			let per_trader = <Runtime as pallet_options::Config>::MaxPositionsPerAccount::get();
+			for i in 0..count {
+				let (writer, buyer): (AccountId, AccountId) = (
+					frame_benchmarking::account("fund-writer", i / per_trader, 0),
+					frame_benchmarking::account("fund-buyer", i / per_trader, 0),
+				);
+				if i % per_trader == 0 {
+					for who in [&writer, &buyer] {
+						<Options as pallet_options::BenchmarkHelper<AccountId>>::fund_account(
+							who,
+							10_000_000 * USD,
+						);
+					}
+				}
+				let strike = FixedU128::from_u32(30_000 + i * 100);
+				let _ = super::Options::list_series(
+					RuntimeOrigin::root(),
+					assets::BTC,
+					OptionKind::Put,
+					strike,
+					expiry,
+					FixedU128::from_u32(1),
+				);
+				let terms = SeriesTerms {
+					underlying: assets::BTC,
+					kind: OptionKind::Put,
+					strike,
+					expiry,
+					contract_size: FixedU128::from_u32(1),
+				};
+				let Some(id) = pallet_options::SeriesIndex::<Runtime>::get(terms) else { return };
+				let price = band_low(id);
+				let signed = |a: &AccountId| RuntimeOrigin::signed(a.clone());
+				let _ = super::Options::place_order(
+					signed(&writer),
+					id,
+					Side::Sell,
+					price,
+					1,
+					TimeInForce::GoodTilCancelled,
+				);
+				let _ = super::Options::place_order(
+					signed(&buyer),
+					id,
+					Side::Buy,
+					price,
+					1,
+					TimeInForce::ImmediateOrCancel,
+				);
+				let Ok(portfolio) = super::Options::portfolio(&writer) else { return };
+				if let Some(p) = portfolio.positions.into_iter().find(|p| p.id == id) {
+					let _ = <super::Options as PositionProvider<AccountId>>::transfer_position(
+						&writer, fund, &p, 1,
+					);
+				}
+			}
+			let _ = buyer;
 		}
 	}
 }
