@@ -76,8 +76,14 @@ async function traders(n, usd) {
   return out;
 }
 
+/** List a BTC series of 0.1 BTC per contract; a (kind, strike) listed before by another test
+ * goes on a later expiry, so each test starts from an empty series. */
+const listed = new Set();
 async function list(kind, strike) {
-  const r = await listSeries(api, alice, { underlying: ASSET.BTC, kind, strike: BigInt(strike) * E18, expiry, size: SIZE });
+  let e = expiry;
+  while (listed.has(`${kind}/${strike}/${e}`)) e += BigInt(params.expiryInterval);
+  listed.add(`${kind}/${strike}/${e}`);
+  const r = await listSeries(api, alice, { underlying: ASSET.BTC, kind, strike: BigInt(strike) * E18, expiry: e, size: SIZE });
   return r.id;
 }
 
@@ -93,7 +99,10 @@ async function trade(buyer, seller, id, price, qty = 1) {
   assert.equal(findEvents(b.events, 'options', 'OrderFilled').length, 1, 'filled');
 }
 
-/** Tick and price band of series `id` now (pallet-options `tick` and `price_band`), USD units. */
+/** Tick and price band of series `id` now (pallet-options `tick` and `price_band`), USD units.
+ * `lowest` and `highest` are the edges moved inwards by `max(100 ticks, 2% of the mark)`: the
+ * mark decays every block (theta), so a premium exactly on the edge read now may be outside the
+ * band of the block that includes the order, or of the block in which it is filled. */
 async function band(id) {
   const m = (await api.call.optionsApi.mark(id)).unwrap();
   const mark = m.markPerContract.toBigInt();
@@ -105,7 +114,8 @@ async function band(id) {
   if (tick < 1n) tick = 1n;
   let lower = mark > width ? mark - width : 0n;
   if (lower < tick) lower = tick;
-  return { mark, tick, lowest: divCeil(lower, tick) * tick, highest: ((mark + width) / tick) * tick };
+  const safety = 100n * tick > mark / 50n ? 100n * tick : mark / 50n;
+  return { mark, tick, lowest: divCeil(lower + safety, tick) * tick, highest: ((mark + width - safety) / tick) * tick };
 }
 
 const view = async (who) => (await api.call.marginApi.account(who.address ?? who)).toJSON();
@@ -204,8 +214,12 @@ test('a long sold for the least the band allows while it backs a short: refused 
 test('opening at an absurd premium is refused; wash trades at the band edges only cost fees', async () => {
   const id = await list('Put', 49_000);
   const [a, b] = await traders(2, 20_000n * USD);
-  const { mark, tick } = await band(id);
-  assert.equal(errorName(await order(a, id, 'Sell', (mark / tick + 1n) * tick * 1_000n, 1)), 'PriceOutsideBand');
+  const { mark, highest } = await band(id);
+  // 1,000 times the mark, and at least 1,000 USD: far above the band (its width here is 1% of
+  // the underlying, 50 USD, for a mark of cents).
+  const absurd = mark * 1_000n > 1_000n * USD ? mark * 1_000n : 1_000n * USD; // on the tick (1,000 units)
+  assert.ok(absurd > highest);
+  assert.equal(errorName(await order(a, id, 'Sell', absurd, 1)), 'PriceOutsideBand');
   const equity = async (w) => BigInt((await view(w)).equity);
   const start = (await equity(a)) + (await equity(b));
   for (let i = 0; i < 6; i++) {
@@ -257,11 +271,25 @@ test('dust positions pushed onto the fund across more series than a trader may h
   await moveSpot(50_000);
   const max = Number(api.consts.options.maxPositionsPerAccount.toString());
   const n = max + 2;
-  const ids = [];
-  for (let i = 0; i < n; i++) ids.push(await list('Put', 50_000 + 100 * i));
-  const writers = await traders(n, 1_000n * USD);
-  const buyers = await traders(2, 20_000n * USD);
-  for (let i = 0; i < n; i++) await trade(buyers[i % 2], writers[i], ids[i], (await band(ids[i])).lowest);
+  // n puts listed in one go (Alice's sudo calls at consecutive nonces), one writer and one
+  // buyer per series, all trades at once.
+  const strikes = Array.from({ length: n }, (_, i) => 50_000 + 100 * i);
+  let e = expiry;
+  while (strikes.some((k) => listed.has(`Put/${k}/${e}`))) e += BigInt(params.expiryInterval);
+  const ids = await withAccount(alice.address, async () => {
+    let nonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber();
+    const sent = [];
+    for (const strike of strikes) {
+      listed.add(`Put/${strike}/${e}`);
+      const call = api.tx.options.listSeries(ASSET.BTC, 'Put', BigInt(strike) * E18, e, SIZE);
+      sent.push(sendInBlock(api, api.tx.sudo.sudo(call), alice, { nonce: nonce++, timeoutMs: 60_000 }));
+    }
+    return (await Promise.all(sent)).map((r) => findEvents(r.events, 'options', 'SeriesListed')[0].data.series.toNumber());
+  });
+  const writers = await traders(n, 2_000n * USD);
+  const buyers = await traders(n, 2_000n * USD);
+  const prices = await Promise.all(ids.map(async (id) => (await band(id)).lowest));
+  await Promise.all(ids.map((id, i) => trade(buyers[i], writers[i], id, prices[i])));
   const fundBefore = (await api.query.options.accountSeries(fund)).length;
   // BTC falls 20%: every writer is liquidatable; the offchain workers' batches move every short
   // to the fund, which may hold a position in every active series.

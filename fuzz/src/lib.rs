@@ -692,11 +692,8 @@ impl Fuzzer {
 				};
 				let quantity = 1 + u64::from(input.u8()? % 10);
 				let taker = input.account()?;
-				let (rest, take) = if mode & 4 == 0 {
-					(Side::Sell, Side::Buy)
-				} else {
-					(Side::Buy, Side::Sell)
-				};
+				let (rest, take) =
+					if mode & 4 == 0 { (Side::Sell, Side::Buy) } else { (Side::Buy, Side::Sell) };
 				for (who, side, tif) in [
 					(signer, rest, pallet_options::TimeInForce::GoodTilCancelled),
 					(taker, take, pallet_options::TimeInForce::ImmediateOrCancel),
@@ -725,7 +722,12 @@ impl Fuzzer {
 				// 100 to 25,600 USD: from too little to write to plenty.
 				let deposit = (u128::from(input.u8()?) + 1) * 100_000_000;
 				let q = 1 + u64::from(input.u8()? % 4);
-				let trade = |f: &mut Self, maker: &AccountId, taker: &AccountId, id, side, price| {
+				let trade = |f: &mut Self,
+				             maker: &AccountId,
+				             taker: &AccountId,
+				             id,
+				             side,
+				             price| {
 					let opposite = if side == Side::Buy { Side::Sell } else { Side::Buy };
 					for (who, side, tif) in [
 						(maker.clone(), opposite, pallet_options::TimeInForce::GoodTilCancelled),
@@ -776,8 +778,22 @@ impl Fuzzer {
 					self.spot[0] = self.spot[0] / 100 * 99;
 					self.feed_all();
 				}
-				trade(self, &other, &signer, long, Side::Sell, band_edge(long, false).unwrap_or(10_000));
-				trade(self, &other, &signer, short, Side::Buy, band_edge(short, true).unwrap_or(10_000));
+				trade(
+					self,
+					&other,
+					&signer,
+					long,
+					Side::Sell,
+					band_edge(long, false).unwrap_or(10_000),
+				);
+				trade(
+					self,
+					&other,
+					&signer,
+					short,
+					Side::Buy,
+					band_edge(short, true).unwrap_or(10_000),
+				);
 			}
 			31 if input.u8()? % 4 == 0 => {
 				// Withdraw all the USD the margin rules allow (equity - IM - open-order margin,
@@ -837,7 +853,11 @@ impl Fuzzer {
 		});
 		if let Some(amount) = free.filter(|a| *a > 0) {
 			let call = MarginCall::withdraw { asset: assets::USD, amount };
-			self.dispatch("margin.withdraw_max", RuntimeCall::Margin(call), Origin::Signed(who.clone()));
+			self.dispatch(
+				"margin.withdraw_max",
+				RuntimeCall::Margin(call),
+				Origin::Signed(who.clone()),
+			);
 		}
 	}
 
@@ -966,37 +986,43 @@ fn checks_surplus(call: &RuntimeCall, origin: &Origin) -> bool {
 /// Maintenance surplus (equity - MM, USD units) of every trader account the runtime knows
 /// (margin accounts and position holders, protocol accounts left out); `None` for an account
 /// whose prices are unavailable.
-fn trader_surpluses() -> BTreeMap<AccountId, Option<i128>> {
+fn trader_surpluses() -> BTreeMap<AccountId, Option<(i128, i128)>> {
 	use solvent_primitives::ProtocolAccounts as _;
 	let mut who: Vec<AccountId> = pallet_margin::Accounts::<Runtime>::iter_keys().collect();
 	who.extend(pallet_options::AccountSeries::<Runtime>::iter_keys());
 	who.into_iter()
 		.filter(|a| !solvent_runtime::configs::solvent::ProtocolAccounts::is_protocol_account(a))
 		.map(|a| {
-			let surplus = pallet_margin::Pallet::<Runtime>::risk(&a)
-				.ok()
-				.map(|s| s.margin().maintenance_surplus());
+			let surplus = pallet_margin::Pallet::<Runtime>::risk(&a).ok().map(|s| {
+				let m = s.margin();
+				(m.maintenance_surplus(), m.equity)
+			});
 			(a, surplus)
 		})
 		.collect()
 }
 
 /// Panics if an account ends below its maintenance margin without having been below it before
-/// with a surplus no better.
+/// with a surplus no better, or ends with negative equity (bad debt) lower than before: only
+/// price moves make a trader liquidatable, and no call creates or deepens bad debt.
 fn check_only_prices_make_liquidatable(
 	label: &str,
-	before: &BTreeMap<AccountId, Option<i128>>,
-	after: &BTreeMap<AccountId, Option<i128>>,
+	before: &BTreeMap<AccountId, Option<(i128, i128)>>,
+	after: &BTreeMap<AccountId, Option<(i128, i128)>>,
 ) {
 	for (who, after) in after {
-		let Some(after) = *after else { continue };
-		if after >= 0 {
+		let Some((surplus, equity)) = *after else { continue };
+		if surplus >= 0 {
 			continue;
 		}
-		let before = before.get(who).copied().flatten().unwrap_or(0);
+		let (surplus_before, equity_before) = before.get(who).copied().flatten().unwrap_or((0, 0));
 		assert!(
-			after >= before.min(0),
-			"{label}: left {who:?} below its maintenance margin (surplus {before} -> {after})"
+			surplus >= surplus_before.min(0),
+			"{label}: left {who:?} below its maintenance margin (surplus {surplus_before} -> {surplus})"
+		);
+		assert!(
+			equity >= equity_before.min(0),
+			"{label}: created or deepened bad debt of {who:?} (equity {equity_before} -> {equity})"
 		);
 	}
 }

@@ -307,9 +307,7 @@ pub struct PositionRisk {
 
 /// An account's positions priced once: each position's figures and the totals, resting orders
 /// included in [`MarginRequirement::open_orders`].
-#[derive(
-	Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, PartialEq, Eq, Debug, Default,
-)]
+#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, PartialEq, Eq, Debug, Default)]
 pub struct Portfolio {
 	/// Every position, in the provider's order.
 	pub positions: Vec<PositionRisk>,
@@ -407,8 +405,17 @@ impl<AccountId> PositionProvider<AccountId> for () {
 
 /// An account's equity and margin requirement at one moment, priced once.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
-	Debug, Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
 )]
 pub struct MarginSnapshot {
 	/// Cash + haircut collateral value + unrealized PnL (USD units).

@@ -5,8 +5,8 @@
 
 use crate::{Balance, Price, SignedBalance};
 use sp_arithmetic::{
-	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, FixedU128, PerThing,
-	Permill, Rounding,
+	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, FixedU128, PerThing, Permill,
+	Rounding,
 };
 
 /// Value of `amount` (smallest units of an asset with `decimals` decimals) at `price`

@@ -132,6 +132,59 @@ fn a_long_that_backs_a_short_cannot_be_sold_below_maintenance() {
 	});
 }
 
+/// Found by a red-team review: an account a price move has put below maintenance (before the
+/// offchain workers act) buys its shorts back at the top of the band from a colluder. Each
+/// contract releases more maintenance margin than the band lets the premium exceed the mark,
+/// so the surplus rises, while the equity falls by the band's width per contract, past zero:
+/// the colluder would withdraw the account's bad debt. The trade margin rule refuses any trade
+/// that creates or deepens negative equity; closing at the mark's side of the band stays open.
+#[test]
+fn an_account_below_maintenance_cannot_pay_its_way_into_bad_debt() {
+	dev_ext().execute_with(|| {
+		market();
+		let put = list_put(50_000);
+		let (writer, buyer, colluder) = (trader(1), trader(2), trader(3));
+		fund_margin(&writer, 200_000 * USD);
+		fund_margin(&buyer, 200_000 * USD);
+		fund_margin(&colluder, 1_000_000 * USD);
+		let (lowest, _) = band_edges(put);
+		checked(|| trade(&buyer, &writer, put, lowest, 10));
+		withdraw_max(&writer);
+		// BTC walks down until the writer is below maintenance with a little equity left, less
+		// than buying its 10 shorts back at the top of the band would cost above the mark.
+		let mut spot = 50_000;
+		loop {
+			spot -= 100;
+			assert!(spot > 30_000, "no such price");
+			next_block();
+			feed(spot);
+			let (_, highest) = band_edges(put);
+			let excess = (highest - Options::mark_per_contract(put).unwrap()) as i128;
+			let r = Margin::risk(&writer).unwrap().margin();
+			if r.maintenance_surplus() < 0 && r.equity > 0 && r.equity < 10 * excess / 2 {
+				break;
+			}
+		}
+		let equity = Margin::risk(&writer).unwrap().margin().equity;
+		let (lowest, highest) = band_edges(put);
+		checked(|| {
+			order(&colluder, put, Side::Sell, highest, 10, TimeInForce::GoodTilCancelled).unwrap()
+		});
+		assert_noop!(
+			order(&writer, put, Side::Buy, highest, 10, TimeInForce::ImmediateOrCancel),
+			OptionsError::InsufficientMargin
+		);
+		let ask = pallet_options::AccountOrders::<Runtime>::get(&colluder).ids[0];
+		Options::cancel_order(RuntimeOrigin::signed(colluder.clone()), ask).unwrap();
+		// At the bottom of the band (below the mark) the buy-back is allowed and leaves the
+		// writer with more equity than before.
+		checked(|| trade(&writer, &colluder, put, lowest, 10));
+		assert_eq!(pallet_options::Positions::<Runtime>::get(put, &writer), None);
+		assert!(Margin::risk(&writer).unwrap().margin().equity > equity);
+		assert_custody_covers_claims();
+	});
+}
+
 #[test]
 fn opening_trades_and_wash_trades_stay_in_the_band_and_cost_the_traders() {
 	dev_ext().execute_with(|| {
@@ -143,7 +196,14 @@ fn opening_trades_and_wash_trades_stay_in_the_band_and_cost_the_traders() {
 		let mark = Options::mark_per_contract(put).unwrap();
 		// Opening at a thousand times the mark: refused.
 		assert_noop!(
-			order(&a, put, Side::Sell, mark / 10_000 * 10_000 * 1_000, 1, TimeInForce::GoodTilCancelled),
+			order(
+				&a,
+				put,
+				Side::Sell,
+				mark / 10_000 * 10_000 * 1_000,
+				1,
+				TimeInForce::GoodTilCancelled
+			),
 			OptionsError::PriceOutsideBand
 		);
 		// Wash trades at the band's edges, back and forth: every trade pays two fees, nobody
@@ -184,7 +244,7 @@ fn unbacked_orders_cannot_fill_a_book_side() {
 				Err(e) => {
 					assert_eq!(e, OptionsError::InsufficientMargin.into());
 					break;
-				},
+				}
 			}
 		}
 		// Each bid needs 1 USD + its fee (12.5% of it): 8 of them fit 10 USD.
@@ -208,7 +268,8 @@ fn dust_positions_across_more_series_than_a_trader_may_hold_all_reach_the_fund()
 			.map(|i| list(OptionKind::Put, 50_000 + 100 * i, 0, FixedU128::from_rational(1, 100)))
 			.collect();
 		// Buyers hold at most `max` series each too: one per 10 series.
-		let buyers: Vec<_> = (0..series.len().div_ceil(10)).map(|i| trader(1_000 + i as u32)).collect();
+		let buyers: Vec<_> =
+			(0..series.len().div_ceil(10)).map(|i| trader(1_000 + i as u32)).collect();
 		for b in &buyers {
 			fund_margin(b, 10_000 * USD);
 		}
@@ -260,8 +321,9 @@ fn a_keeper_cannot_liquidate_itself_and_its_reward_is_what_it_was_paid() {
 		Margin::liquidate(RuntimeOrigin::signed(keeper.clone()), writer.clone()).unwrap();
 		let paid = Margin::risk(&keeper).unwrap().cash - before;
 		let emitted = System::events().into_iter().find_map(|r| match r.event {
-			RuntimeEvent::Margin(pallet_margin::Event::Liquidated { keeper_reward, .. }) =>
-				Some(keeper_reward),
+			RuntimeEvent::Margin(pallet_margin::Event::Liquidated { keeper_reward, .. }) => {
+				Some(keeper_reward)
+			}
 			_ => None,
 		});
 		assert_eq!(emitted, Some(paid as u128));

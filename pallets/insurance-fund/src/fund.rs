@@ -387,5 +387,3 @@ impl<T: Config> BadDebtCover<T::AccountId> for Pallet<T> {
 		Self::do_cover(debtor, amount)
 	}
 }
-
-

@@ -21,7 +21,7 @@ const USD: Balance = 1_000_000;
 fn funded<T: Config>(who: &T::AccountId, usd: Balance) -> Result<(), BenchmarkError> {
 	let settlement = T::SettlementAsset::get();
 	T::BenchmarkHelper::fund(settlement, who, usd * USD);
-	Pallet::<T>::do_deposit(who, settlement, usd * USD)
+	Pallet::<T>::do_deposit(who, who, settlement, usd * USD)
 		.map_err(|_| BenchmarkError::Stop("USD deposit failed"))?;
 	let assets = T::MaxCollateralAssets::get().saturating_sub(1);
 	for i in 0..assets {
@@ -30,7 +30,7 @@ fn funded<T: Config>(who: &T::AccountId, usd: Balance) -> Result<(), BenchmarkEr
 			continue;
 		}
 		T::BenchmarkHelper::fund(asset, who, 1_000);
-		Pallet::<T>::do_deposit(who, asset, 1_000)
+		Pallet::<T>::do_deposit(who, who, asset, 1_000)
 			.map_err(|_| BenchmarkError::Stop("collateral deposit failed"))?;
 	}
 	Ok(())

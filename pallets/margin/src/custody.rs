@@ -120,7 +120,7 @@ impl<T: Config> Pallet<T> {
 		match (old_cash < 0, account.cash < 0) {
 			(false, true) => Debtors::<T>::insert(who, ()),
 			(true, false) => Debtors::<T>::remove(who),
-			_ => {},
+			_ => {}
 		}
 		if account.is_empty() {
 			Accounts::<T>::remove(who);

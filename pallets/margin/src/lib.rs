@@ -38,7 +38,7 @@
 //! until an option settlement socializes it over the profitable side.
 //!
 //! Every validator's offchain worker submits an unsigned [`Pallet::liquidate_batch`] after each
-//! block with the liquidatable accounts, worst health first, at most
+//! block with the liquidatable accounts, largest maintenance deficit first, at most
 //! [`MarginParams::max_liquidations_per_block`]; the call is `Operational`, so it is included
 //! in the next block even when that block is full of normal transactions.
 
@@ -209,7 +209,8 @@ pub mod pallet {
 	/// reads: an account with neither positions nor debt cannot be liquidatable, so dust
 	/// accounts cost the scan nothing.
 	#[pallet::storage]
-	pub type Debtors<T: Config> = CountedStorageMap<_, Blake2_128Concat, T::AccountId, (), OptionQuery>;
+	pub type Debtors<T: Config> =
+		CountedStorageMap<_, Blake2_128Concat, T::AccountId, (), OptionQuery>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -419,7 +420,8 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			let keeper = ensure_signed(origin)?;
 			let outcome = Self::do_liquidate(&account, Some(&keeper))?;
-			Ok(Some(T::WeightInfo::liquidate(outcome.positions_seen)).into())
+			let seen = outcome.positions_seen.min(T::MaxPositions::get());
+			Ok(Some(T::WeightInfo::liquidate(seen)).into())
 		}
 
 		/// Liquidate up to [`MarginParams::max_liquidations_per_block`] accounts, submitted by

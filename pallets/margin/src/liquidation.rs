@@ -12,8 +12,8 @@ use solvent_primitives::{
 };
 
 use sp_arithmetic::{
-	traits::{Bounded, Saturating, Zero},
-	FixedI128, Permill,
+	traits::{Saturating, Zero},
+	Permill,
 };
 
 /// What a liquidation charges for moving contracts: the liquidation penalty (to the insurance
@@ -118,10 +118,10 @@ impl<T: Config> Pallet<T> {
 		let params = Params::<T>::get();
 		let fund = T::BadDebt::fund_account();
 		let before = (s.equity, s.requirement.maintenance);
-		let mut outcome = LiquidationOutcome {
-			positions_seen: s.positions.len() as u32,
-			..Default::default()
-		};
+		// Charged per series the account is in, positions or orders only: each was priced (its
+		// open-order margin) and each book is written when its orders are cancelled.
+		let footprint = T::Positions::position_count(who).max(s.positions.len() as u32);
+		let mut outcome = LiquidationOutcome { positions_seen: footprint, ..Default::default() };
 
 		// 1. Resting orders could only add risk.
 		outcome.orders_cancelled = T::Positions::cancel_orders(who);
@@ -138,13 +138,18 @@ impl<T: Config> Pallet<T> {
 		let mut remaining = Vec::with_capacity(positions.len());
 		for position in positions {
 			let deficit = s.initial().saturating_sub(s.equity);
-			let k = if deficit > 0 { Self::contracts_to_close(&position, deficit, fee_rate) } else { 0 };
+			let k = if deficit > 0 {
+				Self::contracts_to_close(&position, deficit, fee_rate)
+			} else {
+				0
+			};
 			if k == 0 {
 				remaining.push(position);
 				continue;
 			}
 			let moved = T::Positions::transfer_position(who, &fund, &position, k)?;
-			let released = position.maintenance_margin.saturating_sub(moved.remaining.maintenance_margin);
+			let released =
+				position.maintenance_margin.saturating_sub(moved.remaining.maintenance_margin);
 			Self::apply_move(&mut s, &position, &moved);
 			let fees = Self::liquidation_fees(
 				&params,
@@ -203,7 +208,10 @@ impl<T: Config> Pallet<T> {
 	/// after = cash + collateral + the remaining positions' mark value.
 	fn apply_move(s: &mut RiskSnapshot, position: &PositionRisk, moved: &TransferOutcome) {
 		let r = &mut s.requirement;
-		r.initial = r.initial.saturating_sub(position.initial_margin).saturating_add(moved.remaining.initial_margin);
+		r.initial = r
+			.initial
+			.saturating_sub(position.initial_margin)
+			.saturating_add(moved.remaining.initial_margin);
 		r.maintenance = r
 			.maintenance
 			.saturating_sub(position.maintenance_margin)
@@ -328,10 +336,14 @@ impl<T: Config> Pallet<T> {
 		Ok(positions)
 	}
 
-	/// Liquidatable accounts, worst health first, at most `limit`, and their total number of
-	/// positions (the batch's witness). Scans the position provider's holders and the
-	/// [`Debtors`] (an account with neither cannot be liquidatable), pricing each once;
-	/// protocol accounts are never priced. Accounts are taken in health order only while the
+	/// Liquidatable accounts, largest maintenance deficit (`MM - equity`, USD units) first, at
+	/// most `limit`, and their total number of positions (the batch's witness). The deficit,
+	/// not the health ratio, orders them: the loss the pool is exposed to grows with it, and a
+	/// ratio would put dust accounts (near-zero maintenance margin, so a health far below any
+	/// real account's) ahead of every large one, letting cheap accounts fill every batch of a
+	/// crash. Scans the position provider's holders and the [`Debtors`] (an account with
+	/// neither cannot be liquidatable), pricing each once; protocol accounts are never priced.
+	/// Accounts are taken in that order only while the
 	/// batch's weight (`liquidate_batch(n, witness)`) fits one operational extrinsic: a batch
 	/// over the limit would never be included, so the rest wait, in order, for the next block.
 	/// For the offchain worker and the runtime API, not for on-chain execution.
@@ -340,14 +352,15 @@ impl<T: Config> Pallet<T> {
 		scan.extend(Debtors::<T>::iter_keys());
 		scan.sort();
 		scan.dedup();
-		let mut found: Vec<(FixedI128, u32, T::AccountId)> = scan
+		let mut found: Vec<(SignedBalance, u32, T::AccountId)> = scan
 			.into_iter()
 			.filter_map(|who| {
 				let snapshot = Self::liquidatable_risk(&who)?;
 				let count = T::Positions::position_count(&who);
-				Some((snapshot.health().unwrap_or(FixedI128::min_value()), count, who))
+				Some((snapshot.margin().maintenance_surplus(), count, who))
 			})
 			.collect();
+		// Most negative surplus (largest deficit) first; ties in account order.
 		found.sort_by(|a, b| a.0.cmp(&b.0));
 		let max = Self::max_batch_weight();
 		let mut accounts = Vec::new();

@@ -8,14 +8,14 @@
 /// accounts; a larger one needs a multi-block migration).
 pub mod v1 {
 	use crate::{pallet::*, types::*};
+	#[cfg(feature = "try-runtime")]
+	use alloc::vec::Vec;
 	use core::marker::PhantomData;
 	use frame_support::{
 		migrations::VersionedMigration,
 		pallet_prelude::*,
 		traits::{Get, UncheckedOnRuntimeUpgrade},
 	};
-	#[cfg(feature = "try-runtime")]
-	use alloc::vec::Vec;
 	use sp_arithmetic::Permill;
 
 	/// The storage layout of version 0.
@@ -77,11 +77,6 @@ pub mod v1 {
 	}
 
 	/// Version 0 -> 1 of the margin pallet, run once (the storage version guards it).
-	pub type MigrateV0ToV1<T> = VersionedMigration<
-		0,
-		1,
-		MigrateToV1<T>,
-		Pallet<T>,
-		<T as frame_system::Config>::DbWeight,
-	>;
+	pub type MigrateV0ToV1<T> =
+		VersionedMigration<0, 1, MigrateToV1<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
 }

@@ -68,16 +68,24 @@ impl<T: Config> Pallet<T> {
 	/// ```text
 	/// IM + open-order margin  <=  before's
 	/// equity - MM             >=  min(0, before's equity - MM)
+	/// equity                  >=  min(0, before's equity)
 	/// ```
 	///
 	/// so a trade never leaves an account below its maintenance margin unless it was already
 	/// below and is no worse: only price moves make an account liquidatable, and no trade at
 	/// any premium can move an account's loss onto the pool (buying back a short at an absurd
-	/// premium, selling a long that backs shorts for 1 unit). Protocol accounts are exempt:
-	/// the fund takes positions over as the backstop by design.
+	/// premium, selling a long that backs shorts for 1 unit). The last line matters for an
+	/// account already below maintenance: buying back a short releases more maintenance margin
+	/// than the band lets the premium exceed the mark, so the surplus alone would let such an
+	/// account pay its last equity and more to a colluding seller; no trade may create bad
+	/// debt (negative equity) or deepen it. Protocol accounts are exempt: the fund takes
+	/// positions over as the backstop by design.
 	///
 	/// Errors: [`Error::PriceUnavailable`], [`Error::InsufficientMargin`].
-	pub fn check_trade_margin(who: &T::AccountId, before: Option<&MarginSnapshot>) -> DispatchResult {
+	pub fn check_trade_margin(
+		who: &T::AccountId,
+		before: Option<&MarginSnapshot>,
+	) -> DispatchResult {
 		if T::ProtocolAccounts::is_protocol_account(who) {
 			return Ok(());
 		}
@@ -87,8 +95,9 @@ impl<T: Config> Pallet<T> {
 		}
 		let before = before.ok_or(Error::<T>::InsufficientMargin)?;
 		ensure!(
-			after.requirement.initial_with_orders() <= before.requirement.initial_with_orders() &&
-				after.maintenance_surplus() >= before.maintenance_surplus().min(0),
+			after.requirement.initial_with_orders() <= before.requirement.initial_with_orders()
+				&& after.maintenance_surplus() >= before.maintenance_surplus().min(0)
+				&& after.equity >= before.equity.min(0),
 			Error::<T>::InsufficientMargin
 		);
 		Ok(())
@@ -99,7 +108,8 @@ impl<T: Config> Pallet<T> {
 	/// (no positions, no collateral) whose remaining negative cash is covered or queued for
 	/// socialization.
 	pub fn is_liquidatable(who: &T::AccountId, snapshot: &RiskSnapshot) -> bool {
-		if snapshot.equity >= snapshot.maintenance() || T::ProtocolAccounts::is_protocol_account(who)
+		if snapshot.equity >= snapshot.maintenance()
+			|| T::ProtocolAccounts::is_protocol_account(who)
 		{
 			return false;
 		}

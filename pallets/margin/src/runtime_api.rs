@@ -11,7 +11,7 @@ sp_api::decl_runtime_apis! {
 		/// Margin account of `who`: cash, collateral by asset, equity, initial and maintenance
 		/// margin, health, liquidatable flag and positions. USD amounts in units of 10^-6 USD.
 		fn account(who: AccountId) -> AccountView;
-		/// Liquidatable accounts now, worst health first, at most `max`.
+		/// Liquidatable accounts now, largest maintenance deficit first, at most `max`.
 		fn liquidatable(max: u32) -> Vec<AccountId>;
 		/// Accepted collateral assets and their parameters, and the liquidation parameters.
 		fn params() -> (Vec<(AssetId, CollateralParams)>, MarginParams);

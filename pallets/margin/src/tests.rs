@@ -250,7 +250,7 @@ fn automatic_batch_stops_at_the_operational_weight_limit() {
 			open_put(BOB, 100 + id, 1, 0);
 		}
 		assert_eq!(Margin::liquidation_candidates(10), (vec![ALICE], 1));
-		// Within the limit again (one long fewer), both go, worst health first.
+		// Within the limit again (one long fewer), both go, largest deficit first.
 		Book::mutate(BOB, |b| {
 			b.pop();
 		});
@@ -1114,15 +1114,27 @@ fn liquidation_fees_are_capped_by_the_value_and_the_margin_moved() {
 		(f.penalty, f.keeper_reward)
 	};
 	// A short put at 45,000 (mark 5,000, MM 8,375): the rates apply in full.
-	assert_eq!(fees(45_000 * USD, -5_000 * USD as i128, 8_375 * USD, 100_000 * USD, true), (450 * USD, 225 * USD));
+	assert_eq!(
+		fees(45_000 * USD, -5_000 * USD as i128, 8_375 * USD, 100_000 * USD, true),
+		(450 * USD, 225 * USD)
+	);
 	// A deep out-of-the-money short marked at 10 USD: the fees never exceed its value.
-	assert_eq!(fees(45_000 * USD, -10 * USD as i128, 3_385 * USD, 100_000 * USD, true), (10 * USD, 0));
+	assert_eq!(
+		fees(45_000 * USD, -10 * USD as i128, 3_385 * USD, 100_000 * USD, true),
+		(10 * USD, 0)
+	);
 	// A long (no maintenance margin released): nothing, whatever its notional.
 	assert_eq!(fees(45_000 * USD, 7_000 * USD as i128, 0, 100_000 * USD, true), (0, 0));
 	// The account's remaining equity bounds both, the penalty first.
-	assert_eq!(fees(45_000 * USD, -5_000 * USD as i128, 8_375 * USD, 300 * USD, true), (300 * USD, 0));
+	assert_eq!(
+		fees(45_000 * USD, -5_000 * USD as i128, 8_375 * USD, 300 * USD, true),
+		(300 * USD, 0)
+	);
 	// No keeper, no reward.
-	assert_eq!(fees(45_000 * USD, -5_000 * USD as i128, 8_375 * USD, 100_000 * USD, false), (450 * USD, 0));
+	assert_eq!(
+		fees(45_000 * USD, -5_000 * USD as i128, 8_375 * USD, 100_000 * USD, false),
+		(450 * USD, 0)
+	);
 }
 
 #[test]
@@ -1139,7 +1151,9 @@ fn a_keeper_cannot_liquidate_itself() {
 		assert_ok!(Margin::liquidate(RuntimeOrigin::signed(KEEPER), ALICE));
 		let paid = cash(KEEPER);
 		match margin_events().last() {
-			Some(Event::Liquidated { keeper_reward, .. }) => assert_eq!(*keeper_reward as i128, paid),
+			Some(Event::Liquidated { keeper_reward, .. }) => {
+				assert_eq!(*keeper_reward as i128, paid)
+			}
 			other => panic!("unexpected {other:?}"),
 		}
 	});
@@ -1192,7 +1206,7 @@ fn the_trade_margin_rule() {
 		short_puts(ALICE, 10_000, 1);
 		let rule = |before: Option<&MarginSnapshot>| Margin::check_trade_margin(&ALICE, before);
 		assert_ok!(rule(None)); // fully margined
-		// At 48,000: mark 2,000, IM 9,200, MM 5,600, equity 8,000: not fully margined.
+						  // At 48,000: mark 2,000, IM 9,200, MM 5,600, equity 8,000: not fully margined.
 		set_price(BTC_ID, 48_000);
 		let now = <Margin as MarginLedger<AccountId>>::margin_snapshot(&ALICE).unwrap();
 		assert_eq!((now.equity, now.maintenance_surplus()), (usd(8_000), usd(2_400)));
@@ -1200,27 +1214,48 @@ fn the_trade_margin_rule() {
 		// A closing trade from a state that needed more margin and had less surplus: allowed.
 		let before = MarginSnapshot {
 			equity: usd(8_000),
-			requirement: MarginRequirement { initial: 20_000 * USD, maintenance: 12_000 * USD, ..now.requirement },
+			requirement: MarginRequirement {
+				initial: 20_000 * USD,
+				maintenance: 12_000 * USD,
+				..now.requirement
+			},
 		};
 		assert_ok!(rule(Some(&before)));
 		// From above maintenance to below it: refused, however much margin it released.
 		set_price(BTC_ID, 44_000); // equity 4,000 < MM 9,300
-		assert!(<Margin as MarginLedger<AccountId>>::margin_snapshot(&ALICE).unwrap().maintenance_surplus() < 0);
+		assert!(
+			<Margin as MarginLedger<AccountId>>::margin_snapshot(&ALICE)
+				.unwrap()
+				.maintenance_surplus()
+				< 0
+		);
 		let above = MarginSnapshot {
 			equity: usd(20_000),
-			requirement: MarginRequirement { initial: 30_000 * USD, maintenance: 10_000 * USD, ..now.requirement },
+			requirement: MarginRequirement {
+				initial: 30_000 * USD,
+				maintenance: 10_000 * USD,
+				..now.requirement
+			},
 		};
 		assert_noop!(rule(Some(&above)), Error::<Test>::InsufficientMargin);
 		// From further below: allowed (no worse).
 		let below = MarginSnapshot {
 			equity: usd(1_000),
-			requirement: MarginRequirement { initial: 30_000 * USD, maintenance: 10_000 * USD, ..now.requirement },
+			requirement: MarginRequirement {
+				initial: 30_000 * USD,
+				maintenance: 10_000 * USD,
+				..now.requirement
+			},
 		};
 		assert_ok!(rule(Some(&below)));
 		// A trade that added margin needs full margin, whatever the surplus.
 		let smaller = MarginSnapshot {
 			equity: usd(1_000),
-			requirement: MarginRequirement { initial: USD, maintenance: 10_000 * USD, ..now.requirement },
+			requirement: MarginRequirement {
+				initial: USD,
+				maintenance: 10_000 * USD,
+				..now.requirement
+			},
 		};
 		assert_noop!(rule(Some(&smaller)), Error::<Test>::InsufficientMargin);
 		// Protocol accounts are exempt.

@@ -253,7 +253,8 @@ pub struct AccountView {
 pub struct LiquidationOutcome {
 	/// Positions (wholly or partly) moved to the insurance fund.
 	pub positions_closed: u32,
-	/// Positions the account held when the liquidation started (for the weight).
+	/// Series the account was in (positions or resting orders) when the liquidation started (for
+	/// the weight).
 	pub positions_seen: u32,
 	/// Resting orders cancelled.
 	pub orders_cancelled: u32,

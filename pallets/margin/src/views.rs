@@ -1,8 +1,8 @@
 //! The runtime API's view of an account, and the invariants `try_state` checks.
 
 use crate::{pallet::*, types::*};
-use frame_support::{ensure, traits::Get};
 use alloc::vec::Vec;
+use frame_support::{ensure, traits::Get};
 use solvent_primitives::{AssetId, Balance, PriceProvider, SignedBalance};
 use sp_arithmetic::{traits::Zero, Permill};
 

@@ -35,9 +35,9 @@ impl<T: Config> Pallet<T> {
 		let who = &order.owner;
 		// Verify first.
 		let index = AccountOrders::<T>::get(who);
-		if !index.has_series(order.series) &&
-			!Positions::<T>::contains_key(order.series, who) &&
-			!T::ProtocolAccounts::is_protocol_account(who)
+		if !index.has_series(order.series)
+			&& !Positions::<T>::contains_key(order.series, who)
+			&& !T::ProtocolAccounts::is_protocol_account(who)
 		{
 			ensure!(
 				Self::footprint(who) < T::MaxPositionsPerAccount::get(),
@@ -53,9 +53,8 @@ impl<T: Config> Pallet<T> {
 		} else {
 			None
 		};
-		let evicts_own = worst
-			.and_then(|w| Orders::<T>::get(w.order_id))
-			.is_some_and(|o| o.owner == *who);
+		let evicts_own =
+			worst.and_then(|w| Orders::<T>::get(w.order_id)).is_some_and(|o| o.owner == *who);
 		ensure!(
 			index.ids.len() < T::MaxOpenOrdersPerAccount::get() as usize || evicts_own,
 			Error::<T>::TooManyOpenOrders
@@ -77,9 +76,11 @@ impl<T: Config> Pallet<T> {
 			.map_err(|_| Error::<T>::BookSideFull)?;
 		AccountOrders::<T>::try_mutate(who, |index| -> DispatchResult {
 			index.ids.try_push(order_id).map_err(|_| Error::<T>::TooManyOpenOrders)?;
-			Self::series_totals(index, order.series)?
-				.side_mut(order.side)
-				.apply(order.price, order.remaining, true);
+			Self::series_totals(index, order.series)?.side_mut(order.side).apply(
+				order.price,
+				order.remaining,
+				true,
+			);
 			Ok(())
 		})?;
 		Book::<T>::insert(order.series, order.side, own);
@@ -104,7 +105,7 @@ impl<T: Config> Pallet<T> {
 					})
 					.map_err(|_| Error::<T>::TooManyOpenOrders)?;
 				index.by_series.len().saturating_sub(1)
-			},
+			}
 		};
 		index.by_series.get_mut(at).ok_or_else(|| Error::<T>::TooManyOpenOrders.into())
 	}
@@ -118,7 +119,14 @@ impl<T: Config> Pallet<T> {
 	) {
 		order.remaining = order.remaining.saturating_sub(quantity);
 		let done = order.remaining == 0;
-		Self::update_index(&order.owner, order.series, order.side, order.price, quantity, done.then_some(order_id));
+		Self::update_index(
+			&order.owner,
+			order.series,
+			order.side,
+			order.price,
+			quantity,
+			done.then_some(order_id),
+		);
 		if done {
 			Orders::<T>::remove(order_id);
 		} else {

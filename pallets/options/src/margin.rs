@@ -115,7 +115,15 @@ impl<T: Config> Pallet<T> {
 			let value = contracts_value(n, size, mark_price, Rounding::Down);
 			(to_signed(value), value, 0)
 		} else {
-			let m = Self::short_margin(terms.kind, index_price, terms.strike, mark_price, size, n, params);
+			let m = Self::short_margin(
+				terms.kind,
+				index_price,
+				terms.strike,
+				mark_price,
+				size,
+				n,
+				params,
+			);
 			let value = contracts_value(n, size, mark_price, Rounding::Up);
 			(to_signed(value).saturating_neg(), m.initial, m.maintenance)
 		};
@@ -211,7 +219,14 @@ impl<T: Config> Pallet<T> {
 			};
 			let risk = risk_of(quantity);
 			let open_orders = orders.series(id).map_or(0, |o| {
-				Self::open_order_margin(risk_of, quantity, o, info.terms.contract_size, mark.spot, &params)
+				Self::open_order_margin(
+					risk_of,
+					quantity,
+					o,
+					info.terms.contract_size,
+					mark.spot,
+					&params,
+				)
 			});
 			out.requirement = out.requirement.saturating_add(MarginRequirement {
 				initial: risk.initial_margin,

@@ -9,14 +9,14 @@
 /// fewer than a few thousand resting orders; a larger one needs a multi-block migration).
 pub mod v1 {
 	use crate::{pallet::*, types::*};
+	#[cfg(feature = "try-runtime")]
+	use alloc::vec::Vec;
 	use core::marker::PhantomData;
 	use frame_support::{
 		migrations::VersionedMigration,
 		pallet_prelude::*,
 		traits::{Get, UncheckedOnRuntimeUpgrade},
 	};
-	#[cfg(feature = "try-runtime")]
-	use alloc::vec::Vec;
 	use solvent_primitives::{Moment, OrderId};
 	use sp_arithmetic::{FixedI128, Permill};
 
@@ -100,7 +100,8 @@ pub mod v1 {
 
 		#[cfg(feature = "try-runtime")]
 		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
-			let orders = v0::AccountOrders::<T>::iter_values().map(|ids| ids.len() as u64).sum::<u64>();
+			let orders =
+				v0::AccountOrders::<T>::iter_values().map(|ids| ids.len() as u64).sum::<u64>();
 			Ok(orders.encode())
 		}
 
@@ -115,11 +116,6 @@ pub mod v1 {
 	}
 
 	/// Version 0 -> 1 of the options pallet, run once (the storage version guards it).
-	pub type MigrateV0ToV1<T> = VersionedMigration<
-		0,
-		1,
-		MigrateToV1<T>,
-		Pallet<T>,
-		<T as frame_system::Config>::DbWeight,
-	>;
+	pub type MigrateV0ToV1<T> =
+		VersionedMigration<0, 1, MigrateToV1<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
 }

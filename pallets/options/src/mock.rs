@@ -265,10 +265,13 @@ impl MarginLedger<AccountId> for MockLedger {
 					return Ok(());
 				}
 				match before {
-					Some(b) if after.requirement.initial_with_orders()
-						<= b.requirement.initial_with_orders()
-						&& after.maintenance_surplus() >= b.maintenance_surplus().min(0) =>
-						Ok(()),
+					Some(b)
+						if after.requirement.initial_with_orders()
+							<= b.requirement.initial_with_orders()
+							&& after.maintenance_surplus() >= b.maintenance_surplus().min(0) =>
+					{
+						Ok(())
+					}
 					_ => Err(DispatchError::Other("insufficient margin")),
 				}
 			}

@@ -91,11 +91,13 @@ impl<T: Config> Pallet<T> {
 			let value = match info.status {
 				SeriesStatus::Trading | SeriesStatus::Expired { .. } => {
 					let mut oi_delta: i128 = 0;
-					oi_delta += Self::change_position(id, &info.terms, from, moved.saturating_neg())?;
+					oi_delta +=
+						Self::change_position(id, &info.terms, from, moved.saturating_neg())?;
 					oi_delta += Self::change_position(id, &info.terms, to, moved)?;
 					Self::apply_open_interest(id, oi_delta)?;
 					let value = if moved > 0 {
-						let v = contracts_value(quantity, size, position.mark_price, Rounding::Down);
+						let v =
+							contracts_value(quantity, size, position.mark_price, Rounding::Down);
 						Self::transfer(to, from, v)?;
 						to_signed(v)
 					} else {
@@ -111,7 +113,7 @@ impl<T: Config> Pallet<T> {
 						value,
 					});
 					value
-				},
+				}
 				SeriesStatus::Settling => Self::settle_contracts_early(id, from, moved)?,
 				SeriesStatus::Settled => return Err(Error::<T>::SeriesSettling.into()),
 			};
@@ -156,8 +158,8 @@ impl<T: Config> Pallet<T> {
 			if !T::ProtocolAccounts::is_protocol_account(who) {
 				let orders = AccountOrders::<T>::get(who);
 				ensure!(
-					orders.has_series(id) ||
-						Self::footprint(who) < T::MaxPositionsPerAccount::get(),
+					orders.has_series(id)
+						|| Self::footprint(who) < T::MaxPositionsPerAccount::get(),
 					Error::<T>::TooManyPositions
 				);
 			}

@@ -355,7 +355,8 @@ impl<T: Config> Pallet<T> {
 			st.longs_settled = st.longs_settled.saturating_add(n);
 			(net, share, to_signed(net))
 		} else {
-			let owed = st.payout_per_contract.checked_mul(u128::from(n)).ok_or(Error::<T>::Overflow)?;
+			let owed =
+				st.payout_per_contract.checked_mul(u128::from(n)).ok_or(Error::<T>::Overflow)?;
 			Self::transfer(who, &account, owed)?;
 			st.collected = st.collected.saturating_add(owed);
 			st.shorts_settled = st.shorts_settled.saturating_add(n);

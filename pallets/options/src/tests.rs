@@ -692,7 +692,7 @@ fn closing_fills_are_held_to_the_maintenance_rule() {
 			&Params::<Test>::get(),
 		);
 		assert_eq!(band.lower, 10_000); // one tick: the mark is below the band's width
-		// ALICE is 50 USD above her maintenance margin (and below her initial margin).
+								  // ALICE is 50 USD above her maintenance margin (and below her initial margin).
 		set_surplus(ALICE, 50 * s(USD));
 		assert!(!MockLedger::margin_snapshot(&ALICE).unwrap().is_fully_margined());
 		// Selling the long at the band's lowest price would cost her its mark (< 100 USD) and
@@ -869,7 +869,7 @@ fn a_traders_footprint_is_bounded() {
 #[test]
 fn price_band_is_exact_to_the_unit() {
 	let params = OptionsParams::default(); // band: 50% of the mark, floor 1% of the underlying
-	// An in-the-money mark of 20,000.123456789 USD: the rate part (50%) is the wider one.
+										// An in-the-money mark of 20,000.123456789 USD: the rate part (50%) is the wider one.
 	let band = Options::price_band(
 		fixed(1),
 		fixed_rational(20_000_123_456_789, 1_000_000_000),
@@ -884,7 +884,8 @@ fn price_band_is_exact_to_the_unit() {
 	assert_eq!((band.mark, band.lower, band.upper), (3_500_000, 10_000, 603_500_000));
 	// Contract size 0.1: everything per contract scales (mark 0.35 USD, floor 60 USD, tick
 	// 0.001 USD).
-	let band = Options::price_band(fixed_rational(1, 10), fixed_rational(35, 10), fixed(60_000), &params);
+	let band =
+		Options::price_band(fixed_rational(1, 10), fixed_rational(35, 10), fixed(60_000), &params);
 	assert_eq!((band.mark, band.lower, band.upper), (350_000, 1_000, 60_350_000));
 	assert!(band.contains(60_350_000) && !band.contains(60_350_001) && !band.contains(999));
 }
@@ -911,7 +912,14 @@ fn orders_outside_the_band_or_off_tick_are_rejected_at_the_edges() {
 		let call = call_65k();
 		let m = Options::mark_per_contract(call).unwrap();
 		assert_noop!(
-			Options::place_order(RuntimeOrigin::signed(ALICE), call, Buy, m / tick * tick * 1_000, 1, Ioc),
+			Options::place_order(
+				RuntimeOrigin::signed(ALICE),
+				call,
+				Buy,
+				m / tick * tick * 1_000,
+				1,
+				Ioc
+			),
 			Error::<Test>::PriceOutsideBand
 		);
 	});
@@ -936,6 +944,20 @@ fn tick_and_minimum_quantity() {
 			Error::<Test>::PriceNotOnTick
 		);
 		place(ALICE, id, Sell, 100 * USD + 10_000, 5, Gtc);
+		// BOB buys 7 at that price: 5 fill, the remaining 2 are below the minimum and do not
+		// rest.
+		let order_id = NextOrderId::<Test>::get();
+		place(BOB, id, Buy, 100 * USD + 10_000, 7, Gtc);
+		assert_eq!(Positions::<Test>::get(id, BOB), Some(5));
+		assert!(options_events().contains(&cancelled(
+			order_id,
+			BOB,
+			id,
+			2,
+			CancelReason::BelowMinimumQuantity
+		)));
+		assert!(Book::<Test>::get(id, Buy).is_empty());
+		assert!(AccountOrders::<Test>::get(BOB).ids.is_empty());
 	});
 }
 
@@ -985,7 +1007,15 @@ fn open_orders_reserve_margin_as_if_filled_at_their_limit() {
 		// above the mark it would receive, plus the fee (min(3 x 18, 12.5% x 450) = 54 USD).
 		// The worse side counts.
 		place(ALICE, id, Sell, 150 * USD, 3, Gtc);
-		let short = Options::short_margin(Call, fixed(60_000), fixed(65_000), c, fixed(1), 3, &default_params());
+		let short = Options::short_margin(
+			Call,
+			fixed(60_000),
+			fixed(65_000),
+			c,
+			fixed(1),
+			3,
+			&default_params(),
+		);
 		let asks_need = short.initial + units_up(c, 3) - 450 * USD + 54 * USD;
 		assert_eq!(oom(ALICE), asks_need);
 		// Closing orders need nothing: BOB long 2 puts asks 2 at 100 USD.
@@ -1262,7 +1292,10 @@ fn transfer_position_rejections() {
 		};
 		assert_noop!(tp(ALICE, FUND, &long, 0), Error::<Test>::ZeroQuantity);
 		assert_noop!(tp(ALICE, ALICE, &long, 1), Error::<Test>::SelfTransfer);
-		assert_noop!(tp(ALICE, FUND, &PositionRisk { id: 99, ..long.clone() }, 1), Error::<Test>::UnknownSeries);
+		assert_noop!(
+			tp(ALICE, FUND, &PositionRisk { id: 99, ..long.clone() }, 1),
+			Error::<Test>::UnknownSeries
+		);
 		assert_noop!(tp(ALICE, FUND, &long, 3), Error::<Test>::InsufficientPosition);
 		// Not the position that was priced (CHARLIE has none; ALICE's changed since).
 		assert_noop!(tp(CHARLIE, FUND, &long, 1), Error::<Test>::InsufficientPosition);
@@ -1603,7 +1636,10 @@ fn liquidating_in_a_settling_series_settles_the_contracts_early() {
 		next_block();
 		assert_eq!(status(id), SeriesStatus::Settled);
 		let st = Settlements::<Test>::get(id).unwrap();
-		assert_eq!((st.collected, st.paid, st.longs_settled, st.shorts_settled), (15_000 * USD, 15_000 * USD, 3, 3));
+		assert_eq!(
+			(st.collected, st.paid, st.longs_settled, st.shorts_settled),
+			(15_000 * USD, 15_000 * USD, 3, 3)
+		);
 		assert_eq!(cash(account), 0);
 	});
 }
@@ -2057,8 +2093,9 @@ fn place_order_refunds_weight_to_the_orders_visited() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = call_65k();
 		// A resting ask: the taker priced once, for one series.
-		let info = Options::place_order(RuntimeOrigin::signed(ALICE), id, Sell, 1_000 * USD, 1, Gtc)
-			.unwrap();
+		let info =
+			Options::place_order(RuntimeOrigin::signed(ALICE), id, Sell, 1_000 * USD, 1, Gtc)
+				.unwrap();
 		assert_eq!(info.actual_weight, Some(actual_weight(0, 1, 1, true, false, Gtc)));
 		// A fill: neither side held a position before (no snapshot from before); the maker and
 		// the taker are priced once each after it, one series each.
@@ -2070,7 +2107,9 @@ fn place_order_refunds_weight_to_the_orders_visited() {
 			actual_weight(1, 2, 2, false, false, Ioc),
 			<() as WeightInfo>::place_order_immediate(1)
 		);
-		assert!(actual_weight(1, 2, 2, false, false, Ioc).all_lte(Options::place_order_weight(1, Ioc)));
+		assert!(
+			actual_weight(1, 2, 2, false, false, Ioc).all_lte(Options::place_order_weight(1, Ioc))
+		);
 		assert!(Options::place_order_weight(1, Gtc).all_lt(Options::place_order_weight(3, Gtc)));
 		// An order that cannot rest is charged less than one that can.
 		let rt = |w: frame_support::weights::Weight| w.ref_time();

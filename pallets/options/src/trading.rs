@@ -16,9 +16,7 @@ use frame_support::{
 	traits::Get,
 	BoundedVec,
 };
-use solvent_primitives::{
-	Balance, MarginLedger, MarginSnapshot, OrderId, Price, SeriesId, Side,
-};
+use solvent_primitives::{Balance, MarginLedger, MarginSnapshot, OrderId, Price, SeriesId, Side};
 use sp_arithmetic::{
 	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, FixedPointNumber, FixedU128,
 	Permill, Rounding,
@@ -191,8 +189,10 @@ impl<T: Config> Pallet<T> {
 	) -> PriceBand {
 		let mark = contracts_value(1, contract_size, mark_price, Rounding::Down);
 		let underlying = contracts_value(1, contract_size, spot, Rounding::Down);
-		let width =
-			params.price_band_rate.mul_floor(mark).max(params.price_band_floor.mul_floor(underlying));
+		let width = params
+			.price_band_rate
+			.mul_floor(mark)
+			.max(params.price_band_floor.mul_floor(underlying));
 		PriceBand {
 			mark,
 			lower: mark.saturating_sub(width).max(Self::tick(contract_size, params)),
@@ -218,9 +218,8 @@ impl<T: Config> Pallet<T> {
 	/// `mr(p_i)` is `pricings x mr(0) + mr(series) - mr(0)`.
 	fn pricing_weight(pricings: u32, series: u32) -> Weight {
 		let base = T::WeightInfo::margin_requirement(0);
-		base.saturating_mul(u64::from(pricings)).saturating_add(
-			T::WeightInfo::margin_requirement(series).saturating_sub(base),
-		)
+		base.saturating_mul(u64::from(pricings))
+			.saturating_add(T::WeightInfo::margin_requirement(series).saturating_sub(base))
 	}
 
 	/// The pricings the benchmarks include: one per visited maker and one for the taker, each
@@ -298,8 +297,16 @@ impl<T: Config> Pallet<T> {
 
 		let resting_side = opposite(side);
 		let mut book = Book::<T>::get(series, resting_side);
-		let matched =
-			Self::match_order(who, order_id, &market, side, price, quantity, &mut book, &mut outcome)?;
+		let matched = Self::match_order(
+			who,
+			order_id,
+			&market,
+			side,
+			price,
+			quantity,
+			&mut book,
+			&mut outcome,
+		)?;
 		ensure!(
 			matched.remaining == 0 || time_in_force != TimeInForce::FillOrKill,
 			Error::<T>::FillOrKillNotFilled
@@ -340,8 +347,8 @@ impl<T: Config> Pallet<T> {
 				Error::<T>::InsufficientMargin
 			})?;
 		}
-		outcome.held = !matched.opened_or_closed &&
-			(outcome.visited == 0 || matched.removed < outcome.visited);
+		outcome.held = !matched.opened_or_closed
+			&& (outcome.visited == 0 || matched.removed < outcome.visited);
 		Ok(outcome)
 	}
 
@@ -376,8 +383,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(i128::try_from(premium).is_ok(), Error::<T>::Overflow);
 		let size = info.terms.contract_size;
 		ensure!(price % Self::tick(size, &params) == 0, Error::<T>::PriceNotOnTick);
-		let mark =
-			Self::current_mark(series, &info).map_err(|_| Error::<T>::PriceUnavailable)?;
+		let mark = Self::current_mark(series, &info).map_err(|_| Error::<T>::PriceUnavailable)?;
 		let band = Self::price_band(size, mark.greeks.price, mark.spot, &params);
 		ensure!(band.contains(price), Error::<T>::PriceOutsideBand);
 		if time_in_force == TimeInForce::PostOnly {
@@ -491,7 +497,7 @@ impl<T: Config> Pallet<T> {
 						book.try_insert(0, best).map_err(|_| Error::<T>::BookSideFull)?;
 						m.removed = m.removed.saturating_sub(1);
 					}
-				},
+				}
 				Err(reason) => Self::drop_order(best.order_id, &maker_order, reason),
 			}
 		}
@@ -526,12 +532,14 @@ impl<T: Config> Pallet<T> {
 			.map_err(|_| FillError::Maker(CancelReason::MakerMarginCheckFailed))?;
 
 		let taker_old = Positions::<T>::get(series, taker).unwrap_or(0);
-		let mut oi_delta = Self::change_position(series, terms, taker, taker_delta).map_err(fatal)?;
+		let mut oi_delta =
+			Self::change_position(series, terms, taker, taker_delta).map_err(fatal)?;
 		oi_delta += match Self::change_position(series, terms, &maker, taker_delta.saturating_neg())
 		{
 			Ok(d) => d,
-			Err(e) if e == Error::<T>::TooManyPositions.into() =>
-				return Err(FillError::Maker(CancelReason::MakerPositionLimit)),
+			Err(e) if e == Error::<T>::TooManyPositions.into() => {
+				return Err(FillError::Maker(CancelReason::MakerPositionLimit))
+			}
 			Err(e) => return Err(fatal(e)),
 		};
 		let taker_new = taker_old.saturating_add(taker_delta);
@@ -593,13 +601,16 @@ impl<T: Config> Pallet<T> {
 		let reason = match time_in_force {
 			TimeInForce::ImmediateOrCancel | TimeInForce::FillOrKill => CancelReason::Unfilled,
 			_ if crosses_best => CancelReason::MatchingStopped,
+			_ if remaining < Params::<T>::get().min_order_quantity => {
+				CancelReason::BelowMinimumQuantity
+			}
 			_ => {
 				Self::rest_order(
 					order_id,
 					Order { series, owner: who.clone(), side, price, remaining, quantity },
 				)?;
 				return Ok(true);
-			},
+			}
 		};
 		Self::deposit_event(Event::OrderCancelled {
 			order_id,

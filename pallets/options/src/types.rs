@@ -581,7 +581,8 @@ pub enum CancelReason {
 	/// would cross the book.
 	MatchingStopped,
 	/// A maker's fill failed the trade margin rule (`MarginLedger::ensure_trade_margin`: the
-	/// maker must stay fully margined, or, closing, no worse against its maintenance margin).
+	/// maker must stay fully margined, or, closing, no worse against its maintenance margin and
+	/// with no new or deeper negative equity).
 	MakerMarginCheckFailed,
 	/// A maker's fill would open a position beyond `MaxPositionsPerAccount` series.
 	MakerPositionLimit,
@@ -598,6 +599,9 @@ pub enum CancelReason {
 	/// The book side was full and a better-priced order took the place of this one, the
 	/// worst on its side (lowest bid or highest ask; at one price, the latest).
 	Evicted,
+	/// A good-til-cancelled remainder left below [`OptionsParams::min_order_quantity`] by
+	/// partial fills: it does not rest (the minimum holds for every resting order placed).
+	BelowMinimumQuantity,
 }
 
 // ---------------------------------------------------------------------------- runtime API

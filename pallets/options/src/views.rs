@@ -84,9 +84,9 @@ impl<T: Config> Pallet<T> {
 				continue;
 			};
 			let mark = Self::unit_mark(id, &info, now, true).ok();
-			let risk = mark.as_ref().map(|m| {
-				Self::position_risk(id, &info.terms, q, m.greeks.price, m.spot, &params)
-			});
+			let risk = mark
+				.as_ref()
+				.map(|m| Self::position_risk(id, &info.terms, q, m.greeks.price, m.spot, &params));
 			let greeks = mark.as_ref().map(|m| {
 				let pc = per_contract(&m.greeks, info.terms.contract_size);
 				let n = FixedI128::saturating_from_integer(q);

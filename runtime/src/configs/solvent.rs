@@ -386,11 +386,16 @@ pub mod benchmark_helpers {
 			use solvent_primitives::PositionProvider;
 			<Margin as pallet_margin::BenchmarkHelper<AccountId>>::set_prices();
 			mint(assets::BTC, fund, 100_000_000);
-			let _ = super::Margin::deposit(RuntimeOrigin::signed(fund.clone()), assets::BTC, 100_000_000);
+			let _ = super::Margin::deposit(
+				RuntimeOrigin::signed(fund.clone()),
+				assets::BTC,
+				100_000_000,
+			);
 			let buyer: AccountId = frame_benchmarking::account("fund-buyer", 0, 0);
 			let params = pallet_options::Params::<Runtime>::get();
 			let base = T0 + params.min_time_to_expiry;
-			let expiry = base - base % params.expiry_interval + params.expiry_offset
+			let expiry = base - base % params.expiry_interval
+				+ params.expiry_offset
 				+ params.expiry_interval;
 			let per_trader = <Runtime as pallet_options::Config>::MaxPositionsPerAccount::get();
 			for i in 0..count {

@@ -3,10 +3,7 @@
 #![allow(dead_code)]
 
 use frame_support::{
-	traits::{
-		fungibles::Mutate,
-		OnFinalize, OnInitialize,
-	},
+	traits::{fungibles::Mutate, OnFinalize, OnInitialize},
 	BoundedVec,
 };
 use serde_json::Value;
@@ -30,7 +27,7 @@ fn merge(base: &mut Value, patch: Value) {
 			for (k, v) in p {
 				merge(b.entry(k).or_insert(Value::Null), v);
 			}
-		},
+		}
 		(b, p) => *b = p,
 	}
 }
@@ -162,27 +159,39 @@ pub fn surplus(who: &AccountId) -> i128 {
 	Margin::risk(who).unwrap().margin().maintenance_surplus()
 }
 
-/// Every trader account's maintenance surplus (protocol accounts left out).
-pub fn trader_surpluses() -> BTreeMap<AccountId, Option<i128>> {
+/// Every trader account's maintenance surplus and equity (USD units; protocol accounts left
+/// out).
+pub fn trader_surpluses() -> BTreeMap<AccountId, Option<(i128, i128)>> {
 	let mut who: Vec<AccountId> = pallet_margin::Accounts::<Runtime>::iter_keys().collect();
 	who.extend(pallet_options::AccountSeries::<Runtime>::iter_keys());
 	who.into_iter()
 		.filter(|a| !solvent_runtime::configs::solvent::ProtocolAccounts::is_protocol_account(a))
-		.map(|a| (a.clone(), Margin::risk(&a).ok().map(|s| s.margin().maintenance_surplus())))
+		.map(|a| {
+			let figures = Margin::risk(&a).ok().map(|s| {
+				let m = s.margin();
+				(m.maintenance_surplus(), m.equity)
+			});
+			(a, figures)
+		})
 		.collect()
 }
 
 /// Run `f` (a signed call that is not a price feed) and check issue 14's invariant: no trader
-/// account ends below its maintenance margin unless it was already below and is no worse.
+/// account ends below its maintenance margin unless it was already below and is no worse, and
+/// none ends with negative equity (bad debt) it did not have, or deeper.
 pub fn checked<R>(f: impl FnOnce() -> R) -> R {
 	let before = trader_surpluses();
 	let r = f();
 	for (who, after) in trader_surpluses() {
-		let Some(after) = after else { continue };
-		let before = before.get(&who).copied().flatten().unwrap_or(0);
+		let Some((surplus, equity)) = after else { continue };
+		let (surplus_before, equity_before) = before.get(&who).copied().flatten().unwrap_or((0, 0));
 		assert!(
-			after >= 0 || after >= before.min(0),
-			"{who:?} left below maintenance: surplus {before} -> {after}"
+			surplus >= 0 || surplus >= surplus_before.min(0),
+			"{who:?} left below maintenance: surplus {surplus_before} -> {surplus}"
+		);
+		assert!(
+			surplus >= 0 || equity >= equity_before.min(0),
+			"{who:?} given bad debt: equity {equity_before} -> {equity}"
 		);
 	}
 	r
