@@ -577,10 +577,10 @@ mod benchmarks {
 		let from = funded::<T>("from", 0);
 		let to = T::InsuranceFundAccount::get();
 		open_pair::<T>(id, &from, &funded::<T>("short", 0), 2)?;
-		let counterparty = funded::<T>("counterparty", 0);
+		// One counterparty per series: a trader's own footprint is bounded.
 		for i in 0..T::MaxActiveSeries::get().saturating_sub(1) {
 			let other = new_series::<T>(OptionKind::Put, 10_000 + i, 2)?;
-			open_pair::<T>(other, &counterparty, &to, 1)?;
+			open_pair::<T>(other, &funded::<T>("counterparty", i), &to, 1)?;
 		}
 		let position = <Pallet<T> as PositionProvider<T::AccountId>>::portfolio(&from)
 			.map_err(|_| BenchmarkError::Stop("no prices"))?

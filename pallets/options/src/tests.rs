@@ -946,7 +946,7 @@ fn tick_and_minimum_quantity() {
 		place(ALICE, id, Sell, 100 * USD + 10_000, 5, Gtc);
 		// BOB buys 7 at that price: 5 fill, the remaining 2 are below the minimum and do not
 		// rest.
-		let order_id = NextOrderId::<Test>::get();
+		let order_id = crate::NextOrderId::<Test>::get();
 		place(BOB, id, Buy, 100 * USD + 10_000, 7, Gtc);
 		assert_eq!(Positions::<Test>::get(id, BOB), Some(5));
 		assert!(options_events().contains(&cancelled(
