@@ -142,7 +142,8 @@ fn a_long_that_backs_a_short_cannot_be_sold_below_maintenance() {
 fn an_account_below_maintenance_cannot_pay_its_way_into_bad_debt() {
 	dev_ext().execute_with(|| {
 		market();
-		let put = list_put(50_000);
+		// Ten expiries out (20 minutes on dev): it does not expire during the walk below.
+		let put = list(OptionKind::Put, 50_000, 10, one());
 		let (writer, buyer, colluder) = (trader(1), trader(2), trader(3));
 		fund_margin(&writer, 200_000 * USD);
 		fund_margin(&buyer, 200_000 * USD);
@@ -154,7 +155,7 @@ fn an_account_below_maintenance_cannot_pay_its_way_into_bad_debt() {
 		// than buying its 10 shorts back at the top of the band would cost above the mark.
 		let mut spot = 50_000;
 		loop {
-			spot -= 100;
+			spot -= 250;
 			assert!(spot > 30_000, "no such price");
 			next_block();
 			feed(spot);
