@@ -83,9 +83,14 @@ mod benchmarks {
 	) -> Result<(), BenchmarkError> {
 		seeded_fund::<T>()?;
 		T::BenchmarkHelper::give_fund_positions(&Pallet::<T>::fund_account(), p);
+		// Enough cash that the fund stays fully margined after paying out (the withdrawal
+		// checks the fund's margin, pricing every position).
+		staked::<T>(&account("seed", 1, 0), 10_000_000 * USD)?;
 		let caller: T::AccountId = whitelisted_caller();
 		staked::<T>(&caller, 100 * USD)?;
-		Pallet::<T>::do_request_unstake(&caller, 100 * USD)
+		// The fund's positions set the share price: unstake every share the stake bought.
+		let shares = Shares::<T>::get(&caller).ok_or(BenchmarkError::Stop("no shares"))?;
+		Pallet::<T>::do_request_unstake(&caller, shares)
 			.map_err(|_| BenchmarkError::Stop("request failed"))?;
 		let unlock_at = PendingUnstakes::<T>::get(&caller)
 			.map(|p| p.unlock_at)
@@ -97,7 +102,7 @@ mod benchmarks {
 		_(RawOrigin::Signed(caller.clone()));
 
 		assert!(PendingUnstakes::<T>::get(&caller).is_none());
-		assert_eq!(TotalShares::<T>::get(), total_before - 100 * USD);
+		assert_eq!(TotalShares::<T>::get(), total_before - shares);
 		Ok(())
 	}
 

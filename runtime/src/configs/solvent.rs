@@ -311,12 +311,15 @@ pub mod benchmark_helpers {
 						}
 					}
 				};
+				// At the lowest premium the band allows (in-the-money strikes have a band far
+				// above 1 USD).
+				let price = band_low(id);
 				let signed = |a: &AccountId| RuntimeOrigin::signed(a.clone());
 				let _ = super::Options::place_order(
 					signed(who),
 					id,
 					Side::Sell,
-					USD,
+					price,
 					1,
 					TimeInForce::GoodTilCancelled,
 				);
@@ -324,7 +327,7 @@ pub mod benchmark_helpers {
 					signed(&buyer),
 					id,
 					Side::Buy,
-					USD,
+					price,
 					1,
 					TimeInForce::ImmediateOrCancel,
 				);
