@@ -324,7 +324,7 @@ impl<T: Config> Pallet<T> {
 		outcome.rested = Self::place_remainder(
 			who,
 			order_id,
-			series,
+			&market,
 			side,
 			price,
 			quantity,
@@ -586,7 +586,7 @@ impl<T: Config> Pallet<T> {
 	fn place_remainder(
 		who: &T::AccountId,
 		order_id: OrderId,
-		series: SeriesId,
+		market: &Market,
 		side: Side,
 		price: Balance,
 		quantity: u64,
@@ -597,13 +597,12 @@ impl<T: Config> Pallet<T> {
 		if remaining == 0 {
 			return Ok(false);
 		}
+		let series = market.series;
 		let crosses_best = book.first().is_some_and(|best| crosses(side, price, best.price));
 		let reason = match time_in_force {
 			TimeInForce::ImmediateOrCancel | TimeInForce::FillOrKill => CancelReason::Unfilled,
 			_ if crosses_best => CancelReason::MatchingStopped,
-			_ if remaining < Params::<T>::get().min_order_quantity => {
-				CancelReason::BelowMinimumQuantity
-			}
+			_ if remaining < market.params.min_order_quantity => CancelReason::BelowMinimumQuantity,
 			_ => {
 				Self::rest_order(
 					order_id,
