@@ -308,39 +308,44 @@ async function main() {
     check(trig === undefined || b - trig <= 1, `account ${a} liquidated at #${b}, liquidatable since #${trig}`);
   }
   check(liquidations.every((l) => l.keeper === null), 'all liquidations automatic (no keeper)');
-  // Conservation: USD tokens held by the margin pallet == sum of cash; BTC == sum of collateral.
+  // Custody (the loss waterfall's invariant): USD tokens held by the margin pallet + bad debt the
+  // fund owes >= sum of cash after socialized losses (equal while nothing was socialized), and
+  // the fund's cash backs what it owes; BTC == sum of collateral.
   const entries = await api.query.margin.accounts.entries();
   let cashSum = 0n; const coll = {};
-  for (const [, v] of entries) {
+  for (const [k, v] of entries) {
     const a = v.unwrap().toJSON();
-    cashSum += signedOf(a.cash);
+    cashSum += signedOf((await api.call.marginApi.account(k.args[0])).toJSON().cash);
     for (const [asset, amt] of Object.entries(a.collateral)) coll[asset] = (coll[asset] ?? 0n) + BigInt(amt);
   }
   const pallet = marginPalletAccount();
   const held = (await api.query.assets.account(1, pallet)).unwrap().balance.toBigInt();
-  check(held === cashSum, `USD held ${held} != sum of cash ${cashSum}`);
-  // No uncovered negative equity.
-  const pending = Object.fromEntries((await api.query.margin.pendingLosses.entries()).map(([k, v]) => [k.args[0].toString(), v.unwrap().toBigInt()]));
-  let uncovered = 0;
+  const [uncoveredDebt, cashIndex] = (await api.call.marginApi.losses()).toJSON();
+  const owed = BigInt(uncoveredDebt);
+  check(held + owed >= cashSum, `USD held ${held} + owed ${owed} < sum of cash ${cashSum}`);
+  check(cashIndex.epoch !== 0 || BigInt(cashIndex.value) !== 10n ** 18n || held + owed === cashSum,
+    `nothing socialized, yet USD held ${held} + owed ${owed} != sum of cash ${cashSum}`);
+  // No account left with negative equity (each was liquidated and its debt taken over).
+  let negative = 0;
   for (const a of accounts) {
     const v = (await api.call.marginApi.account(a)).toJSON();
-    if (v.equity !== null && signedOf(v.equity) < 0n && signedOf(v.equity) + (pending[a] ?? 0n) < 0n) uncovered++;
+    if (v.equity !== null && signedOf(v.equity) < 0n) negative++;
   }
-  check(uncovered === 0, `${uncovered} accounts with uncovered negative equity`);
-  // Settlement payouts == formula: long/short amount = |qty| x max(+-(S - K), 0) x size (less socialized share).
+  check(negative === 0, `${negative} accounts with negative equity`);
+  // Settlement payouts == formula: long/short amount = |qty| x max(+-(S - K), 0) x size.
   const settlements = [];
   for (const e of events.filter((x) => x.event === 'options.SettlementStarted')) {
-    const [sid, price, perContract, total, socialized] = e.data;
+    const [sid, price, perContract, total] = e.data;
     const s = series.find((x) => x.id === sid);
     const S = Number(BigInt(price)) / 1e18, K = fixedNum(s.terms.strike);
     const intrinsic = s.terms.kind === 'Put' ? Math.max(K - S, 0) : Math.max(S - K, 0);
     const expected = BigInt(Math.floor(intrinsic * 0.1 * 1e6));
-    settlements.push({ series: sid, kind: s.terms.kind, strike: K, settlementPrice: S, payoutPerContract: String(perContract), expectedPerContract: expected.toString(), totalPayout: String(total), socialized: String(socialized) });
+    settlements.push({ series: sid, kind: s.terms.kind, strike: K, settlementPrice: S, payoutPerContract: String(perContract), expectedPerContract: expected.toString(), totalPayout: String(total) });
     check(BigInt(perContract) - expected <= 1n && expected - BigInt(perContract) <= 1n, `series ${sid}: payout per contract ${perContract} != ${expected}`);
   }
   for (const e of events.filter((x) => x.event === 'options.SeriesSettled')) {
-    const [sid, collected, paid, socialized, dust] = e.data;
-    check(BigInt(collected) === BigInt(paid) + BigInt(socialized) + BigInt(signedOf(dust)), `series ${sid}: collected ${collected} != paid ${paid} + socialized ${socialized} + dust ${dust}`);
+    const [sid, collected, paid, dust] = e.data;
+    check(BigInt(collected) === BigInt(paid) + BigInt(signedOf(dust)), `series ${sid}: collected ${collected} != paid ${paid} + dust ${dust}`);
   }
   check(settlements.length === series.length, `${settlements.length} of ${series.length} series settled`);
   check(referendum && mmEnactedAt !== null, 'referendum enacted: new maintenance margin in force');
@@ -350,7 +355,7 @@ async function main() {
     data: 'BTC-USD daily closes, Yahoo Finance via parsabe/Open-data, CC BY 4.0',
     trades, liquidations, liquidationDelays: delays, referendum: { ...referendum, enactedAt: mmEnactedAt },
     settlements, blocks, conservation: { usdHeldByMarginPallet: held.toString(), sumOfCash: cashSum.toString(), collateralHeld: Object.fromEntries(Object.entries(coll).map(([k, v]) => [k, v.toString()])) },
-    pendingLosses: Object.fromEntries(Object.entries(pending).map(([k, v]) => [k, v.toString()])),
+    losses: { uncoveredBadDebt: owed.toString(), cashIndex },
     failures,
   };
   writeFileSync(join(OUT, 'report.json'), JSON.stringify(report, null, 1));
@@ -361,11 +366,11 @@ async function main() {
     '',
     `- ${trades.length} writers sold ${trades.reduce((a, t) => a + t.quantity, 0)} BTC option contracts (0.1 BTC each) at leverage 1.2x-3.0x of initial margin.`,
     `- Lowest oracle price ${crash.price?.toFixed(2)} USD at block #${crash.block}; ${liquidations.length} automatic liquidations of ${Object.keys(perAccount).length} accounts, max delay after trigger ${maxDelay} block(s).`,
-    `- Penalties to the insurance fund: ${liquidations.reduce((a, l) => a + Number(l.penalty), 0) / 1e6} USD; bad debt events: ${events.filter((e) => e.event === 'margin.BadDebt').length}; pending socialized loss: ${Object.values(pending).reduce((a, v) => a + v, 0n)} units.`,
+    `- Penalties to the insurance fund: ${liquidations.reduce((a, l) => a + Number(l.penalty), 0) / 1e6} USD; bad debt events: ${events.filter((e) => e.event === 'margin.BadDebt').length}; bad debt the fund still owes: ${owed} units; cash index ${cashIndex.value} (epoch ${cashIndex.epoch}).`,
     `- Oracle: BTC spot unavailable in ${blocks.filter((b) => b.priceStatus !== 'available' && b.priceStatus !== 'Available').length} of ${blocks.length} blocks, implied vol in ${blocks.filter((b) => b.impliedVolStatus !== 'available' && b.impliedVolStatus !== 'Available').length} (no liquidation happens on an unavailable price).`,
     `- Referendum #${referendum?.index} raised the options maintenance margin ${referendum?.from} -> ${referendum?.to} ppm; in force from block #${mmEnactedAt}.`,
     `- ${settlements.length} series settled from the oracle TWAP: ${settlements.map((s) => `${s.kind} ${Number(s.strike).toFixed(2)} @ ${s.settlementPrice.toFixed(2)} pays ${Number(s.payoutPerContract) / 1e6} USD/contract`).join('; ')}.`,
-    `- Conservation: USD held by the margin pallet ${held} == sum of cash ${cashSum}.`,
+    `- Custody: USD held by the margin pallet ${held} + owed by the fund ${owed} >= sum of cash ${cashSum}.`,
     `- Result: ${failures.length === 0 ? 'all assertions passed' : 'FAILED: ' + failures.join('; ')}`,
   ].join('\n');
   writeFileSync(join(OUT, 'summary.md'), summary + '\n');

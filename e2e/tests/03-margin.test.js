@@ -91,7 +91,7 @@ async function checkAlice(hash, { pnl = 0n, label }) {
   assert.equal(view.unrealizedPnl.toBigInt(), pnl, `${label}: unrealized PnL`);
   assert.equal(view.equity.unwrap().toBigInt(), expected.cash + value + pnl,
     `${label}: equity = cash + haircut collateral value + unrealized PnL`);
-  assert.equal(view.pendingLoss.toBigInt(), 0n, `${label}: no pending loss`);
+  assert.equal(view.cashHaircut.toBigInt(), 0n, `${label}: no socialized loss charged`);
   return { at, view, price, value };
 }
 

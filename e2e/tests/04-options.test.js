@@ -367,7 +367,6 @@ test('expiry and cash settlement at the oracle TWAP: both margin accounts exact'
   const d = started.event.data;
   assert.equal(d.payoutPerContract.toBigInt(), perContract, 'payout per contract = (S - K) x 0.1, USD units rounded down');
   assert.equal(d.totalPayout.toBigInt(), 3n * perContract, 'total payout = 3 contracts');
-  assert.equal(d.socialized.toBigInt(), 0n, 'nothing socialized (no pending losses)');
   const owed = 3n * perContract;
 
   const settled = byName('SettledPosition').map((x) => [x.event.data.who.toString(), x.event.data.quantity.toNumber(), x.event.data.amount.toBigInt()]);
@@ -375,8 +374,8 @@ test('expiry and cash settlement at the oracle TWAP: both margin accounts exact'
   assert.deepEqual(settled, [[bob.address, -3, owed], [charlie.address, 3, owed]], 'SettledPosition: Bob pays, Charlie receives');
   const [done] = byName('SeriesSettled');
   assert.ok(done, 'options.SeriesSettled');
-  assert.deepEqual([done.event.data.collected.toBigInt(), done.event.data.paid.toBigInt(), done.event.data.socialized.toBigInt(),
-    signedBig(done.event.data.dust)], [owed, owed, 0n, 0n], 'collected = paid, no dust');
+  assert.deepEqual([done.event.data.collected.toBigInt(), done.event.data.paid.toBigInt(),
+    signedBig(done.event.data.dust)], [owed, owed, 0n], 'collected = paid, no dust');
 
   // Both margin accounts, exactly.
   assert.equal(await storedCash(api, bob.address), s.bobAfterTrade - owed, 'Bob cash = after trade - (S - K) x 0.1 x 3');

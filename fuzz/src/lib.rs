@@ -25,7 +25,9 @@
 //! at the band's edges are one of the generator's operations). After every block: no panic (the fuzzer's
 //! crash), each class's block weight within its limit, SLV total issuance and every asset's
 //! total supply conserved, and every Solvent pallet's `try_state` invariants hold (margin:
-//! USD and collateral held by the pallet == sum over accounts; options: open interest, book
+//! collateral held by the pallet == sum over accounts, and the loss waterfall's custody
+//! invariant, USD held + bad debt the fund owes >= sum of every account's cash after
+//! socialized losses, with the fund's cash backing what it owes; options: open interest, book
 //! and settlement accounting; insurance fund: shares; oracle: aggregates and feeders).
 //!
 //! Run with libFuzzer (coverage guided): `scripts/fuzz.sh` (see the README). The

@@ -464,10 +464,10 @@ pub trait MarginLedger<AccountId> {
 	/// Move `amount` of the settlement asset from the margin account of `from` to the token
 	/// account `to`. Fails if `from`'s cash is below `amount` or margin would break.
 	fn withdraw_cash(from: &AccountId, to: &AccountId, amount: Balance) -> DispatchResult;
-	/// Settlement: take up to `max` of the losses waiting to be socialized, paying them to the
-	/// accounts that carry them from the cash of `payer` (the series' settlement account).
-	/// Returns the amount taken; the caller reduces its payouts by it, pro rata.
-	fn socialize_losses(payer: &AccountId, max: Balance) -> Balance;
+	/// Bad debt (USD units) the insurance fund has taken on but not yet paid because of its
+	/// per-block payout cap. The fund's cash backs it, so the fund's stakers may not withdraw
+	/// while it is non-zero.
+	fn uncovered_bad_debt() -> Balance;
 }
 
 /// Cover for bad debt. Implemented by `pallet-insurance-fund`; used by `pallet-margin`.
@@ -475,9 +475,10 @@ pub trait BadDebtCover<AccountId> {
 	/// The margin account that receives liquidation penalties and fee shares, and takes over
 	/// liquidated positions (the backstop liquidator).
 	fn fund_account() -> AccountId;
-	/// Cover up to `amount` of `debtor`'s negative cash from the fund, within the per-block
-	/// payout cap. Returns the amount covered (already paid into `debtor`'s cash).
-	fn cover(debtor: &AccountId, amount: Balance) -> Balance;
+	/// Agree to pay up to `amount` USD units of bad debt in this block: returns
+	/// `min(amount, payout cap left in this block, max(fund cash, 0))` and records it against
+	/// the cap. The caller moves that much out of the fund's cash in the same call.
+	fn cover(amount: Balance) -> Balance;
 }
 
 /// Which accounts are the protocol's own (the insurance fund, every option series' settlement

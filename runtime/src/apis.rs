@@ -278,8 +278,11 @@ impl_runtime_apis! {
 				pallet_margin::Params::<Runtime>::get(),
 			)
 		}
-		fn pending_losses() -> solvent_primitives::Balance {
-			pallet_margin::PendingLossTotal::<Runtime>::get()
+		fn losses() -> (solvent_primitives::Balance, pallet_margin::CashIndex) {
+			(
+				pallet_margin::UncoveredBadDebt::<Runtime>::get(),
+				pallet_margin::CurrentCashIndex::<Runtime>::get(),
+			)
 		}
 	}
 

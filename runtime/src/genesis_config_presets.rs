@@ -207,6 +207,8 @@ fn testnet_genesis(
 			params: pallet_insurance_fund::FundParams {
 				payout_cap_per_block: 100_000 * 1_000_000,
 				unstake_cooldown: products.unstake_cooldown,
+				// Half a day at 3-second blocks to withdraw after the cooldown.
+				unstake_window: 14_400,
 				fee_share: percent(10),
 			},
 			initial_shares: vec![(treasury_account(), INSURANCE_SEED)],

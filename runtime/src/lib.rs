@@ -17,6 +17,7 @@ pub mod apis;
 mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod weights;
 
 extern crate alloc;
 use alloc::vec::Vec;
@@ -188,7 +189,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 #[allow(unused_parens)]
 type Migrations = (
 	pallet_margin::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_margin::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_options::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_options::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_insurance_fund::migrations::v1::MigrateV0ToV1<Runtime>,
 );
 
 /// Executive: handles dispatch to the various modules.

@@ -5,7 +5,6 @@ use crate::{pallet::*, types::*};
 use frame_support::{
 	ensure,
 	pallet_prelude::{DispatchError, DispatchResult},
-	storage::with_storage_layer,
 	traits::Get,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -42,15 +41,19 @@ impl<T: Config> Pallet<T> {
 		T::Ledger::cash(&Self::fund_account())
 	}
 
-	/// Value of the fund: equity of its margin account (USD units), i.e. cash + haircut value
-	/// of collateral taken over + mark value of positions taken over.
+	/// Value of the fund (USD units): equity of its margin account (cash + haircut value of
+	/// collateral taken over + mark value of positions taken over) less the bad debt it has
+	/// taken over and not yet paid (`MarginLedger::uncovered_bad_debt`).
 	///
 	/// Errors: [`Error::FundValueUnavailable`] if a price the equity needs is unavailable.
 	pub fn fund_value() -> Result<SignedBalance, DispatchError> {
-		T::Ledger::equity(&Self::fund_account()).map_err(|e| {
+		let equity = T::Ledger::equity(&Self::fund_account()).map_err(|e| {
 			log::debug!(target: "runtime::insurance-fund", "fund equity unavailable: {e:?}");
-			Error::<T>::FundValueUnavailable.into()
-		})
+			Error::<T>::FundValueUnavailable
+		})?;
+		let owed =
+			SignedBalance::try_from(T::Ledger::uncovered_bad_debt()).unwrap_or(SignedBalance::MAX);
+		Ok(equity.saturating_sub(owed))
 	}
 
 	/// Share units outstanding (6 decimals), pending unstakes included.
@@ -59,7 +62,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// USD per whole share (`FixedU128`) = fund value (USD units) / total shares (share units).
-	/// `Ok(None)` without shares; `Ok(Some(0))` when the value is not positive.
+	/// `Ok(None)` without shares; `Ok(Some(0))` when the value is not positive. (Stakes and
+	/// withdrawals add one virtual unit to each side, a difference below 10^-6 USD per share
+	/// for a fund above 1 USD.)
 	///
 	/// Errors: [`Error::FundValueUnavailable`].
 	pub fn share_value() -> Result<Option<FixedU128>, DispatchError> {
@@ -126,35 +131,46 @@ impl<T: Config> Pallet<T> {
 	// ---------------------------------------------------------------- share math
 
 	/// Share units minted for a stake of `amount` USD units into a fund worth `value` USD units
-	/// with `total_shares` outstanding: `amount x total_shares / value`, rounded down (the
-	/// staker is owed the shares). A fund without shares mints `amount` (one share unit per USD
-	/// unit), so existing value, if any, accrues to the first stakers.
+	/// with `total_shares` outstanding, rounded down (the staker is owed the shares):
 	///
-	/// Errors: [`Error::FundValueNotPositive`] if `value < 0`, or `value == 0` with shares
-	/// outstanding (new money must not pay old losses); [`Error::Overflow`].
+	/// ```text
+	/// shares = amount x (total_shares + VIRTUAL_SHARES) / (value + VIRTUAL_USD)
+	/// ```
+	///
+	/// The first stake into a fund without shares mints one share unit per USD unit (the
+	/// first stakers get what the fund already holds). The virtual share and USD unit are the
+	/// offset of OpenZeppelin's ERC-4626 vaults: a fund whose value fell to zero is
+	/// recapitalized by the next stake (its old shares are worth almost nothing against the
+	/// new money), and a staker who inflates the share value by donating, so that later
+	/// stakes round down to fewer shares, loses at least what they lose.
+	///
+	/// Errors: [`Error::FundValueNotPositive`] if `value < 0` (new money must not pay old
+	/// losses: the deficit is socialized when realized, or a `donate` covers it first);
+	/// [`Error::Overflow`].
 	pub fn shares_for_stake(
 		amount: Balance,
 		value: SignedBalance,
 		total_shares: Balance,
 	) -> Result<Balance, Error<T>> {
+		ensure!(value >= 0, Error::<T>::FundValueNotPositive);
 		if total_shares.is_zero() {
-			ensure!(value >= 0, Error::<T>::FundValueNotPositive);
+			// The first stakers get one share unit per USD unit and whatever the fund holds.
 			return Ok(amount);
 		}
-		ensure!(value > 0, Error::<T>::FundValueNotPositive);
 		multiply_by_rational_with_rounding(
 			amount,
-			total_shares,
-			value.unsigned_abs(),
+			total_shares.checked_add(VIRTUAL_SHARES).ok_or(Error::<T>::Overflow)?,
+			value.unsigned_abs().checked_add(VIRTUAL_USD).ok_or(Error::<T>::Overflow)?,
 			Rounding::Down,
 		)
 		.ok_or(Error::<T>::Overflow)
 	}
 
 	/// USD units that `shares` of `total_shares` are worth in a fund worth `value` USD units:
-	/// `shares x value / total_shares`, rounded down; `0` when `value` is not positive.
+	/// `shares x (value + VIRTUAL_USD) / (total_shares + VIRTUAL_SHARES)`, rounded down, at
+	/// most `value`; `0` when `value` is not positive.
 	///
-	/// Errors: [`Error::Overflow`] (only if `shares > total_shares`).
+	/// Errors: [`Error::Overflow`].
 	pub fn shares_to_usd(
 		shares: Balance,
 		value: SignedBalance,
@@ -163,13 +179,14 @@ impl<T: Config> Pallet<T> {
 		if value <= 0 || shares.is_zero() {
 			return Ok(0);
 		}
-		multiply_by_rational_with_rounding(
+		let usd = multiply_by_rational_with_rounding(
 			shares,
-			value.unsigned_abs(),
-			total_shares,
+			value.unsigned_abs().checked_add(VIRTUAL_USD).ok_or(Error::<T>::Overflow)?,
+			total_shares.checked_add(VIRTUAL_SHARES).ok_or(Error::<T>::Overflow)?,
 			Rounding::Down,
 		)
-		.ok_or(Error::<T>::Overflow)
+		.ok_or(Error::<T>::Overflow)?;
+		Ok(usd.min(value.unsigned_abs()))
 	}
 
 	// ---------------------------------------------------------------- calls
@@ -195,6 +212,14 @@ impl<T: Config> Pallet<T> {
 			fund_value: value,
 			total_shares: new_total,
 		});
+		Ok(())
+	}
+
+	/// See [`Pallet::donate`].
+	pub fn do_donate(who: &T::AccountId, amount: Balance) -> DispatchResult {
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		T::Ledger::deposit_cash(who, &Self::fund_account(), amount)?;
+		Self::deposit_event(Event::Donated { who: who.clone(), amount });
 		Ok(())
 	}
 
@@ -244,6 +269,11 @@ impl<T: Config> Pallet<T> {
 		let pending = PendingUnstakes::<T>::get(who).ok_or(Error::<T>::NothingPending)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now >= pending.unlock_at, Error::<T>::CooldownNotOver);
+		ensure!(
+			now <= pending.unlock_at.saturating_add(Params::<T>::get().unstake_window),
+			Error::<T>::WithdrawalWindowMissed
+		);
+		ensure!(T::Ledger::uncovered_bad_debt().is_zero(), Error::<T>::BadDebtPending);
 		let value = Self::fund_value()?;
 		ensure!(value > 0, Error::<T>::FundValueNotPositive);
 		let total = TotalShares::<T>::get();
@@ -288,6 +318,14 @@ impl<T: Config> Pallet<T> {
 		);
 		ensure!(
 			within_step(
+				old.unstake_window.unique_saturated_into(),
+				new.unstake_window.unique_saturated_into(),
+				MAX_PARAM_STEP
+			),
+			Error::<T>::WindowStepTooLarge
+		);
+		ensure!(
+			within_step(
 				old.fee_share.deconstruct().into(),
 				new.fee_share.deconstruct().into(),
 				MAX_PARAM_STEP
@@ -312,46 +350,32 @@ impl<T: Config> Pallet<T> {
 				&& params.unstake_cooldown <= T::MaxUnstakeCooldown::get(),
 			Error::<T>::CooldownOutOfBounds
 		);
+		ensure!(
+			params.unstake_window >= T::MinUnstakeCooldown::get()
+				&& params.unstake_window <= T::MaxUnstakeCooldown::get(),
+			Error::<T>::WindowOutOfBounds
+		);
 		ensure!(params.fee_share <= MAX_FEE_SHARE, Error::<T>::FeeShareOutOfBounds);
 		Ok(())
 	}
 
-	/// Pay up to `amount` USD units of `debtor`'s bad debt: see [`BadDebtCover::cover`].
-	///
-	/// Pays `min(amount, cap remaining this block, max(fund cash, 0))` into `debtor`'s cash
-	/// with `MarginLedger::transfer_cash` and returns it. Emits [`Event::BadDebtCovered`] for
-	/// every non-zero request (also when nothing could be covered). If the ledger rejects the
-	/// transfer, nothing changes and `0` is returned.
-	pub fn do_cover(debtor: &T::AccountId, amount: Balance) -> Balance {
-		let fund = Self::fund_account();
-		if amount.is_zero() || *debtor == fund {
+	/// Agree to pay up to `amount` USD units of bad debt in this block: see
+	/// [`BadDebtCover::cover`]. Returns `min(amount, cap remaining this block, max(fund cash,
+	/// 0))` and records it against the cap; the margin pallet moves it out of the fund's cash.
+	/// Emits [`Event::BadDebtCovered`] for every non-zero request (also when nothing could be
+	/// covered).
+	pub fn do_cover(amount: Balance) -> Balance {
+		if amount.is_zero() {
 			return 0;
 		}
 		let now = frame_system::Pallet::<T>::block_number();
 		let (paid, cap) = Self::payouts_in(now);
-		let cash = positive_part(T::Ledger::cash(&fund));
-		let mut covered = amount.min(cap.saturating_sub(paid)).min(cash);
+		let cash = positive_part(T::Ledger::cash(&Self::fund_account()));
+		let covered = amount.min(cap.saturating_sub(paid)).min(cash);
 		if !covered.is_zero() {
-			match with_storage_layer(|| T::Ledger::transfer_cash(&fund, debtor, covered)) {
-				Ok(()) => Payouts::<T>::put(BlockPayouts {
-					block: now,
-					paid: paid.saturating_add(covered),
-					cap,
-				}),
-				Err(e) => {
-					log::warn!(
-						target: "runtime::insurance-fund",
-						"bad-debt cover of {covered} failed: {e:?}"
-					);
-					covered = 0;
-				}
-			}
+			Payouts::<T>::put(BlockPayouts { block: now, paid: paid.saturating_add(covered), cap });
 		}
-		Self::deposit_event(Event::BadDebtCovered {
-			debtor: debtor.clone(),
-			requested: amount,
-			covered,
-		});
+		Self::deposit_event(Event::BadDebtCovered { requested: amount, covered });
 		covered
 	}
 
@@ -383,7 +407,7 @@ impl<T: Config> BadDebtCover<T::AccountId> for Pallet<T> {
 		Self::fund_account()
 	}
 
-	fn cover(debtor: &T::AccountId, amount: Balance) -> Balance {
-		Self::do_cover(debtor, amount)
+	fn cover(amount: Balance) -> Balance {
+		Self::do_cover(amount)
 	}
 }

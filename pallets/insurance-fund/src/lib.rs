@@ -19,22 +19,31 @@
 //! lower it.
 //!
 //! ## Bad-debt cover
-//! [`solvent_primitives::BadDebtCover`] is implemented for [`Pallet`]: `pallet-margin` calls
-//! `cover(debtor, amount)` after a liquidation leaves `debtor` with negative cash. The fund pays
-//! `min(amount, cap remaining this block, max(fund cash, 0))` into the debtor's cash and returns
-//! it; `pallet-margin` queues the rest for socialization.
+//! [`solvent_primitives::BadDebtCover`] is implemented for [`Pallet`]. After a bankruptcy,
+//! `pallet-margin` hands the fund the bad debt its cash can pay (the loss waterfall, in
+//! `pallet-margin`'s `losses.rs`): `cover(amount)` agrees to pay
+//! `min(amount, cap remaining this block, max(fund cash, 0))`, and `pallet-margin` takes that
+//! from the fund's cash. The rest of what the fund took on is paid in the next blocks, first
+//! thing in each (the per-block cap is a rate limit, not a limit on the loss the fund bears);
+//! while it is owed, it counts against the fund's value and stakers cannot withdraw. What the
+//! fund cannot pay at all is socialized by `pallet-margin`.
 //!
 //! ## Underwriting
 //! - [`Pallet::stake`]: deposit `amount` USD units from the staker's token account into the
-//!   fund's margin account for `amount x total_shares / value` shares, rounded down (the first
+//!   fund's margin account for shares at the share value (below), rounded down (the first
 //!   stake into a fund without shares mints one share unit per USD unit). Staking is rejected
-//!   while the value is not positive: new money must not pay old losses.
+//!   while the value is negative: new money must not pay old losses.
 //! - [`Pallet::request_unstake`]: move shares into a pending unstake that unlocks after
 //!   [`FundParams::unstake_cooldown`] blocks. Pending shares keep bearing losses and earning
 //!   gains; [`Pallet::cancel_unstake`] makes them active again.
-//! - [`Pallet::withdraw_unstaked`]: after the cooldown, burn the pending shares for
-//!   `shares x value / total_shares` USD units (rounded down), valued at withdrawal, paid out of
-//!   the fund's cash.
+//! - [`Pallet::withdraw_unstaked`]: in the window after the cooldown
+//!   ([`FundParams::unstake_window`]), while the fund owes no unpaid bad debt, burn the pending
+//!   shares for their value at withdrawal, paid out of the fund's cash.
+//! - [`Pallet::donate`]: give USD to the fund for no shares (top-up, recapitalization).
+//!
+//! Shares are priced with a virtual offset (OpenZeppelin's ERC-4626 defence against share
+//! inflation): `shares = amount x (total + VIRTUAL_SHARES) / (value + VIRTUAL_USD)`, so a fund
+//! whose value fell to zero is recapitalized by the next stake.
 //!
 //! This is the model of the Deribit and BitMEX insurance funds (a per-exchange fund that takes
 //! liquidation penalties and absorbs bankrupt positions) with the staked-underwriter shares of
@@ -62,6 +71,8 @@ pub use pallet::*;
 pub mod runtime_api;
 pub mod types;
 pub mod weights;
+
+pub mod migrations;
 
 mod fund;
 
@@ -112,7 +123,12 @@ pub mod pallet {
 	/// Shorthand for the parameters with this runtime's block number.
 	pub type FundParamsOf<T> = FundParams<BlockNumberFor<T>>;
 
+	/// The in-code storage version: 1 added [`FundParams::unstake_window`]
+	/// ([`crate::migrations::v1`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -162,6 +178,7 @@ pub mod pallet {
 		FundParams {
 			payout_cap_per_block: DEFAULT_PAYOUT_CAP_PER_BLOCK,
 			unstake_cooldown: T::MinUnstakeCooldown::get(),
+			unstake_window: T::MinUnstakeCooldown::get(),
 			fee_share: DEFAULT_FEE_SHARE,
 		}
 	}
@@ -259,8 +276,12 @@ pub mod pallet {
 			fund_value: SignedBalance,
 			total_shares: Balance,
 		},
-		/// The fund paid `covered` of the `requested` USD units of `debtor`'s bad debt.
-		BadDebtCovered { debtor: T::AccountId, requested: Balance, covered: Balance },
+		/// The fund paid `covered` of the `requested` USD units of bad debt (the rest waits for
+		/// the next block's payout cap, or is socialized if the fund cannot pay it).
+		BadDebtCovered { requested: Balance, covered: Balance },
+		/// `who` gave `amount` USD units to the fund, for no shares (a top-up or
+		/// recapitalization).
+		Donated { who: T::AccountId, amount: Balance },
 		/// The risk admin changed the parameters.
 		ParamsUpdated { old: FundParamsOf<T>, new: FundParamsOf<T> },
 	}
@@ -289,6 +310,14 @@ pub mod pallet {
 		InsufficientFundCash,
 		/// An amount does not fit in the numeric type.
 		Overflow,
+		/// The withdrawal window after the cooldown has passed: cancel and request again.
+		WithdrawalWindowMissed,
+		/// The fund owes bad debt it has not yet paid (its per-block cap): withdrawals wait.
+		BadDebtPending,
+		/// `unstake_window` is outside its hard bounds.
+		WindowOutOfBounds,
+		/// `unstake_window` moves by more than the maximum step.
+		WindowStepTooLarge,
 		/// `payout_cap_per_block` is outside its hard bounds.
 		PayoutCapOutOfBounds,
 		/// `payout_cap_per_block` moves by more than the maximum step.
@@ -324,8 +353,9 @@ pub mod pallet {
 		///
 		/// Origin: signed (the staker). Moves `amount` of the USD asset from the staker's token
 		/// account into the fund's margin account (`MarginLedger::deposit_cash`) and mints
-		/// `amount x total_shares / value` share units, rounded down, with `value` the fund's
-		/// equity before the stake; the first stake into a fund without shares mints `amount`.
+		/// `amount x (total_shares + VIRTUAL_SHARES) / (value + VIRTUAL_USD)` share units,
+		/// rounded down, with `value` the fund's value before the stake
+		/// ([`Pallet::shares_for_stake`]); the first stake into an empty fund mints `amount`.
 		///
 		/// Emits [`Event::Staked`]. Errors: [`Error::ZeroAmount`],
 		/// [`Error::FundValueUnavailable`], [`Error::FundValueNotPositive`],
@@ -376,8 +406,12 @@ pub mod pallet {
 		/// (`MarginLedger::withdraw_cash`). A zero payout (dust shares) burns the shares and
 		/// moves nothing.
 		///
+		/// Allowed from `unlock_at` to `unlock_at + unstake_window`, and only while the fund owes
+		/// no bad debt it has not paid (it backs that debt with its cash).
+		///
 		/// Emits [`Event::Unstaked`]. Errors: [`Error::NothingPending`],
-		/// [`Error::CooldownNotOver`], [`Error::FundValueUnavailable`],
+		/// [`Error::CooldownNotOver`], [`Error::WithdrawalWindowMissed`],
+		/// [`Error::BadDebtPending`], [`Error::FundValueUnavailable`],
 		/// [`Error::FundValueNotPositive`], [`Error::InsufficientFundCash`],
 		/// [`Error::Overflow`], or the ledger's error if the withdrawal would break the fund's
 		/// initial margin.
@@ -389,6 +423,20 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			Self::do_withdraw_unstaked(&who)?;
 			Ok(Some(T::WeightInfo::withdraw_unstaked(Self::fund_position_count())).into())
+		}
+
+		/// Give `amount` USD units to the fund without receiving shares: every staker's shares
+		/// are worth more. How anyone (a treasury referendum, a market maker) tops up or
+		/// recapitalizes the fund.
+		///
+		/// Origin: signed. Moves the USD from the caller's token account into the fund's margin
+		/// account (`MarginLedger::deposit_cash`). Emits [`Event::Donated`]. Errors:
+		/// [`Error::ZeroAmount`], or the ledger's error if the caller lacks the USD.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::donate())]
+		pub fn donate(origin: OriginFor<T>, amount: Balance) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_donate(&who, amount)
 		}
 
 		/// Set the fund's parameters.

@@ -81,6 +81,9 @@ pub type OtherEquity =
 /// Positions the fund holds (the benchmarks' `give_fund_positions`).
 #[frame_support::storage_alias(verbatim)]
 pub type FundPositions = StorageValue<MockLedger, u32, ValueQuery>;
+/// Bad debt the fund owes and has not paid (the margin pallet's `UncoveredBadDebt`).
+#[frame_support::storage_alias(verbatim)]
+pub type UncoveredBadDebt = StorageValue<MockLedger, Balance, ValueQuery>;
 #[frame_support::storage_alias(verbatim)]
 pub type PricesDown = StorageValue<MockLedger, bool, ValueQuery>;
 #[frame_support::storage_alias(verbatim)]
@@ -128,8 +131,8 @@ impl MarginLedger<AccountId> for MockLedger {
 		Tokens::mutate(to, |b| *b += amount);
 		Ok(())
 	}
-	fn socialize_losses(_: &AccountId, _: Balance) -> Balance {
-		0
+	fn uncovered_bad_debt() -> Balance {
+		UncoveredBadDebt::get()
 	}
 }
 
@@ -189,6 +192,7 @@ pub fn default_params() -> FundParams<u64> {
 	FundParams {
 		payout_cap_per_block: 1_000 * USD,
 		unstake_cooldown: 100,
+		unstake_window: 100,
 		fee_share: Permill::from_percent(10),
 	}
 }

@@ -20,8 +20,12 @@ fn stake(who: AccountId, amount: u128) {
 	assert_ok!(InsuranceFund::stake(RuntimeOrigin::signed(who), amount));
 }
 
+/// What the margin pallet does with bad debt: ask the fund to cover it, then take what the
+/// fund agreed to pay out of the fund's cash.
 fn cover(amount: u128) -> u128 {
-	<InsuranceFund as BadDebtCover<AccountId>>::cover(&DEBTOR, amount)
+	let covered = <InsuranceFund as BadDebtCover<AccountId>>::cover(amount);
+	Cash::mutate(fund(), |cash| *cash -= covered as i128);
+	covered
 }
 
 fn share_value() -> FixedU128 {
@@ -146,21 +150,21 @@ fn staking_share_math_follows_fees_and_payouts() {
 		assert_eq!(cover(330 * USD), 330 * USD);
 		assert_eq!(share_value(), usd(88, 100));
 
-		// Third staker after the payout: 88 x 1,500 / 1,320 = 100 shares.
+		// Third staker after the payout: 88 x (1,500 + 1 unit) / (1,320 + 1 unit) = 100 shares
+		// less one unit (the virtual unit on each side, rounded down).
 		stake(CHARLIE, 88 * USD);
-		assert_eq!(Shares::<Test>::get(CHARLIE), Some(100 * USD));
-		assert_eq!(TotalShares::<Test>::get(), 1_600 * USD);
+		assert_eq!(Shares::<Test>::get(CHARLIE), Some(100 * USD - 1));
+		assert_eq!(TotalShares::<Test>::get(), 1_600 * USD - 1);
 		assert_eq!(InsuranceFund::fund_value(), Ok(1_408 * USD as i128));
-		assert_eq!(share_value(), usd(88, 100));
 
 		// Rounding down: 100 units x 1,600 / 1,408 = 113.6 -> 113 share units.
 		stake(ALICE, 100);
 		assert_eq!(Shares::<Test>::get(ALICE), Some(1_000 * USD + 113));
-		assert_eq!(TotalShares::<Test>::get(), 1_600 * USD + 113);
+		assert_eq!(TotalShares::<Test>::get(), 1_600 * USD + 112);
 
 		// Values of the stakers now (rounded down): fund 1,408.0001 USD.
 		assert_eq!(InsuranceFund::staker_info(&BOB).value, Some(440 * USD));
-		assert_eq!(InsuranceFund::staker_info(&CHARLIE).value, Some(88 * USD));
+		assert_eq!(InsuranceFund::staker_info(&CHARLIE).value, Some(88 * USD - 1));
 	});
 }
 
@@ -200,15 +204,8 @@ fn stake_rejections() {
 			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), 1),
 			Error::<Test>::StakeTooSmall
 		);
-		// Value zero with shares outstanding: new money must not pay old losses.
+		// Negative value with shares outstanding: new money must not pay old losses.
 		assert_eq!(cover(1_000 * USD), 1_000 * USD);
-		OtherEquity::insert(fund(), -100 * USD as i128);
-		assert_eq!(InsuranceFund::fund_value(), Ok(0));
-		assert_noop!(
-			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), 10 * USD),
-			Error::<Test>::FundValueNotPositive
-		);
-		// Negative value.
 		OtherEquity::insert(fund(), -101 * USD as i128);
 		assert_noop!(
 			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), 10 * USD),
@@ -437,21 +434,22 @@ fn withdraw_of_dust_burns_shares_for_nothing() {
 	ExtBuilder::default().build_and_execute(|| {
 		stake(ALICE, 1_000 * USD);
 		assert_eq!(cover(500 * USD), 500 * USD); // 0.5 USD per share
-		stake(BOB, 1); // 1 x 1,000,000,000 / 500,000,000 = 2 share units
-		assert_eq!(Shares::<Test>::get(BOB), Some(2));
+										   // 3 x (1,000,000,000 + 1) / (500,000,000 + 1) = 5.99... -> 5 share units.
+		stake(BOB, 3);
+		assert_eq!(Shares::<Test>::get(BOB), Some(5));
 		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(BOB), 1));
 		run_to_block(101);
 		let tokens = Tokens::get(BOB);
 		assert_ok!(InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(BOB)));
 		assert_eq!(Tokens::get(BOB), tokens);
-		assert_eq!(TotalShares::<Test>::get(), 1_000 * USD + 1);
+		assert_eq!(TotalShares::<Test>::get(), 1_000 * USD + 4);
 		System::assert_last_event(
 			Event::Unstaked {
 				who: BOB,
 				shares: 1,
 				amount: 0,
-				fund_value: 500 * USD as i128 + 1,
-				total_shares: 1_000 * USD + 1,
+				fund_value: 500 * USD as i128 + 3,
+				total_shares: 1_000 * USD + 4,
 			}
 			.into(),
 		);
@@ -479,37 +477,28 @@ fn new_cooldown_applies_to_later_requests_only() {
 #[test]
 fn cover_within_and_beyond_the_cap_and_reset_next_block() {
 	ExtBuilder::default().seeded(10_000 * USD).build_and_execute(|| {
-		Cash::insert(DEBTOR, -3_000 * USD as i128);
-
 		// Within the 1,000 USD cap.
 		assert_eq!(cover(200 * USD), 200 * USD);
-		assert_eq!(Cash::get(DEBTOR), -2_800 * USD as i128);
 		assert_eq!(InsuranceFund::fund_cash(), 9_800 * USD as i128);
 		assert_eq!(InsuranceFund::payouts_in(1), (200 * USD, 1_000 * USD));
 		System::assert_last_event(
-			Event::BadDebtCovered { debtor: DEBTOR, requested: 200 * USD, covered: 200 * USD }
-				.into(),
+			Event::BadDebtCovered { requested: 200 * USD, covered: 200 * USD }.into(),
 		);
 
 		// Beyond the cap: only the 800 USD left this block.
 		assert_eq!(cover(1_000 * USD), 800 * USD);
-		assert_eq!(Cash::get(DEBTOR), -2_000 * USD as i128);
 		System::assert_last_event(
-			Event::BadDebtCovered { debtor: DEBTOR, requested: 1_000 * USD, covered: 800 * USD }
-				.into(),
+			Event::BadDebtCovered { requested: 1_000 * USD, covered: 800 * USD }.into(),
 		);
 		// Cap exhausted: nothing more this block, still reported.
 		assert_eq!(cover(USD), 0);
-		System::assert_last_event(
-			Event::BadDebtCovered { debtor: DEBTOR, requested: USD, covered: 0 }.into(),
-		);
+		System::assert_last_event(Event::BadDebtCovered { requested: USD, covered: 0 }.into());
 		assert_eq!(InsuranceFund::fund_info().paid_this_block, 1_000 * USD);
 
 		// Next block: the cap is available again.
 		run_to_block(2);
 		assert_eq!(InsuranceFund::fund_info().paid_this_block, 0);
 		assert_eq!(cover(1_500 * USD), 1_000 * USD);
-		assert_eq!(Cash::get(DEBTOR), -1_000 * USD as i128);
 		assert_eq!(InsuranceFund::fund_cash(), 8_000 * USD as i128);
 		// Payouts lowered the share value: 8,000 / 10,000.
 		assert_eq!(share_value(), usd(8, 10));
@@ -521,7 +510,6 @@ fn cover_beyond_fund_cash() {
 	ExtBuilder::default().seeded(300 * USD).build_and_execute(|| {
 		assert_eq!(cover(500 * USD), 300 * USD);
 		assert_eq!(InsuranceFund::fund_cash(), 0);
-		assert_eq!(Cash::get(DEBTOR), 300 * USD as i128);
 		assert_eq!(cover(500 * USD), 0);
 		// Negative fund cash (e.g. after paying for positions taken over): nothing.
 		run_to_block(2);
@@ -529,33 +517,18 @@ fn cover_beyond_fund_cash() {
 		assert_eq!(cover(500 * USD), 0);
 		assert_eq!(InsuranceFund::fund_cash(), -5 * USD as i128);
 		System::assert_last_event(
-			Event::BadDebtCovered { debtor: DEBTOR, requested: 500 * USD, covered: 0 }.into(),
+			Event::BadDebtCovered { requested: 500 * USD, covered: 0 }.into(),
 		);
 	});
 }
 
 #[test]
-fn cover_of_nothing_or_of_the_fund_itself_does_nothing() {
+fn cover_of_nothing_does_nothing() {
 	ExtBuilder::default().seeded(1_000 * USD).build_and_execute(|| {
 		assert_eq!(cover(0), 0);
-		assert_eq!(<InsuranceFund as BadDebtCover<AccountId>>::cover(&fund(), 10 * USD), 0);
 		assert_eq!(InsuranceFund::fund_cash(), 1_000 * USD as i128);
 		assert!(fund_events().is_empty());
 		assert_eq!(Payouts::get(), None);
-	});
-}
-
-#[test]
-fn cover_rolls_back_a_failed_ledger_transfer() {
-	ExtBuilder::default().seeded(1_000 * USD).build_and_execute(|| {
-		FailTransfers::put(true);
-		assert_eq!(cover(100 * USD), 0);
-		assert_eq!(InsuranceFund::fund_cash(), 1_000 * USD as i128);
-		assert_eq!(Cash::get(DEBTOR), 0);
-		assert_eq!(Payouts::get(), None);
-		System::assert_last_event(
-			Event::BadDebtCovered { debtor: DEBTOR, requested: 100 * USD, covered: 0 }.into(),
-		);
 	});
 }
 
@@ -650,6 +623,7 @@ fn set_params_within_bounds_and_steps() {
 		let new = FundParams {
 			payout_cap_per_block: 1_500 * USD,
 			unstake_cooldown: 150,
+			unstake_window: 150,
 			fee_share: Permill::from_percent(15),
 		};
 		assert_ok!(InsuranceFund::set_params(RuntimeOrigin::root(), new));
@@ -660,6 +634,7 @@ fn set_params_within_bounds_and_steps() {
 		let down = FundParams {
 			payout_cap_per_block: 1_000 * USD,
 			unstake_cooldown: 75,
+			unstake_window: 75,
 			fee_share: Permill::from_rational(75u32, 1_000u32),
 		};
 		assert_ok!(InsuranceFund::set_params(RuntimeOrigin::root(), down));
@@ -959,15 +934,23 @@ fn malformed_withdraw_unstaked() {
 			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(BOB)),
 			Error::<Test>::CooldownNotOver
 		);
+		// Too late: Alice's window (blocks 101 to 201) has passed; she requests again.
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::WithdrawalWindowMissed
+		);
+		assert_ok!(InsuranceFund::cancel_unstake(RuntimeOrigin::signed(ALICE)));
+		let shares = Shares::<Test>::get(ALICE).unwrap();
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), shares));
+		// Cancelled: nothing to withdraw even after the unlock block.
+		assert_ok!(InsuranceFund::cancel_unstake(RuntimeOrigin::signed(BOB)));
+		run_to_block(349);
 		// Withdrawn twice: the second withdrawal finds nothing.
 		assert_ok!(InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)));
 		assert_noop!(
 			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)),
 			Error::<Test>::NothingPending
 		);
-		// Cancelled: nothing to withdraw even after the unlock block.
-		assert_ok!(InsuranceFund::cancel_unstake(RuntimeOrigin::signed(BOB)));
-		run_to_block(300);
 		assert_noop!(
 			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(BOB)),
 			Error::<Test>::NothingPending
@@ -1031,6 +1014,7 @@ fn malformed_set_params() {
 			set(FundParams {
 				payout_cap_per_block: u128::MAX,
 				unstake_cooldown: u64::MAX,
+				unstake_window: u64::MAX,
 				fee_share: Permill::one(),
 			}),
 			Error::<Test>::PayoutCapOutOfBounds
@@ -1060,5 +1044,78 @@ fn malformed_set_params() {
 			set(FundParams { fee_share: Permill::zero(), ..p }),
 			Error::<Test>::FeeShareStepTooLarge
 		);
+	});
+}
+
+// ------------------------------------------------------------------ fund lifecycle
+
+#[test]
+fn withdrawals_wait_while_the_fund_owes_unpaid_bad_debt() {
+	ExtBuilder::default().build_and_execute(|| {
+		stake(ALICE, 1_000 * USD);
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 500 * USD));
+		run_to_block(101);
+		// The fund took over 300 USD of bad debt it has not paid yet (its payout cap).
+		UncoveredBadDebt::put(300 * USD);
+		assert_eq!(InsuranceFund::fund_value(), Ok(700 * USD as i128));
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::BadDebtPending
+		);
+		// Paid: the staker leaves with her share of what is left.
+		UncoveredBadDebt::put(0);
+		cover(300 * USD);
+		assert_ok!(InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(Tokens::get(ALICE), 99_000 * USD + 350 * USD);
+	});
+}
+
+#[test]
+fn donate_raises_the_share_value_and_mints_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		stake(ALICE, 1_000 * USD);
+		assert_ok!(InsuranceFund::donate(RuntimeOrigin::signed(BOB), 250 * USD));
+		System::assert_last_event(Event::Donated { who: BOB, amount: 250 * USD }.into());
+		assert_eq!(TotalShares::<Test>::get(), 1_000 * USD);
+		assert_eq!(Shares::<Test>::get(BOB), None);
+		assert_eq!(share_value(), usd(125, 100));
+		assert_noop!(
+			InsuranceFund::donate(RuntimeOrigin::signed(BOB), 0),
+			Error::<Test>::ZeroAmount
+		);
+	});
+}
+
+#[test]
+fn a_fund_worth_nothing_is_recapitalized_by_the_next_stake() {
+	ExtBuilder::default().build_and_execute(|| {
+		stake(ALICE, 1_000 * USD);
+		// A crash took everything: the fund is worth zero with Alice's shares outstanding.
+		assert_eq!(cover(1_000 * USD), 1_000 * USD);
+		assert_eq!(InsuranceFund::fund_value(), Ok(0));
+		// Bob's stake is priced at (0 + 1 unit) per (shares + 1 unit): his 100 USD buy almost
+		// all of the fund.
+		stake(BOB, 100 * USD);
+		let (alice, bob) = (Shares::<Test>::get(ALICE).unwrap(), Shares::<Test>::get(BOB).unwrap());
+		assert_eq!(bob, 100 * USD * (1_000 * USD + 1));
+		assert_eq!(InsuranceFund::staker_info(&BOB).value, Some(100 * USD));
+		assert_eq!(InsuranceFund::staker_info(&ALICE).value, Some(0));
+		assert_eq!(TotalShares::<Test>::get(), alice + bob);
+	});
+}
+
+#[test]
+fn inflating_the_share_value_before_a_stake_costs_the_attacker() {
+	ExtBuilder::default().build_and_execute(|| {
+		// The classic ERC-4626 attack: stake one unit, donate a lot, let the victim's stake
+		// round down to few shares, then withdraw.
+		stake(ALICE, 1);
+		assert_ok!(InsuranceFund::donate(RuntimeOrigin::signed(ALICE), 1_000 * USD));
+		stake(BOB, 1_500 * USD);
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 1));
+		run_to_block(101);
+		assert_ok!(InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)));
+		// Alice put in 1,000 USD + 1 unit and takes out less.
+		assert!(Tokens::get(ALICE) < 100_000 * USD, "the attack paid: {}", Tokens::get(ALICE));
 	});
 }

@@ -27,6 +27,13 @@ pub const MAX_FEE_SHARE: Permill = Permill::from_percent(50);
 /// valid step). Larger moves need several governance decisions.
 pub const MAX_PARAM_STEP: Permill = Permill::from_percent(50);
 
+/// Virtual share units in the share price (one unit, OpenZeppelin ERC-4626's default offset):
+/// see `Pallet::shares_for_stake`.
+pub const VIRTUAL_SHARES: Balance = 1;
+/// Virtual USD units in the share price (one unit, with [`VIRTUAL_SHARES`] keeping 1 USD per
+/// share).
+pub const VIRTUAL_USD: Balance = 1;
+
 /// Default payout cap in genesis and before genesis sets one: 100,000 USD per block.
 pub const DEFAULT_PAYOUT_CAP_PER_BLOCK: Balance = 100_000 * 1_000_000;
 /// Default share of trading fees paid to the fund: 10%.
@@ -64,6 +71,11 @@ pub struct FundParams<BlockNumber> {
 	/// Blocks between `request_unstake` and the earliest `withdraw_unstaked`. Bounds: the
 	/// runtime constants `MinUnstakeCooldown`, `MaxUnstakeCooldown`.
 	pub unstake_cooldown: BlockNumber,
+	/// Blocks after the cooldown in which `withdraw_unstaked` is allowed; a staker who misses
+	/// the window cancels and requests again (a new cooldown). Without it a staker could sit
+	/// on an unlocked unstake, a free option to leave in the block an account becomes
+	/// liquidatable. Bounds: as the cooldown.
+	pub unstake_window: BlockNumber,
 	/// Share of every trading fee that the fee-charging pallets (options) pay to the fund's
 	/// margin account. Bounds: 0, [`MAX_FEE_SHARE`]. Read by other pallets through
 	/// [`crate::InsuranceFeeShare`].
@@ -119,9 +131,9 @@ pub struct BlockPayouts<BlockNumber> {
 pub struct FundInfo {
 	/// Cash of the fund's margin account (USD units; negative is a debt to the ledger).
 	pub cash: SignedBalance,
-	/// Value of the fund = equity of its margin account (USD units): cash + haircut value of
-	/// collateral taken over + mark value of positions taken over. `None` when a price the
-	/// equity needs is unavailable.
+	/// Value of the fund (USD units) = equity of its margin account (cash + haircut value of
+	/// collateral taken over + mark value of positions taken over) - bad debt taken over and
+	/// not yet paid. `None` when a price the equity needs is unavailable.
 	pub value: Option<SignedBalance>,
 	/// Share units outstanding, pending unstakes included (6 decimals).
 	pub total_shares: Balance,

@@ -12,7 +12,7 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::RawOrigin;
-use solvent_primitives::Balance;
+use solvent_primitives::{BadDebtCover, Balance};
 use sp_arithmetic::Permill;
 
 const USD: Balance = 1_000_000;
@@ -135,6 +135,32 @@ mod benchmarks {
 		for who in accounts {
 			ensure!(Pallet::<T>::liquidatable_risk(&who).is_none(), "every account liquidated");
 		}
+		Ok(())
+	}
+
+	/// The loss waterfall's `on_initialize` at its heaviest: the fund holds `p` positions and
+	/// negative cash, so it pays nothing, the uncovered bad debt is socialized, and the fund is
+	/// priced (every position) and its realized deficit socialized too.
+	#[benchmark]
+	fn process_bad_debt(p: Linear<0, { T::MaxPositions::get() }>) -> Result<(), BenchmarkError> {
+		T::BenchmarkHelper::set_prices();
+		let fund = T::BadDebt::fund_account();
+		T::BenchmarkHelper::open_positions(&fund, p);
+		let trader: T::AccountId = account("trader", 0, 0);
+		funded::<T>(&trader, 1_000_000)?;
+		let (stored, mut account) = Pallet::<T>::load_account(&fund);
+		account.cash = -to_signed(USD);
+		Pallet::<T>::write_account(&fund, &stored, account);
+		UncoveredBadDebt::<T>::put(100_000 * USD);
+		let progress;
+
+		#[block]
+		{
+			progress = Pallet::<T>::process_bad_debt();
+		}
+
+		ensure!(UncoveredBadDebt::<T>::get() == 0, "uncovered debt socialized");
+		ensure!(progress.fund_priced && progress.fund_deficit == USD, "fund deficit socialized");
 		Ok(())
 	}
 

@@ -30,9 +30,8 @@ impl<T: Config> Pallet<T> {
 		amount: Balance,
 	) -> DispatchResult {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-		let old = Accounts::<T>::get(who);
-		let old_cash = old.as_ref().map_or(0, |a| a.cash);
-		let mut account = old.clone().unwrap_or_default();
+		let is_new = !Accounts::<T>::contains_key(who);
+		let (stored, mut account) = Self::load_account(who);
 		let is_cash = asset == T::SettlementAsset::get();
 		if is_cash {
 			let amount = checked_signed(amount).ok_or(Error::<T>::Overflow)?;
@@ -47,7 +46,7 @@ impl<T: Config> Pallet<T> {
 				.try_insert(asset, new)
 				.map_err(|_| Error::<T>::TooManyCollateralAssets)?;
 		}
-		if old.is_none() && !T::ProtocolAccounts::is_protocol_account(who) {
+		if is_new && !T::ProtocolAccounts::is_protocol_account(who) {
 			let value = if is_cash {
 				amount
 			} else {
@@ -56,10 +55,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(value >= Params::<T>::get().min_deposit, Error::<T>::DepositBelowMinimum);
 		}
 		T::Assets::transfer(asset, payer, &Self::account_id(), amount, Preservation::Expendable)?;
-		Self::write_account(who, old_cash, account);
-		if is_cash {
-			Self::reduce_pending_loss(who);
-		}
+		Self::write_account(who, &stored, account);
 		Self::deposit_event(Event::Deposited { who: who.clone(), asset, amount });
 		Ok(())
 	}
@@ -78,8 +74,7 @@ impl<T: Config> Pallet<T> {
 		amount: Balance,
 	) -> DispatchResult {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-		let mut account = Accounts::<T>::get(who).unwrap_or_default();
-		let old_cash = account.cash;
+		let (stored, mut account) = Self::load_account(who);
 		if asset == T::SettlementAsset::get() {
 			let amount = checked_signed(amount).ok_or(Error::<T>::InsufficientCash)?;
 			ensure!(account.cash >= amount, Error::<T>::InsufficientCash);
@@ -95,7 +90,7 @@ impl<T: Config> Pallet<T> {
 		}
 		// Check margin on the new state, then move the tokens; roll back if either fails.
 		frame_support::storage::with_storage_layer(|| {
-			Self::write_account(who, old_cash, account);
+			Self::write_account(who, &stored, account);
 			Self::ensure_initial_margin_of(who)?;
 			T::Assets::transfer(
 				asset,
@@ -110,33 +105,37 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Store `account` for `who` (removing an empty entry), keeping [`Debtors`] in step with
-	/// the sign of its cash; `old_cash` is the cash stored before.
+	/// Store `account` for `who` at the current [`CashIndex`] (removing an empty entry);
+	/// `stored` is the entry as it was stored (default if none). Keeps [`Debtors`] in step
+	/// with the sign of the cash and [`PositiveCashTotal`] with its positive part, and emits
+	/// [`Event::CashHaircut`] for socialized losses the stored cash had not yet been charged.
 	pub(crate) fn write_account(
 		who: &T::AccountId,
-		old_cash: SignedBalance,
-		account: MarginAccount<T::MaxCollateralAssets>,
+		stored: &MarginAccount<T::MaxCollateralAssets>,
+		mut account: MarginAccount<T::MaxCollateralAssets>,
 	) {
-		match (old_cash < 0, account.cash < 0) {
+		let now = CurrentCashIndex::<T>::get();
+		if stored.cash > 0 && stored.cash_index != now {
+			let haircut = stored.cash.saturating_sub(Self::effective_cash(who, stored, now));
+			if haircut > 0 {
+				Self::deposit_event(Event::CashHaircut {
+					who: who.clone(),
+					amount: haircut.unsigned_abs(),
+				});
+			}
+		}
+		account.cash_index = now;
+		match (stored.cash < 0, account.cash < 0) {
 			(false, true) => Debtors::<T>::insert(who, ()),
 			(true, false) => Debtors::<T>::remove(who),
 			_ => {}
 		}
+		Self::track_positive_cash(who, stored, &account);
 		if account.is_empty() {
 			Accounts::<T>::remove(who);
 		} else {
 			Accounts::<T>::insert(who, account);
 		}
-	}
-
-	/// Add `delta` (signed USD units) to `who`'s cash (benchmarks of other pallets).
-	#[cfg(feature = "runtime-benchmarks")]
-	pub(crate) fn add_cash(who: &T::AccountId, delta: SignedBalance) -> DispatchResult {
-		let mut account = Accounts::<T>::get(who).unwrap_or_default();
-		let old_cash = account.cash;
-		account.cash = account.cash.checked_add(delta).ok_or(Error::<T>::Overflow)?;
-		Self::write_account(who, old_cash, account);
-		Ok(())
 	}
 
 	/// Move `amount` USD units of cash from `from` to `to` (`from` may go negative).
@@ -149,19 +148,17 @@ impl<T: Config> Pallet<T> {
 			return Ok(());
 		}
 		let signed = checked_signed(amount).ok_or(Error::<T>::Overflow)?;
-		let mut source = Accounts::<T>::get(from).unwrap_or_default();
-		let mut dest = Accounts::<T>::get(to).unwrap_or_default();
-		let (source_cash, dest_cash) = (source.cash, dest.cash);
+		let (source_stored, mut source) = Self::load_account(from);
+		let (dest_stored, mut dest) = Self::load_account(to);
 		source.cash = source.cash.checked_sub(signed).ok_or(Error::<T>::Overflow)?;
 		dest.cash = dest.cash.checked_add(signed).ok_or(Error::<T>::Overflow)?;
-		Self::write_account(from, source_cash, source);
-		Self::write_account(to, dest_cash, dest);
-		Self::reduce_pending_loss(to);
+		Self::write_account(from, &source_stored, source);
+		Self::write_account(to, &dest_stored, dest);
 		Ok(())
 	}
 
-	/// Cash of `who` (USD units).
+	/// Cash of `who` (USD units, at the current [`CashIndex`]).
 	pub(crate) fn cash_of(who: &T::AccountId) -> SignedBalance {
-		Accounts::<T>::get(who).map(|a| a.cash).unwrap_or(0)
+		Self::account(who).cash
 	}
 }

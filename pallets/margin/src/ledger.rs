@@ -32,7 +32,7 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 		Self::do_withdraw(from, to, T::SettlementAsset::get(), amount)
 	}
 
-	fn socialize_losses(payer: &T::AccountId, max: Balance) -> Balance {
-		Self::do_socialize_losses(payer, max)
+	fn uncovered_bad_debt() -> Balance {
+		UncoveredBadDebt::<T>::get()
 	}
 }

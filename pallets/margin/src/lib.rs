@@ -1,8 +1,8 @@
 //! # Margin pallet
 //!
 //! Margin accounts of Solvent: multi-asset collateral with haircuts, initial and maintenance
-//! margin checks, liquidation (permissionless and automatic), bad debt and the queue of losses
-//! waiting to be socialized. The design is in `docs/DESIGN.md`; the rules live here:
+//! margin checks, liquidation (permissionless and automatic), and the loss waterfall of bad
+//! debt (insurance fund, then socialization). The design is in `docs/DESIGN.md`; the rules live here:
 //!
 //! | rule | function |
 //! | --- | --- |
@@ -10,7 +10,7 @@
 //! | risk-increasing actions need `equity >= IM` | [`Pallet::ensure_initial_margin_of`] |
 //! | liquidatable | [`Pallet::is_liquidatable`] |
 //! | partial liquidation, penalty, keeper reward | [`Pallet::do_liquidate`] (`liquidation.rs`) |
-//! | bad debt, insurance cover, socialization queue | [`Pallet::settle_bad_debt`] |
+//! | bad debt: insurance fund, then socialization | [`Pallet::settle_bad_debt`], `losses.rs` |
 //! | automatic liquidation | [`Pallet::liquidation_candidates`], offchain worker |
 //!
 //! ## Custody
@@ -33,9 +33,12 @@
 //! account pays the liquidation penalty (to the fund) and, for a keeper's `liquidate`, the
 //! keeper reward, both as a rate of the notional moved and never more than the account's
 //! remaining positive equity. An account left with no positions and negative equity has its
-//! collateral seized at haircut value; the remaining negative cash is bad debt, covered by the
-//! fund ([`Config::BadDebt`]) within its per-block cap; the rest waits in [`PendingLosses`]
-//! until an option settlement socializes it over the profitable side.
+//! collateral seized at haircut value; the remaining negative cash is bad debt. The insurance
+//! fund ([`Config::BadDebt`]) takes it over for as much as its cash can pay, within a per-block
+//! payout cap (the rest, [`UncoveredBadDebt`], is paid in the next blocks); what the fund
+//! cannot pay is charged at once to every account's positive cash, pro rata, through the
+//! [`CashIndex`] (`losses.rs`). After every block the settlement asset held covers every
+//! account's cash.
 //!
 //! Every validator's offchain worker submits an unsigned [`Pallet::liquidate_batch`] after each
 //! block with the liquidatable accounts, largest maintenance deficit first, at most
@@ -117,8 +120,9 @@ pub mod pallet {
 	};
 
 	/// The in-code storage version: 1 added [`MarginParams::min_deposit`] and the [`Debtors`]
-	/// index ([`crate::migrations::v1`]).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// index ([`crate::migrations::v1`]); 2 the cash index and the loss waterfall's storage
+	/// ([`crate::migrations::v2`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -161,9 +165,6 @@ pub mod pallet {
 		/// Hard upper bound of [`MarginParams::max_liquidations_per_block`].
 		#[pallet::constant]
 		type MaxLiquidationsPerBlock: Get<u32>;
-		/// Most queued debtors one `socialize_losses` call pays.
-		#[pallet::constant]
-		type MaxSocializationsPerCall: Get<u32>;
 		/// Pool priority of the offchain worker's `liquidate_batch`.
 		#[pallet::constant]
 		type UnsignedPriority: Get<TransactionPriority>;
@@ -194,15 +195,21 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Params<T: Config> = StorageValue<_, MarginParams, ValueQuery>;
 
-	/// Uncovered bad debt per debtor (USD units), waiting to be socialized at the next option
-	/// settlement. Never more than the debtor's negative cash.
+	/// Bad debt the insurance fund has taken over and not yet paid, because of its per-block
+	/// payout cap (USD units). Earmarked against the fund's cash: never more than it at the end
+	/// of a block ([`Pallet::settle_fund_losses`]), and the fund's stakers cannot withdraw while
+	/// it is non-zero.
 	#[pallet::storage]
-	pub type PendingLosses<T: Config> =
-		CountedStorageMap<_, Blake2_128Concat, T::AccountId, Balance, OptionQuery>;
+	pub type UncoveredBadDebt<T: Config> = StorageValue<_, Balance, ValueQuery>;
 
-	/// Sum of [`PendingLosses`] (USD units).
+	/// The value of positive cash ([`CashIndex`]), lowered by every socialized loss.
 	#[pallet::storage]
-	pub type PendingLossTotal<T: Config> = StorageValue<_, Balance, ValueQuery>;
+	pub type CurrentCashIndex<T: Config> = StorageValue<_, CashIndex, ValueQuery>;
+
+	/// Scaled positive cash of the accounts socialization charges, and their number
+	/// ([`PositiveCash`]): what a loss is divided by.
+	#[pallet::storage]
+	pub type PositiveCashTotal<T: Config> = StorageValue<_, PositiveCash, ValueQuery>;
 
 	/// Accounts whose cash is negative (a debt their collateral backs, or bad debt). With the
 	/// position provider's index of position holders, this is what the liquidation scan
@@ -244,10 +251,9 @@ pub mod pallet {
 					*amount,
 				);
 				assert!(minted.is_ok(), "margin: cannot mint genesis cash");
-				let mut account = Accounts::<T>::get(who).unwrap_or_default();
-				let old_cash = account.cash;
+				let (stored, mut account) = Pallet::<T>::load_account(who);
 				account.cash = account.cash.saturating_add(to_signed(*amount));
-				Pallet::<T>::write_account(who, old_cash, account);
+				Pallet::<T>::write_account(who, &stored, account);
 			}
 		}
 	}
@@ -286,14 +292,27 @@ pub mod pallet {
 		/// Collateral of a bankrupt account moved to the insurance fund at its haircut `value`
 		/// (USD units), credited to `who`'s cash.
 		CollateralSeized { who: T::AccountId, asset: AssetId, amount: Balance, value: Balance },
-		/// Bad debt of `who` (USD units): `covered` by the insurance fund, `uncovered` queued
-		/// for socialization.
-		BadDebt { who: T::AccountId, amount: Balance, covered: Balance, uncovered: Balance },
-		/// `amount` (USD units) of `who`'s bad debt waits to be socialized.
-		LossSocializationPending { who: T::AccountId, amount: Balance },
-		/// `amount` (USD units) of `debtor`'s bad debt paid by `payer` (an option series'
-		/// settlement account, out of the profitable side's payouts).
-		LossSocialized { debtor: T::AccountId, payer: T::AccountId, amount: Balance },
+		/// Bad debt of `who` (USD units), cleared from its account: `to_fund` taken over by the
+		/// insurance fund (`paid` of it in this block, the rest added to
+		/// [`UncoveredBadDebt`]), `socialized` charged to positive cash.
+		BadDebt {
+			who: T::AccountId,
+			amount: Balance,
+			to_fund: Balance,
+			paid: Balance,
+			socialized: Balance,
+		},
+		/// A loss of `requested` USD units was charged to every account's positive cash, pro
+		/// rata: `amount` (less than `requested` only if it exceeded all positive cash) by
+		/// lowering the index to `cash_index`.
+		LossSocialized { amount: Balance, requested: Balance, cash_index: CashIndex },
+		/// The insurance fund's realized deficit (`amount`, USD units) was socialized and
+		/// credited to its cash.
+		FundDeficitSocialized { amount: Balance },
+		/// `who`'s share of socialized losses since its cash was last written (USD units),
+		/// deducted as the account is written. Its cash was worth this much less from the
+		/// block of each loss on.
+		CashHaircut { who: T::AccountId, amount: Balance },
 		/// An account of an automatic batch was no longer liquidatable when its turn came.
 		LiquidationSkipped { who: T::AccountId },
 		/// Parameters of collateral `asset` set.
@@ -345,6 +364,22 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// The loss waterfall's per-block work ([`Pallet::process_bad_debt`]); the weight
+		/// includes this block's `on_finalize` ([`Pallet::settle_fund_losses`], at most as
+		/// heavy), which the fund's positions in the block's liquidations may make heavier
+		/// by the positions taken over in it (bounded by the batch's witness).
+		fn on_initialize(_n: BlockNumberFor<T>) -> Weight {
+			let positions = T::Positions::position_count(&T::BadDebt::fund_account());
+			Self::process_bad_debt();
+			T::WeightInfo::process_bad_debt(positions).saturating_mul(2)
+		}
+
+		/// The loss waterfall's end of block: the settlement asset held covers every account's
+		/// cash ([`Pallet::settle_fund_losses`]).
+		fn on_finalize(_n: BlockNumberFor<T>) {
+			Self::settle_fund_losses();
+		}
+
 		fn offchain_worker(now: BlockNumberFor<T>) {
 			Self::offchain_liquidations(now);
 		}
@@ -352,7 +387,6 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(T::MaxCollateralAssets::get() > 0, "MaxCollateralAssets must be > 0");
 			assert!(T::MaxLiquidationsPerBlock::get() > 0, "MaxLiquidationsPerBlock must be > 0");
-			assert!(T::MaxSocializationsPerCall::get() > 0, "MaxSocializationsPerCall must be > 0");
 			assert!(
 				Pallet::<T>::check_params(&MarginParams {
 					max_liquidations_per_block: T::MaxLiquidationsPerBlock::get(),
@@ -409,7 +443,7 @@ pub mod pallet {
 		///
 		/// Origin: signed (anyone but `account`). Emits [`Event::Liquidated`],
 		/// [`Event::PositionLiquidated`] per position, and on bankruptcy
-		/// [`Event::CollateralSeized`], [`Event::BadDebt`], [`Event::LossSocializationPending`].
+		/// [`Event::CollateralSeized`], [`Event::BadDebt`], [`Event::LossSocialized`].
 		/// Errors: [`Error::SelfLiquidation`], [`Error::NotLiquidatable`],
 		/// [`Error::PriceUnavailable`].
 		#[pallet::call_index(2)]

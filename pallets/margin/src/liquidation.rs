@@ -1,5 +1,5 @@
 //! Liquidation: partial close-out to the insurance fund at mark, liquidation penalty, keeper
-//! reward, bankruptcy (collateral seizure, bad debt, insurance cover, socialization queue), and
+//! reward, bankruptcy (collateral seizure, bad debt into the loss waterfall of `losses.rs`), and
 //! the automatic batch of the offchain workers. An account is priced once per liquidation
 //! ([`Pallet::risk`]); its figures follow each move exactly, without pricing it again.
 
@@ -225,16 +225,16 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Seize `who`'s collateral into the insurance fund at the haircut value `s` priced it at,
-	/// then cover the remaining negative cash (the bad debt) from the fund within its
-	/// per-block cap and queue the rest for socialization. Returns the bad debt (USD units).
+	/// then put the remaining negative cash (the bad debt) through the loss waterfall
+	/// ([`Pallet::absorb_bad_debt`]: the fund, then socialization) and clear it from `who`'s
+	/// account, which ends empty. Returns the bad debt (USD units).
 	pub(crate) fn settle_bad_debt(
 		who: &T::AccountId,
 		fund: &T::AccountId,
 		s: &mut RiskSnapshot,
 	) -> Result<Balance, DispatchError> {
-		let mut account = Accounts::<T>::get(who).unwrap_or_default();
-		let mut fund_account = Accounts::<T>::get(fund).unwrap_or_default();
-		let (account_cash, fund_cash) = (account.cash, fund_account.cash);
+		let (stored, mut account) = Self::load_account(who);
+		let (fund_stored, mut fund_account) = Self::load_account(fund);
 		let mut events = Vec::new();
 		for (asset, amount, value) in core::mem::take(&mut s.collateral) {
 			account.collateral.remove(&asset);
@@ -249,34 +249,28 @@ impl<T: Config> Pallet<T> {
 				fund_account.cash.checked_sub(value_signed).ok_or(Error::<T>::Overflow)?;
 			events.push(Event::CollateralSeized { who: who.clone(), asset, amount, value });
 		}
+		let debt = positive_part(account.cash.saturating_neg());
+		// The debt leaves the account: the fund and the other accounts take it over below.
+		account.cash = account.cash.saturating_add(to_signed(debt));
 		s.cash = account.cash;
 		s.collateral_value = 0;
 		s.refresh_equity();
-		Self::write_account(who, account_cash, account);
-		Self::write_account(fund, fund_cash, fund_account);
-		Self::reduce_pending_loss(who);
+		Self::write_account(who, &stored, account);
+		Self::write_account(fund, &fund_stored, fund_account);
 		for event in events {
 			Self::deposit_event(event);
 		}
-
-		let pending = PendingLosses::<T>::get(who).unwrap_or(0);
-		let debt = positive_part(s.cash.saturating_neg()).saturating_sub(pending);
 		if debt.is_zero() {
 			return Ok(0);
 		}
-		let covered = T::BadDebt::cover(who, debt).min(debt);
-		let uncovered = debt.saturating_sub(covered);
-		s.cash = s.cash.saturating_add(to_signed(covered));
-		s.refresh_equity();
-		if !uncovered.is_zero() {
-			let queued = PendingLosses::<T>::get(who).unwrap_or(0).saturating_add(uncovered);
-			Self::set_pending_loss(who, queued);
-			Self::deposit_event(Event::LossSocializationPending {
-				who: who.clone(),
-				amount: uncovered,
-			});
-		}
-		Self::deposit_event(Event::BadDebt { who: who.clone(), amount: debt, covered, uncovered });
+		let (to_fund, paid, socialized) = Self::absorb_bad_debt(debt);
+		Self::deposit_event(Event::BadDebt {
+			who: who.clone(),
+			amount: debt,
+			to_fund,
+			paid,
+			socialized,
+		});
 		Ok(debt)
 	}
 

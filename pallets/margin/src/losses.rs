@@ -1,70 +1,275 @@
-//! Uncovered bad debt waiting to be socialized, and its socialization at option settlement.
+//! The loss waterfall after a bankruptcy: the insurance fund, then a pro-rata haircut of
+//! positive cash. Every loss is charged in the block it appears; nothing waits for a later
+//! event (an option settlement, a governance call).
+//!
+//! 1. **Insurance fund.** A bankrupt account's debt is taken over by the fund for as much as
+//!    the fund can pay ([`Pallet::fund_capacity`]: its cash and equity, less what it already
+//!    owes). The fund pays within its per-block payout cap ([`BadDebtCover::cover`]); the rest
+//!    is [`UncoveredBadDebt`], earmarked against the fund's cash (its stakers cannot withdraw
+//!    it) and paid first, oldest first, in the next blocks' `on_initialize`.
+//! 2. **Socialization.** What the fund's cash cannot pay is charged at once to every account
+//!    with positive cash, pro rata, by lowering the [`CashIndex`] ([`Pallet::socialize`]). So
+//!    is uncovered debt the fund's cash no longer backs, and the fund's realized deficit
+//!    (negative cash its equity does not cover).
+//!
+//! After every block, the settlement asset's custody covers every claim on it:
+//! `custody = sum of effective cash - UncoveredBadDebt + rounding dust` (dust >= 0, from the
+//! haircut rounding each account's cash down), and `UncoveredBadDebt <= fund cash`, so what
+//! traders and the fund's free cash can withdraw never exceeds what the pallet holds.
+//!
+//! Why a haircut of cash and not auto-deleveraging (dYdX v4, Hyperliquid): ADL closes the most
+//! profitable opposing positions at the bankruptcy price, which needs a ranking of every
+//! position on every loss (an offchain worker and a block of delay, during which custody is
+//! short). Drift's PnL-pool haircut and this index charge the loss in the block it appears, in
+//! O(1) work. See `docs/DESIGN.md`, "Loss waterfall".
 
 use crate::{pallet::*, types::*};
-use alloc::vec::Vec;
-use frame_support::traits::Get;
-use solvent_primitives::Balance;
-#[cfg(feature = "runtime-benchmarks")]
-use solvent_primitives::SignedBalance;
-use sp_arithmetic::traits::Zero;
+use solvent_primitives::{BadDebtCover, Balance, ProtocolAccounts, SignedBalance};
+use sp_arithmetic::{
+	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, FixedPointNumber, FixedU128,
+	Rounding,
+};
 
 impl<T: Config> Pallet<T> {
-	/// A debtor whose cash rose (a deposit, a payment) owes less: its pending loss is capped
-	/// at its remaining negative cash.
-	pub(crate) fn reduce_pending_loss(who: &T::AccountId) {
-		let Some(pending) = PendingLosses::<T>::get(who) else { return };
-		let debt = positive_part(Accounts::<T>::get(who).unwrap_or_default().cash.saturating_neg());
-		if debt < pending {
-			Self::set_pending_loss(who, debt);
+	// ------------------------------------------------------------------ the cash index
+
+	/// What `account`'s cash is worth at index `now` (USD units): negative cash and the cash
+	/// of protocol accounts are not haircut; positive cash stored at index `a` is worth
+	/// `floor(cash x now / a)` in the same epoch, nothing in a later one.
+	pub fn effective_cash(
+		who: &T::AccountId,
+		account: &MarginAccount<T::MaxCollateralAssets>,
+		now: CashIndex,
+	) -> SignedBalance {
+		if account.cash <= 0
+			|| account.cash_index == now
+			|| T::ProtocolAccounts::is_protocol_account(who)
+		{
+			return account.cash;
 		}
+		if account.cash_index.epoch != now.epoch || account.cash_index.value.is_zero() {
+			return 0;
+		}
+		let value = multiply_by_rational_with_rounding(
+			account.cash.unsigned_abs(),
+			now.value.into_inner(),
+			account.cash_index.value.into_inner(),
+			Rounding::Down,
+		)
+		.unwrap_or(0);
+		to_signed(value).min(account.cash)
 	}
 
-	/// Benchmarks of other pallets: give `who` a cash debt of `amount` USD units queued for
-	/// socialization (an uncovered bad debt), as a bankrupt liquidation leaves it.
-	#[cfg(feature = "runtime-benchmarks")]
-	pub fn benchmark_queue_loss(who: &T::AccountId, amount: Balance) {
-		let debt = SignedBalance::try_from(amount).unwrap_or(SignedBalance::MAX);
-		let _ = Self::add_cash(who, debt.saturating_neg());
-		Self::set_pending_loss(who, amount);
+	/// `who`'s account as stored, and as it is now: cash at the current index (see
+	/// [`Pallet::effective_cash`]). Read paths use the second; write paths pass both to
+	/// [`Pallet::write_account`].
+	pub(crate) fn load_account(
+		who: &T::AccountId,
+	) -> (MarginAccount<T::MaxCollateralAssets>, MarginAccount<T::MaxCollateralAssets>) {
+		let stored = Accounts::<T>::get(who).unwrap_or_default();
+		let now = CurrentCashIndex::<T>::get();
+		let mut current = stored.clone();
+		current.cash = Self::effective_cash(who, &stored, now);
+		current.cash_index = now;
+		(stored, current)
 	}
 
-	/// Set `who`'s pending loss to `amount` (removing the entry at zero), keeping
-	/// [`PendingLossTotal`] in step.
-	pub(crate) fn set_pending_loss(who: &T::AccountId, amount: Balance) {
-		let old = PendingLosses::<T>::get(who).unwrap_or(0);
-		if amount.is_zero() {
-			PendingLosses::<T>::remove(who);
+	/// `who`'s account at the current index (read only).
+	pub(crate) fn account(who: &T::AccountId) -> MarginAccount<T::MaxCollateralAssets> {
+		Self::load_account(who).1
+	}
+
+	/// Scaled value of `cash` at `index`: `ceil(cash / index value)`, USD units at index one.
+	pub(crate) fn scaled_cash(cash: SignedBalance, index: CashIndex) -> Balance {
+		multiply_by_rational_with_rounding(
+			positive_part(cash),
+			FixedU128::DIV,
+			index.value.into_inner().max(1),
+			Rounding::Up,
+		)
+		.unwrap_or(Balance::MAX)
+	}
+
+	/// Keep [`PositiveCashTotal`] in step with `who`'s cash going from `stored` (at its own
+	/// index) to `new` (at the current index).
+	pub(crate) fn track_positive_cash(
+		who: &T::AccountId,
+		stored: &MarginAccount<T::MaxCollateralAssets>,
+		new: &MarginAccount<T::MaxCollateralAssets>,
+	) {
+		if stored.cash <= 0 && new.cash <= 0 || T::ProtocolAccounts::is_protocol_account(who) {
+			return;
+		}
+		let now = CurrentCashIndex::<T>::get();
+		PositiveCashTotal::<T>::mutate(|total| {
+			// An entry of an earlier epoch left the total when its epoch ended.
+			if stored.cash > 0 && stored.cash_index.epoch == now.epoch {
+				total.scaled =
+					total.scaled.saturating_sub(Self::scaled_cash(stored.cash, stored.cash_index));
+				total.accounts = total.accounts.saturating_sub(1);
+			}
+			if new.cash > 0 {
+				total.scaled = total.scaled.saturating_add(Self::scaled_cash(new.cash, now));
+				total.accounts = total.accounts.saturating_add(1);
+			}
+		});
+	}
+
+	/// Charge `loss` USD units to every account with positive cash, pro rata, by lowering the
+	/// [`CashIndex`]. Returns the amount charged: `loss`, or less only if the loss exceeds all
+	/// positive cash (then every account's positive cash goes to zero and a new epoch starts).
+	///
+	/// With `P = floor(scaled x index)` (at least the positive cash, at most `2n` units more,
+	/// `n` accounts) the index is multiplied by `r = (P - 3n - loss) / (P - 2n)`, rounded down:
+	/// each account loses `floor(x) - floor(x r) > x (1 - r) - 1` of its `x`, so the accounts
+	/// together lose more than `(P - 2n)(1 - r) - n = loss`. The custody therefore always
+	/// covers the cash left; the excess (at most `2n` units per loss) stays in the custody as
+	/// rounding dust.
+	///
+	/// Emits [`Event::LossSocialized`].
+	pub fn socialize(loss: Balance) -> Balance {
+		if loss.is_zero() {
+			return 0;
+		}
+		let index = CurrentCashIndex::<T>::get();
+		let total = PositiveCashTotal::<T>::get();
+		let n = Balance::from(total.accounts);
+		let positive = multiply_by_rational_with_rounding(
+			total.scaled,
+			index.value.into_inner(),
+			FixedU128::DIV,
+			Rounding::Down,
+		)
+		.unwrap_or(Balance::MAX);
+		let base = positive.saturating_sub(n.saturating_mul(2));
+		let left = positive.saturating_sub(n.saturating_mul(3)).saturating_sub(loss);
+		let value = if base.is_zero() || left.is_zero() {
+			0
 		} else {
-			PendingLosses::<T>::insert(who, amount);
-		}
-		PendingLossTotal::<T>::mutate(|t| *t = t.saturating_sub(old).saturating_add(amount));
+			multiply_by_rational_with_rounding(index.value.into_inner(), left, base, Rounding::Down)
+				.unwrap_or(0)
+		};
+		let (new_index, charged) = if value >= MIN_CASH_INDEX.into_inner() {
+			(CashIndex { epoch: index.epoch, value: FixedU128::from_inner(value) }, loss)
+		} else {
+			// The loss takes all positive cash: a new epoch, in which every earlier positive
+			// balance is worth nothing.
+			PositiveCashTotal::<T>::kill();
+			let new =
+				CashIndex { epoch: index.epoch.saturating_add(1), value: FixedU128::from_u32(1) };
+			(new, loss.min(base))
+		};
+		CurrentCashIndex::<T>::put(new_index);
+		Self::deposit_event(Event::LossSocialized {
+			amount: charged,
+			requested: loss,
+			cash_index: new_index,
+		});
+		charged
 	}
 
-	/// Settlement: pay queued losses from `payer`'s cash, at most `max` USD units in total and
-	/// [`Config::MaxSocializationsPerCall`] debtors. Returns the amount paid.
-	pub(crate) fn do_socialize_losses(payer: &T::AccountId, max: Balance) -> Balance {
-		let mut taken: Balance = 0;
-		let debtors: Vec<(T::AccountId, Balance)> =
-			PendingLosses::<T>::iter().take(T::MaxSocializationsPerCall::get() as usize).collect();
-		for (debtor, pending) in debtors {
-			let pay = pending.min(max.saturating_sub(taken));
-			if pay.is_zero() {
-				break;
-			}
-			if Self::move_cash(payer, &debtor, pay).is_err() {
-				break;
-			}
-			// `move_cash` capped the pending loss at the debtor's remaining debt; make sure the
-			// queue shrinks by exactly what was paid.
-			let now = PendingLosses::<T>::get(&debtor).unwrap_or(0);
-			Self::set_pending_loss(&debtor, now.min(pending.saturating_sub(pay)));
-			taken = taken.saturating_add(pay);
-			Self::deposit_event(Event::LossSocialized {
-				debtor,
-				payer: payer.clone(),
-				amount: pay,
-			});
+	// ------------------------------------------------------------------ the fund
+
+	/// What the fund can still take on (USD units): its cash less what it already owes
+	/// ([`UncoveredBadDebt`]), at least zero.
+	///
+	/// Cash, not equity: the fund's equity also counts the mark value of the positions it took
+	/// over, and when those lose (the shorts of a crash) the profit is the longs' unrealized
+	/// PnL, which a haircut of cash cannot reach. Charging cash holders now for a mark-to-market
+	/// loss would make the wrong accounts pay for a loss that may not happen. The fund pays
+	/// from its cash; if its positions then lose more than it kept, the loss is realized as
+	/// negative cash (at settlement, or when it buys them back) and socialized then
+	/// ([`Pallet::process_bad_debt`]), when the profit it paid is someone's cash. Until then
+	/// the fund's value is negative: no stake, no withdrawal.
+	pub fn fund_capacity() -> Balance {
+		positive_part(Self::account(&T::BadDebt::fund_account()).cash)
+			.saturating_sub(UncoveredBadDebt::<T>::get())
+	}
+
+	/// Put `debt` (USD units, a bankrupt account's negative cash, already credited back to it)
+	/// through the waterfall: to the fund within its capacity, paid within the per-block cap
+	/// or left as [`UncoveredBadDebt`]; the rest socialized. Returns `(to the fund, paid by the
+	/// fund now, socialized)`; any part not socialized because it exceeds all positive cash
+	/// stays uncovered.
+	pub(crate) fn absorb_bad_debt(debt: Balance) -> (Balance, Balance, Balance) {
+		let to_fund = debt.min(Self::fund_capacity());
+		let socialized = Self::socialize(debt.saturating_sub(to_fund));
+		let unabsorbed = debt.saturating_sub(to_fund).saturating_sub(socialized);
+		UncoveredBadDebt::<T>::mutate(|u| {
+			*u = u.saturating_add(to_fund).saturating_add(unabsorbed)
+		});
+		let paid = Self::pay_uncovered();
+		(to_fund, paid, socialized)
+	}
+
+	/// The fund pays [`UncoveredBadDebt`] from its cash, as much as its per-block payout cap
+	/// allows. Returns the amount paid (USD units).
+	pub(crate) fn pay_uncovered() -> Balance {
+		let uncovered = UncoveredBadDebt::<T>::get();
+		if uncovered.is_zero() {
+			return 0;
 		}
-		taken
+		let paid = T::BadDebt::cover(uncovered).min(uncovered);
+		if paid.is_zero() {
+			return 0;
+		}
+		let fund = T::BadDebt::fund_account();
+		let (stored, mut account) = Self::load_account(&fund);
+		account.cash = account.cash.saturating_sub(to_signed(paid));
+		Self::write_account(&fund, &stored, account);
+		UncoveredBadDebt::<T>::put(uncovered.saturating_sub(paid));
+		paid
+	}
+
+	/// `on_initialize`: the fund pays uncovered bad debt (oldest first: it is one amount, in
+	/// the order it was taken on) within its payout cap, then [`Pallet::settle_fund_losses`].
+	/// Returns what it did (for tests).
+	pub fn process_bad_debt() -> BadDebtProgress {
+		let paid = Self::pay_uncovered();
+		BadDebtProgress { paid, ..Self::settle_fund_losses() }
+	}
+
+	/// `on_initialize` and `on_finalize` (the fund's cash may have fallen in the block: it paid
+	/// for positions taken over, its shorts settled): socialize the uncovered bad debt the
+	/// fund's positive cash no longer backs ([`Pallet::enforce_fund_cash`]), and the fund's
+	/// realized deficit: when its cash is negative and its equity too, `min(-cash, -equity)`,
+	/// credited to its cash. The fund is priced only when its cash is negative.
+	pub fn settle_fund_losses() -> BadDebtProgress {
+		let mut progress =
+			BadDebtProgress { socialized: Self::enforce_fund_cash(), ..Default::default() };
+		let fund = T::BadDebt::fund_account();
+		if Self::account(&fund).cash >= 0 {
+			return progress;
+		}
+		let Ok(risk) = Self::risk(&fund) else { return progress };
+		progress.fund_priced = true;
+		if risk.equity < 0 {
+			let deficit = positive_part(risk.cash.max(risk.equity).saturating_neg());
+			let charged = Self::socialize(deficit);
+			if !charged.is_zero() {
+				let (stored, mut account) = Self::load_account(&fund);
+				account.cash = account.cash.saturating_add(to_signed(charged));
+				Self::write_account(&fund, &stored, account);
+				Self::deposit_event(Event::FundDeficitSocialized { amount: charged });
+			}
+			progress.fund_deficit = charged;
+		}
+		progress
+	}
+
+	/// Socialize the uncovered bad debt the fund's positive cash no longer backs. Returns the
+	/// amount socialized.
+	pub(crate) fn enforce_fund_cash() -> Balance {
+		let uncovered = UncoveredBadDebt::<T>::get();
+		if uncovered.is_zero() {
+			return 0;
+		}
+		let cash = positive_part(Self::account(&T::BadDebt::fund_account()).cash);
+		if uncovered <= cash {
+			return 0;
+		}
+		let charged = Self::socialize(uncovered - cash);
+		UncoveredBadDebt::<T>::put(uncovered.saturating_sub(charged));
+		charged
 	}
 }

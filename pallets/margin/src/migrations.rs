@@ -51,7 +51,8 @@ pub mod v1 {
 				});
 				writes += 1;
 			}
-			for (who, account) in Accounts::<T>::iter() {
+			// The account layout of versions 0 and 1 (v2 added the cash index).
+			for (who, account) in crate::migrations::v2::v1::Accounts::<T>::iter() {
 				reads += 1;
 				if account.cash < 0 {
 					Debtors::<T>::insert(who, ());
@@ -63,7 +64,9 @@ pub mod v1 {
 
 		#[cfg(feature = "try-runtime")]
 		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
-			let debtors = Accounts::<T>::iter_values().filter(|a| a.cash < 0).count() as u64;
+			let debtors = crate::migrations::v2::v1::Accounts::<T>::iter_values()
+				.filter(|a| a.cash < 0)
+				.count() as u64;
 			Ok(debtors.encode())
 		}
 
@@ -72,11 +75,135 @@ pub mod v1 {
 			let debtors = u64::decode(&mut &state[..]).map_err(|_| "pre-upgrade state")?;
 			ensure!(u64::from(Debtors::<T>::count()) == debtors, "debtor index incomplete");
 			ensure!(Params::<T>::exists(), "parameters lost by the migration");
-			Pallet::<T>::do_try_state()
+			Ok(())
 		}
 	}
 
 	/// Version 0 -> 1 of the margin pallet, run once (the storage version guards it).
 	pub type MigrateV0ToV1<T> =
 		VersionedMigration<0, 1, MigrateToV1<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
+}
+
+/// Version 1 -> 2: the loss waterfall. [`MarginAccount`] gains `cash_index` (the initial
+/// [`CashIndex`]); the per-debtor queue of losses waiting for an option settlement
+/// (`PendingLosses`, `PendingLossTotal`) is replaced by [`UncoveredBadDebt`]: each queued loss
+/// is credited back to its debtor's cash and added to it, so the next block's `on_initialize`
+/// has the insurance fund pay it or socializes it. [`PositiveCashTotal`] is built from the
+/// accounts.
+///
+/// Single block: reads every margin account once (as v1).
+pub mod v2 {
+	use crate::{pallet::*, types::*};
+	#[cfg(feature = "try-runtime")]
+	use alloc::vec::Vec;
+	use core::marker::PhantomData;
+	use frame_support::{
+		migrations::VersionedMigration,
+		pallet_prelude::*,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		BoundedBTreeMap,
+	};
+	use solvent_primitives::{AssetId, Balance, ProtocolAccounts, SignedBalance};
+
+	/// The storage layout of version 1.
+	pub mod v1 {
+		use super::*;
+
+		/// [`MarginAccount`] before the cash index.
+		#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+		#[scale_info(skip_type_params(MaxAssets))]
+		#[codec(mel_bound())]
+		pub struct MarginAccount<MaxAssets: Get<u32>> {
+			pub cash: SignedBalance,
+			pub collateral: BoundedBTreeMap<AssetId, Balance, MaxAssets>,
+		}
+
+		/// Version 1's accounts.
+		#[frame_support::storage_alias]
+		pub type Accounts<T: Config> = StorageMap<
+			Pallet<T>,
+			Blake2_128Concat,
+			<T as frame_system::Config>::AccountId,
+			MarginAccount<<T as Config>::MaxCollateralAssets>,
+		>;
+
+		/// Version 1's queue of losses waiting for a settlement.
+		#[frame_support::storage_alias]
+		pub type PendingLosses<T: Config> = CountedStorageMap<
+			Pallet<T>,
+			Blake2_128Concat,
+			<T as frame_system::Config>::AccountId,
+			Balance,
+		>;
+
+		/// Version 1's sum of the queue.
+		#[frame_support::storage_alias]
+		pub type PendingLossTotal<T: Config> = StorageValue<Pallet<T>, Balance>;
+	}
+
+	/// The migration's body; run it through [`MigrateV1ToV2`].
+	pub struct MigrateToV2<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for MigrateToV2<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut reads: u64 = 0;
+			let mut writes: u64 = 0;
+			let pending: alloc::vec::Vec<(T::AccountId, Balance)> =
+				v1::PendingLosses::<T>::iter().collect();
+			reads += pending.len() as u64;
+			let index = CashIndex::default();
+			let mut positive = PositiveCash::default();
+			Accounts::<T>::translate::<v1::MarginAccount<T::MaxCollateralAssets>, _>(|who, old| {
+				reads += 1;
+				writes += 1;
+				let credit = pending
+					.iter()
+					.find(|(debtor, _)| *debtor == who)
+					.map_or(0, |(_, amount)| *amount);
+				let cash = old.cash.saturating_add(to_signed(credit));
+				if cash > 0 && !T::ProtocolAccounts::is_protocol_account(&who) {
+					positive.scaled = positive.scaled.saturating_add(positive_part(cash));
+					positive.accounts = positive.accounts.saturating_add(1);
+				}
+				if cash >= 0 {
+					Debtors::<T>::remove(&who);
+				}
+				let account = MarginAccount { cash, collateral: old.collateral, cash_index: index };
+				(!account.is_empty()).then_some(account)
+			});
+			let uncovered: Balance =
+				pending.iter().fold(0, |sum, (_, amount)| sum.saturating_add(*amount));
+			UncoveredBadDebt::<T>::put(uncovered);
+			CurrentCashIndex::<T>::put(index);
+			PositiveCashTotal::<T>::put(positive);
+			let _ = v1::PendingLosses::<T>::clear(u32::MAX, None);
+			v1::PendingLossTotal::<T>::kill();
+			writes += 4 + pending.len() as u64;
+			T::DbWeight::get().reads_writes(reads, writes)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+			let accounts = v1::Accounts::<T>::iter_keys().count() as u64;
+			let pending = v1::PendingLossTotal::<T>::get().unwrap_or(0);
+			Ok((accounts, pending).encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			let (accounts, pending) =
+				<(u64, Balance)>::decode(&mut &state[..]).map_err(|_| "pre-upgrade state")?;
+			ensure!(
+				Accounts::<T>::iter_keys().count() as u64 <= accounts,
+				"accounts appeared in the migration"
+			);
+			ensure!(UncoveredBadDebt::<T>::get() == pending, "queued losses not carried over");
+			ensure!(v1::PendingLosses::<T>::count() == 0, "old queue left");
+			Ok(())
+		}
+	}
+
+	/// Version 1 -> 2 of the margin pallet, run once (the storage version guards it).
+	pub type MigrateV1ToV2<T> =
+		VersionedMigration<1, 2, MigrateToV2<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
 }

@@ -107,7 +107,6 @@ impl pallet_margin::Config for Test {
 	type MaxPositions = ConstU32<8>;
 	type MaxOpenOrders = ConstU32<4>;
 	type MaxLiquidationsPerBlock = ConstU32<100>;
-	type MaxSocializationsPerCall = ConstU32<4>;
 	type UnsignedPriority = ConstU64<{ u64::MAX / 2 }>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
@@ -468,6 +467,7 @@ impl ExtBuilder {
 				params: pallet_insurance_fund::FundParams {
 					payout_cap_per_block: self.payout_cap,
 					unstake_cooldown: 100,
+					unstake_window: 100,
 					fee_share: Permill::from_percent(10),
 				},
 				initial_shares: vec![(TREASURY, FUND_SEED)],
@@ -496,6 +496,7 @@ impl ExtBuilder {
 /// Move to block `n`, running the insurance fund's and margin's `on_initialize`.
 pub fn run_to_block(n: u64) {
 	while System::block_number() < n {
+		Margin::on_finalize(System::block_number());
 		let next = System::block_number() + 1;
 		System::set_block_number(next);
 		InsuranceFund::on_initialize(next);

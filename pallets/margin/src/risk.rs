@@ -35,7 +35,7 @@ impl<T: Config> Pallet<T> {
 	/// Errors if any price needed (a collateral asset's index price or a price the position
 	/// provider reads) is unavailable.
 	pub fn risk(who: &T::AccountId) -> Result<RiskSnapshot, PriceError> {
-		let account = Accounts::<T>::get(who).unwrap_or_default();
+		let account = Self::account(who);
 		let mut snapshot = RiskSnapshot { cash: account.cash, ..Default::default() };
 		for (asset, amount) in account.collateral.iter() {
 			let value = Self::collateral_value(*asset, *amount)?;
@@ -104,20 +104,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Whether `who`, with risk figures `snapshot`, is liquidatable: `equity < maintenance
-	/// margin`, except a protocol account (never liquidated) and an account already closed out
-	/// (no positions, no collateral) whose remaining negative cash is covered or queued for
-	/// socialization.
+	/// margin`, except a protocol account (never liquidated). An account with no positions
+	/// and negative equity (a short settled against its last cash) is liquidatable too: its
+	/// liquidation is the bankruptcy that puts the debt through the loss waterfall.
 	pub fn is_liquidatable(who: &T::AccountId, snapshot: &RiskSnapshot) -> bool {
-		if snapshot.equity >= snapshot.maintenance()
-			|| T::ProtocolAccounts::is_protocol_account(who)
-		{
-			return false;
-		}
-		if !snapshot.positions.is_empty() || T::Positions::has_positions(who) {
-			return true;
-		}
-		let debt = positive_part(snapshot.cash.saturating_neg());
-		!snapshot.collateral.is_empty() || debt > PendingLosses::<T>::get(who).unwrap_or(0)
+		snapshot.equity < snapshot.maintenance() && !T::ProtocolAccounts::is_protocol_account(who)
 	}
 
 	/// Risk figures of `who` if it is liquidatable now (every price available).

@@ -1,6 +1,6 @@
 //! Runtime API of the margin pallet, for wallets and keepers (polkadot.js: `api.call.marginApi`).
 
-use crate::types::{AccountView, CollateralParams, MarginParams};
+use crate::types::{AccountView, CashIndex, CollateralParams, MarginParams};
 use alloc::vec::Vec;
 use codec::Codec;
 use solvent_primitives::{AssetId, Balance};
@@ -15,7 +15,9 @@ sp_api::decl_runtime_apis! {
 		fn liquidatable(max: u32) -> Vec<AccountId>;
 		/// Accepted collateral assets and their parameters, and the liquidation parameters.
 		fn params() -> (Vec<(AssetId, CollateralParams)>, MarginParams);
-		/// Uncovered bad debt waiting to be socialized, in total (USD units).
-		fn pending_losses() -> Balance;
+		/// Bad debt the insurance fund has taken over and not yet paid (its per-block payout
+		/// cap), USD units, and the cash index (how much socialized losses have taken from
+		/// positive cash: an account's cash stored at index one is worth `cash x value` now).
+		fn losses() -> (Balance, CashIndex);
 	}
 }

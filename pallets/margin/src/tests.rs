@@ -372,7 +372,7 @@ fn small_position_is_closed_in_full() {
 		assert_ok!(Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![ALICE]), 1));
 		assert_eq!(quantity_of(ALICE, 1), 0);
 		assert_eq!(cash(ALICE), usd(10_000 - 5_000 - 450));
-		assert!(PendingLosses::<Test>::get(ALICE).is_none());
+		assert_eq!(UncoveredBadDebt::<Test>::get(), 0);
 	});
 }
 
@@ -429,8 +429,9 @@ fn bad_debt_is_covered_by_the_insurance_fund() {
 		assert!(events.contains(&Event::BadDebt {
 			who: ALICE,
 			amount: 18_200 * USD,
-			covered: 18_200 * USD,
-			uncovered: 0
+			to_fund: 18_200 * USD,
+			paid: 18_200 * USD,
+			socialized: 0
 		}));
 		match events.last() {
 			Some(Event::Liquidated { penalty, equity_after, .. }) => {
@@ -442,64 +443,201 @@ fn bad_debt_is_covered_by_the_insurance_fund() {
 	});
 }
 
+/// Sum of the cash of the accounts the tests deposit for (USD units).
+fn traders_cash() -> SignedBalance {
+	[ALICE, BOB, CHARLIE, KEEPER].iter().map(|who| cash(*who)).sum()
+}
+
 #[test]
-fn exhausted_fund_queues_the_loss_for_socialization() {
+fn the_payout_cap_limits_the_rate_not_the_loss() {
 	ExtBuilder::default().payout_cap(5_000 * USD).build_and_execute(|| {
 		bankrupt_alice();
 		assert_ok!(Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![ALICE]), 1));
-		assert_eq!(cash(ALICE), usd(-13_200));
-		assert_eq!(PendingLosses::<Test>::get(ALICE), Some(13_200 * USD));
-		assert_eq!(PendingLossTotal::<Test>::get(), 13_200 * USD);
-		let events = margin_events();
-		assert!(events.contains(&Event::BadDebt {
+		// Alice's debt left her account: the fund took all 18,200 over and paid 5,000 now.
+		assert_eq!(Accounts::<Test>::get(ALICE), None);
+		assert!(margin_events().contains(&Event::BadDebt {
 			who: ALICE,
 			amount: 18_200 * USD,
-			covered: 5_000 * USD,
-			uncovered: 13_200 * USD
+			to_fund: 18_200 * USD,
+			paid: 5_000 * USD,
+			socialized: 0
 		}));
-		assert!(
-			events.contains(&Event::LossSocializationPending { who: ALICE, amount: 13_200 * USD })
-		);
-		// Closed out and queued: not liquidatable again.
-		assert!(!Margin::account_view(&ALICE).liquidatable);
+		assert_eq!(UncoveredBadDebt::<Test>::get(), 13_200 * USD);
+		let after_liquidation = FUND_SEED as i128 + usd(30_000 - 1_800);
+		assert_eq!(cash(fund()), after_liquidation - usd(5_000));
 		assert_eq!(Margin::liquidation_candidates(10), (vec![], 0));
-
-		// A settlement account (Bob here) pays the queue out of the profitable side's payouts.
-		assert_ok!(Margin::deposit(RuntimeOrigin::signed(BOB), USD_ID, 50_000 * USD));
-		assert_eq!(
-			<Margin as MarginLedger<AccountId>>::socialize_losses(&BOB, 10_000 * USD),
-			10_000 * USD
-		);
-		assert_eq!(cash(BOB), usd(40_000));
-		assert_eq!(cash(ALICE), usd(-3_200));
-		assert_eq!(PendingLosses::<Test>::get(ALICE), Some(3_200 * USD));
-		assert_eq!(
-			margin_events().last(),
-			Some(&Event::LossSocialized { debtor: ALICE, payer: BOB, amount: 10_000 * USD })
-		);
-		assert_eq!(
-			<Margin as MarginLedger<AccountId>>::socialize_losses(&BOB, 100_000 * USD),
-			3_200 * USD
-		);
-		assert_eq!(cash(ALICE), 0);
-		assert_eq!(PendingLosses::<Test>::get(ALICE), None);
-		assert_eq!(PendingLossTotal::<Test>::get(), 0);
-		assert_eq!(<Margin as MarginLedger<AccountId>>::socialize_losses(&BOB, 100_000 * USD), 0);
+		Margin::do_try_state().unwrap();
+		// The fund pays 5,000 a block, first thing, until the debt is paid; nothing is
+		// socialized.
+		for (block, left) in [(2, 8_200), (3, 3_200), (4, 0)] {
+			run_to_block(block);
+			assert_eq!(UncoveredBadDebt::<Test>::get(), left * USD);
+			Margin::do_try_state().unwrap();
+		}
+		assert_eq!(cash(fund()), after_liquidation - usd(18_200));
+		assert_eq!(CurrentCashIndex::<Test>::get(), CashIndex::default());
+		assert!(!margin_events().iter().any(|e| matches!(e, Event::LossSocialized { .. })));
 	});
 }
 
 #[test]
-fn a_debtor_paying_in_reduces_its_pending_loss() {
-	ExtBuilder::default().payout_cap(5_000 * USD).build_and_execute(|| {
+fn what_the_fund_cannot_pay_is_socialized_pro_rata_at_once() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(BOB), USD_ID, 30_000 * USD));
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(CHARLIE), USD_ID, 10_000 * USD));
+		// The fund is down to -20,000 cash: after taking Alice's put (it receives the 30,000
+		// mark) and her BTC (it pays 1,800), it can pay 8,200 of her 18,200.
+		assert_ok!(Margin::move_cash(&fund(), &TREASURY, FUND_SEED + 20_000 * USD));
 		bankrupt_alice();
 		assert_ok!(Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![ALICE]), 1));
-		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 1_000 * USD));
-		assert_eq!(PendingLosses::<Test>::get(ALICE), Some(12_200 * USD));
-		assert_eq!(PendingLossTotal::<Test>::get(), 12_200 * USD);
-		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 20_000 * USD));
-		assert_eq!(PendingLosses::<Test>::get(ALICE), None);
-		assert_eq!(PendingLossTotal::<Test>::get(), 0);
-		assert_eq!(cash(ALICE), usd(7_800));
+		let events = margin_events();
+		assert!(events.contains(&Event::BadDebt {
+			who: ALICE,
+			amount: 18_200 * USD,
+			to_fund: 8_200 * USD,
+			paid: 8_200 * USD,
+			socialized: 10_000 * USD
+		}));
+		let index = CurrentCashIndex::<Test>::get();
+		assert!(events.contains(&Event::LossSocialized {
+			amount: 10_000 * USD,
+			requested: 10_000 * USD,
+			cash_index: index
+		}));
+		// Bob and Charlie (the only positive cash outside the protocol: Alice paid 30,000 for
+		// her put) lose 10,000 in the ratio of their cash, 3:1, in this block.
+		let (bob, charlie) = (cash(BOB), cash(CHARLIE));
+		assert!(bob <= usd(22_500) && bob >= usd(22_500) - 10, "Bob: {bob}");
+		assert!(charlie <= usd(7_500) && charlie >= usd(7_500) - 10, "Charlie: {charlie}");
+		assert_eq!(UncoveredBadDebt::<Test>::get(), 0);
+		assert_eq!(cash(fund()), usd(-20_000 + 30_000 - 1_800 - 8_200));
+		Margin::do_try_state().unwrap();
+		// Bob withdraws everything he has left: custody covers it, and his account records
+		// the haircut as it is written.
+		assert_ok!(Margin::withdraw(RuntimeOrigin::signed(BOB), USD_ID, bob.unsigned_abs()));
+		assert!(margin_events()
+			.contains(&Event::CashHaircut { who: BOB, amount: 30_000 * USD - bob.unsigned_abs() }));
+		assert_ok!(Margin::withdraw(
+			RuntimeOrigin::signed(CHARLIE),
+			USD_ID,
+			charlie.unsigned_abs()
+		));
+		Margin::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn uncovered_debt_the_funds_cash_no_longer_backs_is_socialized_at_the_end_of_the_block() {
+	ExtBuilder::default().payout_cap(5_000 * USD).build_and_execute(|| {
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(BOB), USD_ID, 40_000 * USD));
+		assert_ok!(Margin::move_cash(&fund(), &TREASURY, FUND_SEED));
+		bankrupt_alice();
+		assert_ok!(Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![ALICE]), 1));
+		// Cash 28,200 (Alice's 30,000 for the put, less her BTC) backs all 18,200; 5,000 paid.
+		assert_eq!(UncoveredBadDebt::<Test>::get(), 13_200 * USD);
+		assert_eq!(cash(fund()), usd(23_200));
+		// The fund pays 20,000 for something else in the block (a position it takes over):
+		// its 3,200 left back only 3,200 of the 13,200.
+		assert_ok!(Margin::move_cash(&fund(), &TREASURY, 20_000 * USD));
+		run_to_block(2);
+		assert!(margin_events().contains(&Event::LossSocialized {
+			amount: 10_000 * USD,
+			requested: 10_000 * USD,
+			cash_index: CurrentCashIndex::<Test>::get()
+		}));
+		// Block 2 pays the 3,200 it backs.
+		assert_eq!(UncoveredBadDebt::<Test>::get(), 0);
+		assert_eq!(cash(fund()), 0);
+		let bob = cash(BOB);
+		assert!(bob <= usd(30_000) && bob >= usd(30_000) - 10, "Bob: {bob}");
+		Margin::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn the_funds_realized_deficit_is_socialized() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(BOB), USD_ID, 40_000 * USD));
+		// The fund owes 5,000 and holds nothing: equity -5,000.
+		assert_ok!(Margin::move_cash(&fund(), &TREASURY, FUND_SEED + 5_000 * USD));
+		run_to_block(2);
+		assert!(margin_events().contains(&Event::FundDeficitSocialized { amount: 5_000 * USD }));
+		assert_eq!(cash(fund()), 0);
+		let bob = cash(BOB);
+		assert!(bob <= usd(35_000) && bob >= usd(35_000) - 10, "Bob: {bob}");
+		Margin::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_loss_above_all_positive_cash_starts_a_new_epoch() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(BOB), USD_ID, 1_000 * USD));
+		let charged = Margin::socialize(5_000 * USD);
+		// Bob's 1,000 (less the rounding allowance of 2 units per account) is all there is.
+		assert_eq!(charged, 1_000 * USD - 2);
+		assert_eq!(CurrentCashIndex::<Test>::get().epoch, 1);
+		assert_eq!(cash(BOB), 0);
+		assert_eq!(PositiveCashTotal::<Test>::get(), PositiveCash::default());
+		// A new deposit starts at the new epoch's index, whole.
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(CHARLIE), USD_ID, 500 * USD));
+		assert_eq!(cash(CHARLIE), usd(500));
+	});
+}
+
+#[test]
+fn socialization_charges_at_least_the_loss_whatever_the_rounding() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Odd amounts, several successive losses: the custody covers the cash left each time.
+		for (who, amount) in [(BOB, 12_345_679), (CHARLIE, 7_654_321_001), (KEEPER, 10_000_003)] {
+			assert_ok!(Margin::deposit(RuntimeOrigin::signed(who), USD_ID, amount));
+		}
+		for loss in [1, 3, 999_999, 12_345_678, 333] {
+			let before = traders_cash();
+			assert_eq!(Margin::socialize(loss), loss);
+			let taken = before - traders_cash();
+			assert!(taken >= loss as i128 && taken <= loss as i128 + 9, "took {taken} for {loss}");
+		}
+	});
+}
+
+#[test]
+fn v2_migration_moves_queued_losses_to_the_fund_and_adds_the_cash_index() {
+	use crate::migrations::v2::{v1 as old, MigrateV1ToV2};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	ExtBuilder::default().build_and_execute(|| {
+		StorageVersion::new(1).put::<Margin>();
+		let accounts: Vec<_> = Accounts::<Test>::iter().collect();
+		let _ = Accounts::<Test>::clear(u32::MAX, None);
+		for (who, a) in &accounts {
+			old::Accounts::<Test>::insert(
+				who,
+				old::MarginAccount { cash: a.cash, collateral: a.collateral.clone() },
+			);
+		}
+		// Alice: closed out with 13,200 queued; the 13,200 she lost is in the treasury's cash.
+		old::Accounts::<Test>::insert(
+			ALICE,
+			old::MarginAccount { cash: usd(-13_200), collateral: Default::default() },
+		);
+		old::Accounts::<Test>::insert(
+			TREASURY,
+			old::MarginAccount { cash: usd(13_200), collateral: Default::default() },
+		);
+		Debtors::<Test>::insert(ALICE, ());
+		old::PendingLosses::<Test>::insert(ALICE, 13_200 * USD);
+		old::PendingLossTotal::<Test>::put(13_200 * USD);
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(Margin::on_chain_storage_version(), 2);
+		assert_eq!(Accounts::<Test>::get(ALICE), None);
+		assert!(!Debtors::<Test>::contains_key(ALICE));
+		assert_eq!(UncoveredBadDebt::<Test>::get(), 13_200 * USD);
+		assert_eq!(old::PendingLosses::<Test>::count(), 0);
+		assert_eq!(cash(fund()), FUND_SEED as i128);
+		// The next block: the fund pays it.
+		run_to_block(2);
+		assert_eq!(UncoveredBadDebt::<Test>::get(), 0);
+		assert_eq!(cash(fund()), FUND_SEED as i128 - usd(13_200));
 	});
 }
 

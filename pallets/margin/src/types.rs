@@ -108,12 +108,79 @@ impl Default for MarginParams {
 	}
 }
 
+/// The value of positive cash, lowered by socialized losses: an account's positive cash `c`
+/// stored at index `a` is worth `floor(c x value / a.value)` at index `value` of the same
+/// epoch, and nothing at a later epoch (an epoch ends when a loss takes all positive cash).
+///
+/// The scaled-balance design of Aave's `liquidityIndex`: charging a loss pro rata to every
+/// holder of positive cash is one write of the index (O(1) per loss), and each account's
+/// stored cash catches up the next time it is written ([`Event::CashHaircut`]).
+///
+/// [`Event::CashHaircut`]: crate::Event::CashHaircut
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+pub struct CashIndex {
+	/// Incremented when a loss takes all positive cash (the value then restarts at one).
+	pub epoch: u32,
+	/// One at the start of the epoch; each socialized loss multiplies it by
+	/// `1 - loss / positive cash` (rounded down). Never below [`MIN_CASH_INDEX`] inside an
+	/// epoch.
+	pub value: FixedU128,
+}
+
+impl Default for CashIndex {
+	fn default() -> Self {
+		Self { epoch: 0, value: FixedU128::from_u32(1) }
+	}
+}
+
+/// Smallest [`CashIndex::value`] inside an epoch (10^-9): below it a new epoch starts, so
+/// scaled balances (`cash / index`) stay far from `u128`'s range.
+pub const MIN_CASH_INDEX: FixedU128 = FixedU128::from_inner(1_000_000_000);
+
+/// Sum of the scaled positive cash (`ceil(cash / index value)`, USD units at index one) of the
+/// accounts the socialization charges (every account but the protocol's), and their number.
+/// `floor(scaled x index)` is at least the sum of their positive cash and at most `2 x
+/// accounts` USD units more (one unit of rounding each way per account).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+)]
+pub struct PositiveCash {
+	/// Sum of scaled positive cash.
+	pub scaled: Balance,
+	/// Accounts with positive cash (protocol accounts excluded).
+	pub accounts: u32,
+}
+
 /// A margin account.
 ///
 /// `cash` is the account's settlement asset (USD, 6 decimals) in smallest units; it is signed
 /// because mandatory payments (premium, settlement, liquidation) may take it below zero, a debt
-/// backed by the other collateral. `collateral` holds the non-settlement assets, each in that
-/// asset's smallest unit.
+/// backed by the other collateral. Positive cash is stored at `cash_index`: what it is worth
+/// now is [`crate::Pallet::effective_cash`]. `collateral` holds the non-settlement assets, each
+/// in that asset's smallest unit.
 #[derive(
 	Encode,
 	Decode,
@@ -128,16 +195,18 @@ impl Default for MarginParams {
 #[scale_info(skip_type_params(MaxAssets))]
 #[codec(mel_bound())]
 pub struct MarginAccount<MaxAssets: Get<u32>> {
-	/// Settlement-asset balance (USD units, 6 decimals); may be negative.
+	/// Settlement-asset balance (USD units, 6 decimals) at `cash_index`; may be negative.
 	pub cash: SignedBalance,
 	/// Non-settlement collateral: asset id -> amount in the asset's smallest unit. No zero
 	/// entries.
 	pub collateral: BoundedBTreeMap<AssetId, Balance, MaxAssets>,
+	/// The [`CashIndex`] when `cash` was stored.
+	pub cash_index: CashIndex,
 }
 
 impl<MaxAssets: Get<u32>> Default for MarginAccount<MaxAssets> {
 	fn default() -> Self {
-		Self { cash: 0, collateral: BoundedBTreeMap::new() }
+		Self { cash: 0, collateral: BoundedBTreeMap::new(), cash_index: CashIndex::default() }
 	}
 }
 
@@ -242,8 +311,9 @@ pub struct AccountView {
 	/// (`price_error` says which); their quantities stay readable in the position provider's
 	/// storage (`options.positions`).
 	pub positions: Vec<PositionRisk>,
-	/// Uncovered bad debt of the account waiting to be socialized.
-	pub pending_loss: Balance,
+	/// Socialized losses charged to the account's cash since it was last written (already
+	/// deducted from `cash`; USD units).
+	pub cash_haircut: Balance,
 	/// Why the figures are unavailable, if they are.
 	pub price_error: Option<PriceError>,
 }
@@ -266,4 +336,17 @@ pub struct LiquidationOutcome {
 	pub keeper_reward: Balance,
 	/// Bad debt left after the positions were closed and collateral seized (USD units).
 	pub bad_debt: Balance,
+}
+
+/// What one block's loss-waterfall work did ([`crate::Pallet::process_bad_debt`]), USD units.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct BadDebtProgress {
+	/// Uncovered bad debt the fund paid.
+	pub paid: Balance,
+	/// Uncovered bad debt socialized because the fund could no longer pay it.
+	pub socialized: Balance,
+	/// The fund's realized deficit socialized.
+	pub fund_deficit: Balance,
+	/// Whether the fund could be priced (its equity bound applied).
+	pub fund_priced: bool,
 }

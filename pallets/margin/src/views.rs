@@ -9,7 +9,8 @@ use sp_arithmetic::{traits::Zero, Permill};
 impl<T: Config> Pallet<T> {
 	/// The runtime API's view of `who`.
 	pub fn account_view(who: &T::AccountId) -> AccountView {
-		let account = Accounts::<T>::get(who).unwrap_or_default();
+		let (stored, account) = Self::load_account(who);
+		let cash_haircut = positive_part(stored.cash.saturating_sub(account.cash));
 		let collateral = account
 			.collateral
 			.iter()
@@ -26,7 +27,6 @@ impl<T: Config> Pallet<T> {
 				}
 			})
 			.collect();
-		let pending_loss = PendingLosses::<T>::get(who).unwrap_or(0);
 		match Self::risk(who) {
 			Ok(snapshot) => AccountView {
 				cash: account.cash,
@@ -39,7 +39,7 @@ impl<T: Config> Pallet<T> {
 				health: snapshot.health(),
 				liquidatable: Self::is_liquidatable(who, &snapshot),
 				positions: snapshot.positions,
-				pending_loss,
+				cash_haircut,
 				price_error: None,
 			},
 			Err(e) => AccountView {
@@ -53,7 +53,7 @@ impl<T: Config> Pallet<T> {
 				health: None,
 				liquidatable: false,
 				positions: Vec::new(),
-				pending_loss,
+				cash_haircut,
 				price_error: Some(e),
 			},
 		}
@@ -62,29 +62,47 @@ impl<T: Config> Pallet<T> {
 	// ------------------------------------------------------------------ invariants
 
 	/// Invariants:
-	/// 1. per asset, the pallet account's token balance == the sum of the accounts' holdings
-	///    (for the settlement asset: the sum of signed cash);
-	/// 2. no empty account entries, no zero collateral entries;
-	/// 3. [`PendingLossTotal`] == sum of [`PendingLosses`]; each pending loss is positive and at
-	///    most its debtor's negative cash;
-	/// 4. [`Debtors`] lists exactly the accounts with negative cash (the liquidation scan reads
+	/// 1. per asset other than the settlement asset, the pallet account's token balance == the
+	///    sum of the accounts' holdings;
+	/// 2. the settlement asset (the loss waterfall's custody invariant, `losses.rs`):
+	///    `held + UncoveredBadDebt >= sum of effective cash` (the difference is the rounding
+	///    dust of socialized losses, and zero while none was), and
+	///    `UncoveredBadDebt <= max(fund cash, 0)`, and a negative fund cash is backed by the
+	///    fund's equity (else it is a realized deficit, socialized at the end of the block):
+	///    what the accounts can withdraw is held;
+	/// 3. no empty account entries, no zero collateral entries;
+	/// 4. [`PositiveCashTotal`] is the sum of the scaled positive cash of the accounts of the
+	///    current epoch (protocol accounts excluded) and their number;
+	/// 5. [`Debtors`] lists exactly the accounts with negative cash (the liquidation scan reads
 	///    it, with the position provider's index, instead of every account).
 	///
-	/// Not checked here: that an account with negative equity ends the block with its debt
-	/// covered or queued. A settlement debit can leave a short with negative cash at the end of
-	/// a block; it is then liquidatable, and the next block's automatic batch turns the
-	/// shortfall into bad debt (insurance cover, then the socialization queue). The crash
-	/// scenario (`e2e/scenario/crash.js`) asserts that no account is left with uncovered
-	/// negative equity at its end.
+	/// Not checked here: that an account with negative equity ends the block liquidated. A
+	/// settlement debit can leave a short with negative cash at the end of a block; it is then
+	/// liquidatable, and the next block's automatic batch puts the shortfall through the loss
+	/// waterfall. Until then its debt is a claim of the pool on it, not yet a loss.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungibles::Inspect;
+		use solvent_primitives::{BadDebtCover, ProtocolAccounts};
+		let now = CurrentCashIndex::<T>::get();
 		let mut cash_sum: SignedBalance = 0;
+		let mut positive = PositiveCash::default();
 		let mut held: BTreeMap<AssetId, Balance> = BTreeMap::new();
 		for (who, account) in Accounts::<T>::iter() {
 			ensure!(!account.is_empty(), "empty margin account stored");
-			cash_sum = cash_sum.checked_add(account.cash).ok_or("cash sum overflow")?;
+			let cash = Self::effective_cash(&who, &account, now);
+			cash_sum = cash_sum.checked_add(cash).ok_or("cash sum overflow")?;
+			if account.cash > 0
+				&& account.cash_index.epoch == now.epoch
+				&& !T::ProtocolAccounts::is_protocol_account(&who)
+			{
+				positive.scaled = positive
+					.scaled
+					.checked_add(Self::scaled_cash(account.cash, account.cash_index))
+					.ok_or("scaled cash overflow")?;
+				positive.accounts += 1;
+			}
 			for (asset, amount) in account.collateral.iter() {
 				ensure!(*amount > 0, "zero collateral entry");
 				let e = held.entry(*asset).or_default();
@@ -94,15 +112,29 @@ impl<T: Config> Pallet<T> {
 				Debtors::<T>::contains_key(&who) == (account.cash < 0),
 				"debtor index out of step with negative cash"
 			);
-			let pending = PendingLosses::<T>::get(&who).unwrap_or(0);
-			ensure!(
-				pending <= positive_part(account.cash.saturating_neg()),
-				"pending loss above the debtor's negative cash"
-			);
 		}
+		ensure!(positive == PositiveCashTotal::<T>::get(), "PositiveCashTotal out of step");
 		let pallet = Self::account_id();
 		let usd = T::Assets::balance(T::SettlementAsset::get(), &pallet);
-		ensure!(to_signed(usd) == cash_sum, "settlement asset held != sum of cash");
+		let uncovered = UncoveredBadDebt::<T>::get();
+		ensure!(
+			to_signed(usd).saturating_add(to_signed(uncovered)) >= cash_sum,
+			"settlement asset held < sum of cash - uncovered bad debt"
+		);
+		if CurrentCashIndex::<T>::get() == CashIndex::default() {
+			ensure!(
+				to_signed(usd).saturating_add(to_signed(uncovered)) == cash_sum,
+				"settlement asset held != sum of cash - uncovered bad debt (nothing socialized)"
+			);
+		}
+		let fund = T::BadDebt::fund_account();
+		let fund_cash = Self::account(&fund).cash;
+		ensure!(uncovered <= positive_part(fund_cash), "uncovered bad debt above the fund's cash");
+		if fund_cash < 0 {
+			if let Ok(risk) = Self::risk(&fund) {
+				ensure!(risk.equity >= 0, "the fund's realized deficit was not socialized");
+			}
+		}
 		for (asset, amount) in held.iter() {
 			ensure!(
 				T::Assets::balance(*asset, &pallet) == *amount,
@@ -117,16 +149,6 @@ impl<T: Config> Pallet<T> {
 				);
 			}
 		}
-		let mut total: Balance = 0;
-		for (_, pending) in PendingLosses::<T>::iter() {
-			ensure!(pending > 0, "zero pending loss stored");
-			total = total.saturating_add(pending);
-		}
-		ensure!(total == PendingLossTotal::<T>::get(), "PendingLossTotal != sum of pending losses");
-		ensure!(
-			PendingLosses::<T>::count() as usize == PendingLosses::<T>::iter_keys().count(),
-			"PendingLosses counter"
-		);
 		for who in Debtors::<T>::iter_keys() {
 			ensure!(
 				Accounts::<T>::get(&who).is_some_and(|a| a.cash < 0),

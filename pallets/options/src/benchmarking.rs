@@ -456,15 +456,13 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// Fix the settlement price, compute the payouts and take socialized losses (an
-	/// in-the-money series with open interest, and 64 queued bad debts: more debtors than the
-	/// ledger pays per call, so the call pays its maximum).
+	/// Fix the settlement price and compute the payouts (an in-the-money series with open
+	/// interest).
 	#[benchmark]
 	fn start_settlement() -> Result<(), BenchmarkError> {
 		setup_market::<T>();
 		let id = new_series::<T>(OptionKind::Call, 50_000, 1)?;
 		open_pair::<T>(id, &funded::<T>("long", 0), &funded::<T>("short", 0), 10)?;
-		T::BenchmarkHelper::queue_losses(64, 100 * USD);
 		let mut info = Series::<T>::get(id).ok_or(BenchmarkError::Stop("no series"))?;
 		T::BenchmarkHelper::set_time(info.terms.expiry);
 		T::BenchmarkHelper::set_prices(

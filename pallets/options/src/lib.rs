@@ -50,8 +50,8 @@
 //! no orders, its resting orders are cancelled, and once the oracle's TWAP over
 //! `[expiry - settlement_window, expiry]` is available, every position is settled in cash
 //! through the series' settlement account ([`Pallet::settlement_account`]), at most
-//! [`Config::MaxSettlementsPerBlock`] positions per block. Losses waiting for socialization are
-//! deducted from the payouts pro rata ([`MarginLedger::socialize_losses`]); the rounding dust
+//! [`Config::MaxSettlementsPerBlock`] positions per block: shorts pay, and longs receive, the
+//! payout per contract (USD units) times their contracts. Any dust (from a failed transfer)
 //! goes to the insurance fund, so the settlement account ends at zero. See `settlement.rs`.
 //!
 //! ## Parameters
@@ -109,9 +109,6 @@ pub trait BenchmarkHelper<AccountId> {
 	/// Credit `amount` USD units to the cash of `who`'s margin account (so that its initial
 	/// margin checks pass).
 	fn fund_account(who: &AccountId, amount: solvent_primitives::Balance);
-	/// Queue `count` bad debts of `amount` USD units each (distinct debtors) for socialization
-	/// in the margin ledger: the worst case of a settlement start.
-	fn queue_losses(count: u32, amount: solvent_primitives::Balance);
 }
 
 #[frame_support::pallet]
@@ -132,8 +129,9 @@ pub mod pallet {
 
 	/// The in-code storage version: 1 added the price band, tick and minimum quantity to
 	/// [`OptionsParams`] and the per-series order totals to [`AccountOrders`]
-	/// ([`crate::migrations::v1`]).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// ([`crate::migrations::v1`]); 2 removed `socialized` from [`Settlement`]
+	/// ([`crate::migrations::v2`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -373,39 +371,22 @@ pub mod pallet {
 		SeriesExpired { series: SeriesId },
 		/// The settlement price (TWAP) is not available yet; retried every block. Emitted once.
 		SettlementPriceUnavailable { series: SeriesId },
-		/// Settlement began at `price`: `payout_per_contract` and `total_payout` in USD units;
-		/// `socialized` of them go to socialized losses.
+		/// Settlement began at `price`: `payout_per_contract` and `total_payout` in USD units.
 		SettlementStarted {
 			series: SeriesId,
 			price: Price,
 			payout_per_contract: Balance,
 			total_payout: Balance,
-			socialized: Balance,
 		},
-		/// A position was settled: a long (`quantity > 0`) received `amount` USD units after
-		/// its pro-rata share `socialized` of the losses the settlement took was deducted
-		/// (`amount + socialized` = its gross payout); a short (`< 0`) paid `amount`
-		/// (`socialized` = 0).
-		SettledPosition {
-			series: SeriesId,
-			who: T::AccountId,
-			quantity: i64,
-			amount: Balance,
-			socialized: Balance,
-		},
+		/// A position was settled: a long (`quantity > 0`) received `amount` USD units, a short
+		/// (`< 0`) paid `amount` (`|quantity| x payout_per_contract`).
+		SettledPosition { series: SeriesId, who: T::AccountId, quantity: i64, amount: Balance },
 		/// A settlement transfer of `amount` USD units failed (ledger error); the position is
 		/// settled without it and the dust absorbs the difference.
 		SettlementTransferFailed { series: SeriesId, who: T::AccountId, amount: Balance },
 		/// Every position of the series is settled: shorts paid `collected`, longs received
-		/// `paid`, `socialized` went to socialized losses, `dust` to the insurance fund (USD
-		/// units); `collected == paid + socialized + dust`.
-		SeriesSettled {
-			series: SeriesId,
-			collected: Balance,
-			paid: Balance,
-			socialized: Balance,
-			dust: SignedBalance,
-		},
+		/// `paid`, `dust` went to the insurance fund (USD units); `collected == paid + dust`.
+		SeriesSettled { series: SeriesId, collected: Balance, paid: Balance, dust: SignedBalance },
 		/// The risk admin changed the parameters.
 		ParamsSet { old: OptionsParams, new: OptionsParams },
 	}

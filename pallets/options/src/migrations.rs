@@ -119,3 +119,121 @@ pub mod v1 {
 	pub type MigrateV0ToV1<T> =
 		VersionedMigration<0, 1, MigrateToV1<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
 }
+
+/// Version 1 -> 2: settlement no longer socializes losses (the margin ledger charges them when
+/// they arise), so [`Settlement`] loses its `socialized` field.
+///
+/// Every [`Settlements`] entry is rewritten without it, its `socialized` added to `paid`: like
+/// a payout, it left the settlement account, so `paid + dust == collected` (the conservation
+/// `try_state` checks) holds for every record, finished or not. A finished record keeps its
+/// dust. A settlement in flight with `socialized > 0` pays its remaining longs their full
+/// payout, so its dust ends negative by the share of `socialized` they no longer bear, which
+/// the insurance fund pays in at the end (logged at the upgrade).
+///
+/// Single block: one read and one write per settlement record (one per series that ever
+/// started settling), plus one read of the series of each record with `socialized > 0`.
+pub mod v2 {
+	use crate::{pallet::*, types::*};
+	#[cfg(feature = "try-runtime")]
+	use alloc::vec::Vec;
+	use core::marker::PhantomData;
+	use frame_support::{
+		migrations::VersionedMigration,
+		pallet_prelude::*,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+	};
+	use solvent_primitives::{Balance, Price, SeriesId, SignedBalance};
+
+	/// The storage layout of version 1.
+	pub mod v1 {
+		use super::*;
+
+		/// [`Settlement`] with the losses socialized at its start.
+		#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+		pub struct Settlement {
+			pub price: Price,
+			pub payout_per_contract: Balance,
+			pub total_payout: Balance,
+			/// Losses taken from the payouts at the start and paid to the debtors (USD units,
+			/// at most `total_payout`).
+			pub socialized: Balance,
+			pub collected: Balance,
+			pub paid: Balance,
+			pub dust: SignedBalance,
+			pub longs_settled: u64,
+			pub shorts_settled: u64,
+			pub cursor: Option<BoundedVec<u8, ConstU32<MAX_CURSOR_LEN>>>,
+		}
+
+		/// Version 1's settlement records.
+		#[frame_support::storage_alias]
+		pub type Settlements<T: Config> = StorageMap<Pallet<T>, Twox64Concat, SeriesId, Settlement>;
+	}
+
+	/// The migration's body; run it through [`MigrateV1ToV2`].
+	pub struct MigrateToV2<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for MigrateToV2<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut reads: u64 = 0;
+			let mut writes: u64 = 0;
+			Settlements::<T>::translate::<v1::Settlement, _>(|id, old| {
+				reads = reads.saturating_add(1);
+				writes = writes.saturating_add(1);
+				if old.socialized > 0 {
+					reads = reads.saturating_add(1);
+					if Series::<T>::get(id).is_some_and(|s| s.status == SeriesStatus::Settling) {
+						log::warn!(
+							target: "runtime::options",
+							"series {id} settling across the v2 migration: {} socialized, the \
+							 insurance fund pays in the part its remaining longs no longer bear",
+							old.socialized
+						);
+					}
+				}
+				Some(Settlement {
+					price: old.price,
+					payout_per_contract: old.payout_per_contract,
+					total_payout: old.total_payout,
+					collected: old.collected,
+					paid: old.paid.saturating_add(old.socialized),
+					dust: old.dust,
+					longs_settled: old.longs_settled,
+					shorts_settled: old.shorts_settled,
+					cursor: old.cursor,
+				})
+			});
+			T::DbWeight::get().reads_writes(reads, writes)
+		}
+
+		/// The number of records and the sum of their `paid + socialized`.
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+			let (count, out) =
+				v1::Settlements::<T>::iter_values().fold((0u64, 0u128), |(count, out), st| {
+					(
+						count.saturating_add(1),
+						out.saturating_add(st.paid).saturating_add(st.socialized),
+					)
+				});
+			Ok((count, out).encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			let (count, out) =
+				<(u64, u128)>::decode(&mut &state[..]).map_err(|_| "pre-upgrade state")?;
+			let (count_after, paid) = Settlements::<T>::iter_values()
+				.fold((0u64, 0u128), |(count, paid), st| {
+					(count.saturating_add(1), paid.saturating_add(st.paid))
+				});
+			ensure!(count_after == count, "settlement records lost by the migration");
+			ensure!(paid == out, "paid != paid + socialized before the migration");
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// Version 1 -> 2 of the options pallet, run once (the storage version guards it).
+	pub type MigrateV1ToV2<T> =
+		VersionedMigration<1, 2, MigrateToV2<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
+}

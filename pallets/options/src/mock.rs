@@ -36,8 +36,6 @@ pub const EVE: AccountId = 5;
 pub const FERDIE: AccountId = 6;
 pub const FUND: AccountId = 900;
 pub const COLLECTOR: AccountId = 901;
-/// Receives the losses the mock ledger socializes.
-pub const DEBTOR: AccountId = 902;
 
 /// 2024-01-01 00:00:00 UTC (ms): the mock's genesis time.
 pub const T0: Moment = 1_704_067_200_000;
@@ -229,10 +227,6 @@ pub type ImChecks = StorageMap<
 	u32,
 	frame_support::pallet_prelude::ValueQuery,
 >;
-/// Losses waiting to be socialized (USD units); `socialize_losses` pays them to [`DEBTOR`].
-#[frame_support::storage_alias(verbatim)]
-pub type PendingLosses =
-	StorageValue<MockLedger, Balance, frame_support::pallet_prelude::ValueQuery>;
 
 fn signed(x: Balance) -> SignedBalance {
 	SignedBalance::try_from(x).unwrap()
@@ -285,12 +279,9 @@ impl MarginLedger<AccountId> for MockLedger {
 		Cash::mutate(from, |c| *c -= signed(amount));
 		Ok(())
 	}
-	fn socialize_losses(payer: &AccountId, max: Balance) -> Balance {
-		let take = PendingLosses::get().min(max);
-		PendingLosses::mutate(|p| *p -= take);
-		Cash::mutate(payer, |c| *c -= signed(take));
-		Cash::mutate(DEBTOR, |c| *c += signed(take));
-		take
+	/// The options pallet never asks: no uncovered bad debt in the tests.
+	fn uncovered_bad_debt() -> Balance {
+		0
 	}
 }
 
@@ -310,10 +301,6 @@ impl crate::BenchmarkHelper<AccountId> for MockBenchmarkHelper {
 	}
 	fn fund_account(who: &AccountId, amount: Balance) {
 		Cash::mutate(who, |c| *c += signed(amount));
-	}
-	fn queue_losses(count: u32, amount: Balance) {
-		PendingLosses::mutate(|p| *p += Balance::from(count) * amount);
-		Cash::mutate(DEBTOR, |c| *c -= signed(Balance::from(count) * amount));
 	}
 }
 

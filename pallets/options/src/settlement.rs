@@ -7,22 +7,26 @@
 //!    `[expiry - settlement_window, expiry]`; if unavailable, wait and retry next block
 //!    ([`Event::SettlementPriceUnavailable`] once).
 //! 4. Start ([`Event::SettlementStarted`]): payout per contract
-//!    `pc = floor(intrinsic(price) x size)` (USD units), total payout `P = open interest x pc`,
-//!    `d = MarginLedger::socialize_losses(settlement account, P)`.
+//!    `pc = floor(intrinsic(price) x size)` (USD units), total payout `P = open interest x pc`.
 //! 5. Settle positions, a cursor over `Positions[series]` (the last raw key,
 //!    `iter_prefix_from`): a short of `q` pays `q x pc` into the settlement account; a long of
-//!    `q` receives `floor(q x pc x (P - d) / P)` ([`Event::SettledPosition`]). The position is
-//!    removed.
-//! 6. End ([`Event::SeriesSettled`]): `dust = collected - d - paid` goes to the insurance fund
-//!    account, so the settlement account ends at zero; the series leaves the active list.
+//!    `q` receives its gross payout `q x pc` from it ([`Event::SettledPosition`]). The position
+//!    is removed.
+//! 6. End ([`Event::SeriesSettled`]): `dust = collected - paid` (USD units; zero unless a
+//!    settlement transfer failed, see [`Settlement::dust`]) goes to the insurance fund account
+//!    (a negative dust comes from it), so the settlement account ends at zero and
+//!    `collected == paid + dust`; the series leaves the active list.
 //!
 //! Budget per block: `MaxSettlementsPerBlock` work units, where a unit is one position
 //! settled, one resting order cancelled, or one state transition (expiry, a settlement-price
 //! attempt, the end of a settlement). Series waiting for their price take one unit per block
 //! each, ahead of later expiries.
 //!
-//! The settlement account may go negative in between (it pays `d` first and longs may come
-//! before shorts in the map's order); it is back at zero at the end.
+//! Losses from bad debt are not charged here: the margin ledger charges them when they arise
+//! (insurance fund, then a haircut of positive cash), so every long receives its full payout.
+//!
+//! The settlement account may go negative in between (longs may come before shorts in the
+//! map's order); it is back at zero at the end.
 
 use crate::{mark::contracts_value, pallet::*, types::*, weights::WeightInfo};
 use alloc::vec::Vec;
@@ -34,10 +38,9 @@ use frame_support::{
 };
 use solvent_option_pricing::intrinsic;
 use solvent_primitives::{
-	to_signed, Balance, MarginLedger, OracleKey, Price, PriceProvider, SeriesId, Side,
-	SignedBalance,
+	to_signed, Balance, OracleKey, Price, PriceProvider, SeriesId, Side, SignedBalance,
 };
-use sp_arithmetic::{helpers_128bit::multiply_by_rational_with_rounding, Rounding};
+use sp_arithmetic::Rounding;
 use sp_runtime::traits::AccountIdConversion;
 
 impl<T: Config> Pallet<T> {
@@ -197,8 +200,7 @@ impl<T: Config> Pallet<T> {
 		(n, left)
 	}
 
-	/// Fix the settlement price, compute the payouts, take the socialized losses, and move the
-	/// series to `Settling`.
+	/// Fix the settlement price, compute the payouts, and move the series to `Settling`.
 	fn start_settlement(id: SeriesId, info: &mut SeriesInfo, price: Price) {
 		let terms = &info.terms;
 		let payout_per_contract = contracts_value(
@@ -208,25 +210,12 @@ impl<T: Config> Pallet<T> {
 			Rounding::Down,
 		);
 		let total_payout = payout_per_contract.saturating_mul(u128::from(info.open_interest));
-		let socialized = if total_payout > 0 {
-			let taken = T::Ledger::socialize_losses(&Self::settlement_account(id), total_payout);
-			if taken > total_payout {
-				log::error!(
-					target: "runtime::options",
-					"ledger socialized {taken} > payout {total_payout} of series {id}"
-				);
-			}
-			taken.min(total_payout)
-		} else {
-			0
-		};
 		Settlements::<T>::insert(
 			id,
 			Settlement {
 				price,
 				payout_per_contract,
 				total_payout,
-				socialized,
 				collected: 0,
 				paid: 0,
 				dust: 0,
@@ -242,7 +231,6 @@ impl<T: Config> Pallet<T> {
 			price,
 			payout_per_contract,
 			total_payout,
-			socialized,
 		});
 	}
 
@@ -268,25 +256,6 @@ impl<T: Config> Pallet<T> {
 		(n, done)
 	}
 
-	/// What a long of `n` contracts receives at settlement: its gross payout `n x pc` less its
-	/// pro-rata share of the socialized losses, `floor(n x pc x (P - d) / P)`. Returns
-	/// `(net, socialized share)`.
-	fn long_payout(st: &Settlement, n: u64) -> (Balance, Balance) {
-		let gross = st.payout_per_contract.saturating_mul(u128::from(n));
-		let net = if st.total_payout == 0 {
-			0
-		} else {
-			multiply_by_rational_with_rounding(
-				gross,
-				st.total_payout.saturating_sub(st.socialized),
-				st.total_payout,
-				Rounding::Down,
-			)
-			.unwrap_or(0)
-		};
-		(net, gross.saturating_sub(net))
-	}
-
 	/// Settle one position: pay or collect, remove it, emit [`Event::SettledPosition`].
 	fn settle_position(
 		id: SeriesId,
@@ -296,25 +265,21 @@ impl<T: Config> Pallet<T> {
 		quantity: i64,
 	) {
 		let n = quantity.unsigned_abs();
-		let mut socialized: Balance = 0;
-		let amount = if quantity > 0 {
-			let (net, share) = Self::long_payout(st, n);
-			socialized = share;
-			match Self::transfer(account, who, net) {
-				Ok(()) => st.paid = st.paid.saturating_add(net),
-				Err(e) => Self::transfer_failed(id, who, net, e),
+		// `n x pc` USD units: a long receives it, a short pays it.
+		let amount = st.payout_per_contract.saturating_mul(u128::from(n));
+		if quantity > 0 {
+			match Self::transfer(account, who, amount) {
+				Ok(()) => st.paid = st.paid.saturating_add(amount),
+				Err(e) => Self::transfer_failed(id, who, amount, e),
 			}
 			st.longs_settled = st.longs_settled.saturating_add(n);
-			net
 		} else {
-			let owed = st.payout_per_contract.saturating_mul(u128::from(n));
-			match Self::transfer(who, account, owed) {
-				Ok(()) => st.collected = st.collected.saturating_add(owed),
-				Err(e) => Self::transfer_failed(id, who, owed, e),
+			match Self::transfer(who, account, amount) {
+				Ok(()) => st.collected = st.collected.saturating_add(amount),
+				Err(e) => Self::transfer_failed(id, who, amount, e),
 			}
 			st.shorts_settled = st.shorts_settled.saturating_add(n);
-			owed
-		};
+		}
 		Positions::<T>::remove(id, who);
 		Self::remove_from_position_index(who, id);
 		Self::deposit_event(Event::SettledPosition {
@@ -322,14 +287,13 @@ impl<T: Config> Pallet<T> {
 			who: who.clone(),
 			quantity,
 			amount,
-			socialized,
 		});
 	}
 
 	/// Liquidation of a position in a series whose settlement has started: settle `quantity`
 	/// of `who`'s contracts (+ long, - short) now, at the settlement price, exactly as the
-	/// settlement will settle the rest (a short pays `|quantity| x pc`, a long receives its net
-	/// payout). The position shrinks by `quantity`; the settlement's cursor never meets the
+	/// settlement will settle the rest (a short pays `|quantity| x pc` USD units, a long
+	/// receives `quantity x pc`). The position shrinks by `quantity`; the settlement's cursor never meets the
 	/// settled contracts, which the record counts as settled. Returns the cash `who` received
 	/// (negative: paid).
 	///
@@ -348,19 +312,18 @@ impl<T: Config> Pallet<T> {
 		);
 		let account = Self::settlement_account(id);
 		let n = quantity.unsigned_abs();
-		let (amount, socialized, value) = if quantity > 0 {
-			let (net, share) = Self::long_payout(&st, n);
-			Self::transfer(&account, who, net)?;
-			st.paid = st.paid.saturating_add(net);
+		let amount =
+			st.payout_per_contract.checked_mul(u128::from(n)).ok_or(Error::<T>::Overflow)?;
+		let value = if quantity > 0 {
+			Self::transfer(&account, who, amount)?;
+			st.paid = st.paid.saturating_add(amount);
 			st.longs_settled = st.longs_settled.saturating_add(n);
-			(net, share, to_signed(net))
+			to_signed(amount)
 		} else {
-			let owed =
-				st.payout_per_contract.checked_mul(u128::from(n)).ok_or(Error::<T>::Overflow)?;
-			Self::transfer(who, &account, owed)?;
-			st.collected = st.collected.saturating_add(owed);
+			Self::transfer(who, &account, amount)?;
+			st.collected = st.collected.saturating_add(amount);
 			st.shorts_settled = st.shorts_settled.saturating_add(n);
-			(owed, 0, to_signed(owed).saturating_neg())
+			to_signed(amount).saturating_neg()
 		};
 		Settlements::<T>::insert(id, st);
 		let left = held.saturating_sub(quantity);
@@ -375,7 +338,6 @@ impl<T: Config> Pallet<T> {
 			who: who.clone(),
 			quantity,
 			amount,
-			socialized,
 		});
 		Ok(value)
 	}
@@ -399,8 +361,8 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn finish_settlement(id: SeriesId, info: &mut SeriesInfo) {
 		let Some(mut st) = Settlements::<T>::get(id) else { return };
 		let collected = i128::try_from(st.collected).unwrap_or(i128::MAX);
-		let out = i128::try_from(st.socialized.saturating_add(st.paid)).unwrap_or(i128::MAX);
-		let dust = collected.saturating_sub(out);
+		let paid = i128::try_from(st.paid).unwrap_or(i128::MAX);
+		let dust = collected.saturating_sub(paid);
 		let account = Self::settlement_account(id);
 		let fund = T::InsuranceFundAccount::get();
 		let result = if dust >= 0 {
@@ -413,13 +375,8 @@ impl<T: Config> Pallet<T> {
 		}
 		st.dust = dust;
 		st.cursor = None;
-		let event = Event::SeriesSettled {
-			series: id,
-			collected: st.collected,
-			paid: st.paid,
-			socialized: st.socialized,
-			dust,
-		};
+		let event =
+			Event::SeriesSettled { series: id, collected: st.collected, paid: st.paid, dust };
 		Settlements::<T>::insert(id, st);
 		info.status = SeriesStatus::Settled;
 		Series::<T>::insert(id, *info);

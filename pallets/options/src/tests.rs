@@ -1389,9 +1389,8 @@ fn expiry_stops_trading_and_cancels_resting_orders_within_the_budget() {
 					price: fixed(60_000),
 					payout_per_contract: 0,
 					total_payout: 0,
-					socialized: 0
 				},
-				Event::SeriesSettled { series: id, collected: 0, paid: 0, socialized: 0, dust: 0 },
+				Event::SeriesSettled { series: id, collected: 0, paid: 0, dust: 0 },
 			]
 		);
 		assert_eq!(status(id), SeriesStatus::Settled);
@@ -1471,7 +1470,6 @@ fn itm_call_settles_exactly() {
 					price: fixed_rational(630_005, 10),
 					payout_per_contract: 3_000_500_000,
 					total_payout: 9_001_500_000,
-					socialized: 0
 				},
 			]
 		);
@@ -1482,10 +1480,7 @@ fn itm_call_settles_exactly() {
 		assert_eq!(settled_amount(id, CHARLIE), Some((-3, 9_001_500_000)));
 		assert_eq!(cash(Options::settlement_account(id)), 0);
 		let st = Settlements::<Test>::get(id).unwrap();
-		assert_eq!(
-			(st.collected, st.paid, st.socialized, st.dust),
-			(9_001_500_000, 9_001_500_000, 0, 0)
-		);
+		assert_eq!((st.collected, st.paid, st.dust), (9_001_500_000, 9_001_500_000, 0));
 		// Everything is cleaned up.
 		assert!(Positions::<Test>::iter_prefix(id).next().is_none());
 		assert!(!AccountSeries::<Test>::contains_key(ALICE));
@@ -1496,7 +1491,6 @@ fn itm_call_settles_exactly() {
 				series: id,
 				collected: 9_001_500_000,
 				paid: 9_001_500_000,
-				socialized: 0,
 				dust: 0
 			}
 		);
@@ -1628,7 +1622,6 @@ fn liquidating_in_a_settling_series_settles_the_contracts_early() {
 					who: holder,
 					quantity: q,
 					amount: 5_000 * USD,
-					socialized: 0
 				}
 			);
 		}
@@ -1641,71 +1634,6 @@ fn liquidating_in_a_settling_series_settles_the_contracts_early() {
 			(15_000 * USD, 15_000 * USD, 3, 3)
 		);
 		assert_eq!(cash(account), 0);
-	});
-}
-
-#[test]
-fn socialized_losses_are_deducted_pro_rata_with_dust_to_the_fund() {
-	ExtBuilder::default().build_and_execute(|| {
-		let id = call_65k();
-		trade(ALICE, CHARLIE, id, 1);
-		trade(BOB, CHARLIE, id, 2);
-		PendingLosses::put(100_000_001);
-		let before = [ALICE, BOB, CHARLIE, FUND, DEBTOR].map(cash);
-		settle(id, fixed(66_000)); // 1,000 USD per contract, P = 3,000 USD
-		let st = Settlements::<Test>::get(id).unwrap();
-		assert_eq!(st.total_payout, 3_000 * USD);
-		assert_eq!(st.socialized, 100_000_001);
-		// ALICE: floor(1,000,000,000 x 2,899,999,999 / 3,000,000,000) = 966,666,666;
-		// BOB: floor(2,000,000,000 x 2,899,999,999 / 3,000,000,000) = 1,933,333,332; dust 1.
-		let after = [ALICE, BOB, CHARLIE, FUND, DEBTOR].map(cash);
-		let delta: Vec<_> = after.iter().zip(before.iter()).map(|(a, b)| a - b).collect();
-		assert_eq!(delta, vec![966_666_666, 1_933_333_332, -3_000_000_000, 1, 100_000_001]);
-		assert_eq!((st.paid, st.collected, st.dust), (2_899_999_998, 3_000 * USD, 1));
-		// Conservation to the unit, and the settlement account ends at zero.
-		assert_eq!(st.paid as i128 + st.socialized as i128 + st.dust, st.collected as i128);
-		assert_eq!(cash(Options::settlement_account(id)), 0);
-		assert!(options_events().contains(&Event::SettlementStarted {
-			series: id,
-			price: fixed(66_000),
-			payout_per_contract: 1_000 * USD,
-			total_payout: 3_000 * USD,
-			socialized: 100_000_001,
-		}));
-		assert_eq!(PendingLosses::get(), 0);
-		// Each long's event gives its share of the loss: 1,000 USD gross for ALICE.
-		let shares: Vec<_> = options_events()
-			.into_iter()
-			.filter_map(|e| match e {
-				Event::SettledPosition { who, amount, socialized, .. } => {
-					Some((who, amount, socialized))
-				}
-				_ => None,
-			})
-			.collect();
-		assert!(shares.contains(&(ALICE, 966_666_666, 33_333_334)));
-		assert!(shares.contains(&(BOB, 1_933_333_332, 66_666_668)));
-		assert!(shares.contains(&(CHARLIE, 3_000_000_000, 0)));
-	});
-}
-
-#[test]
-fn socialized_losses_can_take_the_whole_payout() {
-	ExtBuilder::default().build_and_execute(|| {
-		let id = call_65k();
-		trade(ALICE, BOB, id, 2);
-		PendingLosses::put(10_000 * USD);
-		let a = cash(ALICE);
-		settle(id, fixed(66_000)); // P = 2,000 USD
-		let st = Settlements::<Test>::get(id).unwrap();
-		assert_eq!(
-			(st.socialized, st.paid, st.dust, st.collected),
-			(2_000 * USD, 0, 0, 2_000 * USD)
-		);
-		assert_eq!(cash(ALICE), a);
-		assert_eq!(settled_amount(id, ALICE), Some((2, 0)));
-		assert_eq!(PendingLosses::get(), 8_000 * USD);
-		assert_eq!(cash(Options::settlement_account(id)), 0);
 	});
 }
 
@@ -1730,24 +1658,20 @@ fn funds_are_conserved_over_many_settlements() {
 			trade(who[i], who[i + 3], 3 + i as u64);
 			trade(who[(i + 1) % 3], who[3 + (i + 2) % 3], 2);
 		}
-		PendingLosses::put(777_777);
-		let total_before: i128 =
-			who.iter().chain(&[FUND, COLLECTOR, DEBTOR]).map(|a| cash(*a)).sum();
+		let total_before: i128 = who.iter().chain(&[FUND, COLLECTOR]).map(|a| cash(*a)).sum();
 		set_twap(BTC, fixed_rational(63_456_789_123, 1_000_000));
 		set_now(E2);
 		run_to_block(10);
 		for id in &ids {
 			assert_eq!(status(*id), SeriesStatus::Settled);
 			let st = Settlements::<Test>::get(id).unwrap();
-			assert_eq!(st.paid as i128 + st.socialized as i128 + st.dust, st.collected as i128);
+			assert_eq!(st.paid as i128 + st.dust, st.collected as i128);
 			assert_eq!(st.collected, st.total_payout);
 			assert_eq!(cash(Options::settlement_account(*id)), 0);
 		}
 		// Cash only moved between these accounts.
-		let total_after: i128 =
-			who.iter().chain(&[FUND, COLLECTOR, DEBTOR]).map(|a| cash(*a)).sum();
+		let total_after: i128 = who.iter().chain(&[FUND, COLLECTOR]).map(|a| cash(*a)).sum();
 		assert_eq!(total_after, total_before);
-		assert_eq!(PendingLosses::get(), 0);
 	});
 }
 
@@ -2634,5 +2558,109 @@ fn malformed_set_params() {
 			Error::<Test>::MinTimeToExpiryStepTooLarge
 		);
 		assert_eq!(Params::<Test>::get(), p);
+	});
+}
+
+// ================================================================== migrations
+
+#[test]
+fn migration_v2_folds_socialized_into_paid() {
+	use crate::migrations::v2;
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+
+	ExtBuilder::default().build_and_execute(|| {
+		// A finished settlement: P = 3,000 USD, 100.000001 USD socialized, dust 1 unit.
+		let done = call_65k();
+		trade(ALICE, CHARLIE, done, 1);
+		trade(BOB, CHARLIE, done, 2);
+		settle(done, fixed(66_000));
+		let st = Settlements::<Test>::get(done).unwrap();
+		let old_done = v2::v1::Settlement {
+			price: st.price,
+			payout_per_contract: st.payout_per_contract,
+			total_payout: st.total_payout,
+			socialized: 100_000_001,
+			collected: 3_000 * USD,
+			paid: 2_899_999_998,
+			dust: 1,
+			longs_settled: 3,
+			shorts_settled: 3,
+			cursor: None,
+		};
+		v2::v1::Settlements::<Test>::insert(done, &old_done);
+
+		// A settlement in flight: 3 of 6 positions settled, 1,000 USD socialized at its start
+		// (paid out of the settlement account).
+		let flight = list(btc(Call, 65_000, E2 + DAY));
+		trade(ALICE, DAVE, flight, 1);
+		trade(BOB, EVE, flight, 1);
+		trade(CHARLIE, FERDIE, flight, 1);
+		set_twap(BTC, fixed(70_000));
+		set_now(E2 + DAY);
+		next_block();
+		assert_eq!(status(flight), SeriesStatus::Settling);
+		let st = Settlements::<Test>::get(flight).unwrap();
+		assert!(st.cursor.is_some());
+		let old_flight = v2::v1::Settlement {
+			price: st.price,
+			payout_per_contract: st.payout_per_contract,
+			total_payout: st.total_payout,
+			socialized: 1_000 * USD,
+			collected: st.collected,
+			paid: st.paid,
+			dust: 0,
+			longs_settled: st.longs_settled,
+			shorts_settled: st.shorts_settled,
+			cursor: st.cursor.clone(),
+		};
+		v2::v1::Settlements::<Test>::insert(flight, &old_flight);
+		let account = Options::settlement_account(flight);
+		Cash::mutate(account, |c| *c -= s(1_000 * USD));
+		StorageVersion::new(1).put::<Options>();
+
+		// With `try-runtime`, its `pre_upgrade` and `post_upgrade` checks run too.
+		#[cfg(feature = "try-runtime")]
+		assert_ok!(v2::MigrateV1ToV2::<Test>::try_on_runtime_upgrade(true));
+		#[cfg(not(feature = "try-runtime"))]
+		v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(Options::on_chain_storage_version(), StorageVersion::new(2));
+		assert_eq!(Options::in_code_storage_version(), StorageVersion::new(2));
+		assert_eq!(Settlements::<Test>::iter().count(), 2);
+		let expect = |old: &v2::v1::Settlement| crate::Settlement {
+			price: old.price,
+			payout_per_contract: old.payout_per_contract,
+			total_payout: old.total_payout,
+			collected: old.collected,
+			paid: old.paid + old.socialized,
+			dust: old.dust,
+			longs_settled: old.longs_settled,
+			shorts_settled: old.shorts_settled,
+			cursor: old.cursor.clone(),
+		};
+		let migrated = Settlements::<Test>::get(done).unwrap();
+		assert_eq!(migrated, expect(&old_done));
+		assert_eq!(
+			(migrated.paid, migrated.dust, migrated.collected),
+			(2_999_999_999, 1, 3_000 * USD)
+		);
+		assert_eq!(Settlements::<Test>::get(flight).unwrap(), expect(&old_flight));
+		Options::do_try_state().unwrap();
+
+		// Run again: the storage version guards it, nothing changes.
+		v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(Settlements::<Test>::get(done).unwrap(), expect(&old_done));
+
+		// The settlement in flight finishes: the remaining longs receive their full payout
+		// (5,000 USD), and the fund pays in the socialized part they no longer bear.
+		let fund = cash(FUND);
+		next_block();
+		assert_eq!(status(flight), SeriesStatus::Settled);
+		let st = Settlements::<Test>::get(flight).unwrap();
+		assert_eq!((st.collected, st.paid, st.dust), (15_000 * USD, 16_000 * USD, -s(1_000 * USD)));
+		assert_eq!(cash(FUND) - fund, -s(1_000 * USD));
+		assert_eq!(cash(account), 0);
+		for who in [ALICE, BOB, CHARLIE] {
+			assert_eq!(settled_amount(flight, who), Some((1, 5_000 * USD)));
+		}
 	});
 }

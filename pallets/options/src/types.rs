@@ -344,8 +344,8 @@ pub const MAX_CURSOR_LEN: u32 = 256;
 
 /// The settlement of a series, from its start to its end. Kept after the end as the record.
 ///
-/// Conservation (checked by `try_state`): `paid + socialized + dust == collected`, and at the
-/// end `collected == total_payout` unless a transfer failed (then [`crate::Event`] tells).
+/// Conservation (checked by `try_state`): `paid + dust == collected`, and at the end
+/// `collected == total_payout` unless a transfer failed (then [`crate::Event`] tells).
 #[derive(
 	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
 )]
@@ -357,14 +357,15 @@ pub struct Settlement {
 	pub payout_per_contract: Balance,
 	/// `P` = open interest x payout per contract (USD units).
 	pub total_payout: Balance,
-	/// `d`: taken by `MarginLedger::socialize_losses` from the payouts (USD units, `<= P`).
-	pub socialized: Balance,
 	/// Paid in by the shorts so far (USD units).
 	pub collected: Balance,
-	/// Paid out to the longs so far (USD units).
+	/// Paid out to the longs so far (USD units); for a settlement started before storage
+	/// version 2, also the losses it socialized ([`crate::migrations::v2`]).
 	pub paid: Balance,
-	/// At the end: `collected - socialized - paid`, paid to the insurance fund account
-	/// (negative only if a short's transfer failed: then the fund pays the shortfall in).
+	/// At the end: `collected - paid` (USD units), paid to the insurance fund account
+	/// (negative if a short's transfer failed, or for a settlement in flight across the
+	/// storage-version-2 migration ([`crate::migrations::v2`]): then the fund pays the
+	/// shortfall in).
 	pub dust: SignedBalance,
 	/// Long contracts settled so far.
 	pub longs_settled: u64,

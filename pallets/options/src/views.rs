@@ -161,7 +161,7 @@ impl<T: Config> Pallet<T> {
 	/// - a trader's footprint (series with a position or a resting order) is at most
 	///   `MaxPositionsPerAccount`;
 	/// - [`ActiveSeries`] sorted and exactly the series not settled;
-	/// - per settled series: `paid + socialized + dust == collected`, every contract settled.
+	/// - per settled series: `paid + dust == collected`, every contract settled.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::{ensure, traits::Get};
@@ -223,7 +223,7 @@ impl<T: Config> Pallet<T> {
 						u128::from(st.longs_settled) == oi && u128::from(st.shorts_settled) == oi,
 						"not every contract settled"
 					);
-					let out = SignedBalance::try_from(st.paid.saturating_add(st.socialized))
+					let out = SignedBalance::try_from(st.paid)
 						.map_err(|_| "overflow")?
 						.saturating_add(st.dust);
 					ensure!(
@@ -231,7 +231,6 @@ impl<T: Config> Pallet<T> {
 						"settlement not conserved"
 					);
 					ensure!(st.collected <= st.total_payout, "collected more than the payout");
-					ensure!(st.socialized <= st.total_payout, "socialized more than the payout");
 					ensure!(
 						st.total_payout
 							== st

@@ -4,14 +4,13 @@ pub mod governance;
 pub mod solvent;
 
 use frame_support::{
-	derive_impl, parameter_types,
+	derive_impl,
+	dispatch::DispatchClass,
+	parameter_types,
 	traits::{
 		AsEnsureOriginWithArg, ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf,
 	},
-	weights::{
-		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
-		IdentityFee, Weight,
-	},
+	weights::{constants::WEIGHT_REF_TIME_PER_SECOND, IdentityFee, Weight},
 };
 use frame_system::{
 	limits::{BlockLength, BlockWeights},
@@ -27,20 +26,49 @@ use super::{
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
 	System, EXISTENTIAL_DEPOSIT, MILLI_UNIT, SLOT_DURATION, UNIT, VERSION,
 };
+use crate::weights::{
+	block_weights::BlockExecutionWeight, extrinsic_weights::ExtrinsicBaseWeight,
+	paritydb_weights::constants::ParityDbWeight,
+};
 use solvent_primitives::AssetId;
 
+/// Share of the block's weight (and length) that `Normal` transactions may fill; the rest is
+/// reserved for `Operational` ones.
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
+/// One second of compute in a 3-second block (a third of the block time, as Polkadot's 2 s in
+/// 6 s), leaving time for propagation and import. Ref time in picoseconds; proof size unbounded
+/// (a solochain has no PoV limit).
+const MAXIMUM_BLOCK_WEIGHT: Weight = Weight::from_parts(WEIGHT_REF_TIME_PER_SECOND, u64::MAX);
+/// Share of the block that `on_initialize` hooks are assumed to take on average, subtracted from
+/// the largest extrinsic a class admits.
+const AVERAGE_ON_INITIALIZE_RATIO: Perbill = Perbill::from_percent(10);
 
 parameter_types! {
 	pub const BlockHashCount: BlockNumber = super::BLOCK_HASH_COUNT;
 	pub const Version: RuntimeVersion = VERSION;
 
-	/// One second of compute in a 3-second block (a third of the block time, as Polkadot's
-	/// 2 s in 6 s), leaving time for propagation and import.
-	pub RuntimeBlockWeights: BlockWeights = BlockWeights::with_sensible_defaults(
-		Weight::from_parts(WEIGHT_REF_TIME_PER_SECOND, u64::MAX),
-		NORMAL_DISPATCH_RATIO,
-	);
+	/// `BlockWeights::with_sensible_defaults(MAXIMUM_BLOCK_WEIGHT, NORMAL_DISPATCH_RATIO)`, except
+	/// for the base weights, which are measured on this node (`crate::weights`, in picoseconds of
+	/// ref time) instead of frame-support's: `base_block` (`BlockExecutionWeight`, an empty block)
+	/// and every class's `base_extrinsic` (`ExtrinsicBaseWeight`, a `System::remark`). `Normal`
+	/// transactions may fill 75% of the block, `Operational` ones all of it, with the other 25%
+	/// reserved for them; the largest extrinsic of a class is its total minus 10% of the block
+	/// for `on_initialize` and minus its base.
+	pub RuntimeBlockWeights: BlockWeights = BlockWeights::builder()
+		.base_block(BlockExecutionWeight::get())
+		.for_class(DispatchClass::all(), |weights| {
+			weights.base_extrinsic = ExtrinsicBaseWeight::get();
+		})
+		.for_class(DispatchClass::Normal, |weights| {
+			weights.max_total = Some(NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_WEIGHT);
+		})
+		.for_class(DispatchClass::Operational, |weights| {
+			weights.max_total = Some(MAXIMUM_BLOCK_WEIGHT);
+			weights.reserved =
+				Some(MAXIMUM_BLOCK_WEIGHT - NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_WEIGHT);
+		})
+		.avg_block_initialization(AVERAGE_ON_INITIALIZE_RATIO)
+		.build_or_panic();
 	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
 		.max_length(5 * 1024 * 1024)
 		.modify_max_length_for_class(frame_support::dispatch::DispatchClass::Normal, |m| {
@@ -59,10 +87,12 @@ impl frame_system::Config for Runtime {
 	type Nonce = Nonce;
 	type Hash = Hash;
 	type BlockHashCount = BlockHashCount;
-	/// Solvent nodes store state in ParityDB only.
+	/// Solvent nodes store state in ParityDB only: storage is priced with the read and write
+	/// costs measured on this node (`crate::weights::paritydb_weights`), not frame-support's
+	/// `ParityDbWeight` (8 us / 50 us).
 	type DbWeight = ParityDbWeight;
 	/// polkadot-sdk's reference weights with storage priced by `DbWeight` (the `()` defaults
-	/// price it as RocksDB: 125 us instead of 58 us for the nonce's read and write alone).
+	/// price it as RocksDB, 25 us per read and 100 us per write).
 	type SystemWeightInfo = frame_system::weights::SubstrateWeight<Runtime>;
 	type ExtensionsWeightInfo = frame_system::SubstrateExtensionsWeight<Runtime>;
 	type Version = Version;

@@ -57,7 +57,6 @@ parameter_types! {
 	/// Hard cap of the automatic liquidations per block (the per-block figure itself is the
 	/// risk parameter `MarginParams::max_liquidations_per_block`).
 	pub const MaxLiquidationsPerBlock: u32 = 1_000;
-	pub const MaxSocializationsPerCall: u32 = 32;
 	/// Liquidations go ahead of every normal transaction in the pool.
 	pub const LiquidationPriority: u64 = u64::MAX / 2;
 }
@@ -91,7 +90,6 @@ impl pallet_margin::Config for Runtime {
 	type MaxPositions = OptionsMaxPositionsPerAccount;
 	type MaxOpenOrders = OptionsMaxOpenOrdersPerAccount;
 	type MaxLiquidationsPerBlock = MaxLiquidationsPerBlock;
-	type MaxSocializationsPerCall = MaxSocializationsPerCall;
 	type UnsignedPriority = LiquidationPriority;
 	type WeightInfo = pallet_margin::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
@@ -249,12 +247,6 @@ pub mod benchmark_helpers {
 		fn fund_account(who: &AccountId, amount: Balance) {
 			mint(assets::USD, who, amount);
 			let _ = super::Margin::deposit(RuntimeOrigin::signed(who.clone()), assets::USD, amount);
-		}
-		fn queue_losses(count: u32, amount: Balance) {
-			for i in 0..count {
-				let debtor: AccountId = frame_benchmarking::account("debtor", i, 0);
-				pallet_margin::Pallet::<Runtime>::benchmark_queue_loss(&debtor, amount);
-			}
 		}
 	}
 

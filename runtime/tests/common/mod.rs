@@ -2,12 +2,15 @@
 //! feeds, funded accounts, listings, orders, and the trader invariant of issue 14.
 #![allow(dead_code)]
 
+use frame_support::traits::fungibles::Inspect;
 use frame_support::{
 	traits::{fungibles::Mutate, OnFinalize, OnInitialize},
 	BoundedVec,
 };
 use serde_json::Value;
-use solvent_primitives::{assets, OptionKind, OracleKey, ProtocolAccounts as _, Side};
+use solvent_primitives::{
+	assets, MarginLedger, OptionKind, OracleKey, ProtocolAccounts as _, Side,
+};
 use solvent_runtime::{
 	AccountId, AllPalletsWithSystem, Margin, Options, PriceOracle, Runtime, RuntimeGenesisConfig,
 	RuntimeOrigin, System,
@@ -197,20 +200,49 @@ pub fn checked<R>(f: impl FnOnce() -> R) -> R {
 	r
 }
 
-/// Per asset, the margin pallet's balance covers every positive claim on it (cash for USD,
-/// collateral for the others).
+/// The settlement-asset ledger now: `(USD held by the margin pallet, uncovered bad debt the
+/// fund owes, sum of every account's cash after socialized losses, the fund's cash)`, USD units.
+pub fn usd_ledger() -> (i128, i128, i128, i128) {
+	let index = pallet_margin::CurrentCashIndex::<Runtime>::get();
+	let cash: i128 = pallet_margin::Accounts::<Runtime>::iter()
+		.map(|(who, account)| Margin::effective_cash(&who, &account, index))
+		.sum();
+	let held = solvent_runtime::Assets::balance(assets::USD, &Margin::account_id()) as i128;
+	let uncovered = pallet_margin::UncoveredBadDebt::<Runtime>::get() as i128;
+	let fund = pallet_insurance_fund::Pallet::<Runtime>::fund_account();
+	(held, uncovered, cash, <Margin as MarginLedger<AccountId>>::cash(&fund))
+}
+
+/// Per asset, the margin pallet's balance covers every claim on it: for USD, every trader's
+/// positive cash (after socialized losses) and the fund's cash beyond what it owes, less the
+/// debts that collateral or positions back (negative cash of an account with equity >= 0;
+/// unbacked debt counts for nothing); for other assets, the accounts' collateral.
 pub fn assert_custody_covers_claims() {
 	let pallet = Margin::account_id();
-	let mut cash: u128 = 0;
+	let index = pallet_margin::CurrentCashIndex::<Runtime>::get();
+	let fund = pallet_insurance_fund::Pallet::<Runtime>::fund_account();
+	let uncovered = pallet_margin::UncoveredBadDebt::<Runtime>::get() as i128;
+	let mut claims: i128 = 0;
 	let mut held: BTreeMap<u32, u128> = BTreeMap::new();
-	for (_, account) in pallet_margin::Accounts::<Runtime>::iter() {
-		cash += account.cash.max(0) as u128;
+	for (who, account) in pallet_margin::Accounts::<Runtime>::iter() {
+		let cash = Margin::effective_cash(&who, &account, index);
+		claims += if who == fund {
+			(cash - uncovered).max(0)
+		} else if cash >= 0 {
+			cash
+		} else if Margin::risk(&who).is_ok_and(|r| r.equity >= 0) {
+			// A debt the account's collateral or positions back: the pool's claim on it.
+			cash
+		} else {
+			// Bad debt nobody has taken over is not an asset of the pool.
+			0
+		};
 		for (asset, amount) in account.collateral.iter() {
 			*held.entry(*asset).or_default() += amount;
 		}
 	}
-	let usd = solvent_runtime::Assets::balance(assets::USD, &pallet);
-	assert!(usd >= cash, "USD custody {usd} < positive cash {cash}");
+	let usd = solvent_runtime::Assets::balance(assets::USD, &pallet) as i128;
+	assert!(usd >= claims, "USD custody {usd} < claims {claims}");
 	for (asset, amount) in held {
 		assert!(solvent_runtime::Assets::balance(asset, &pallet) >= amount);
 	}
