@@ -2,7 +2,6 @@
 //! feeds, funded accounts, listings, orders, and the trader invariant of issue 14.
 #![allow(dead_code)]
 
-use frame_support::traits::fungibles::Inspect;
 use frame_support::{
 	traits::{fungibles::Mutate, OnFinalize, OnInitialize},
 	BoundedVec,
