@@ -52,7 +52,8 @@ struct OracleGenesis {
 /// `solvent-node feeder` processes). Tuned for replays of one simulated day per 3-second block:
 /// values stay fresh for 30 s (10 blocks), and the breaker trips on a move of more than 50%
 /// from the 30-second TWAP (a daily close-to-close move of BTC has never exceeded 40%), or an
-/// implied vol move of more than 300%.
+/// implied vol move of more than 300%; a halted key resumes by itself once the feeds have agreed
+/// within 2% for 60 s (20 blocks, the shortest cool-off allowed).
 fn dev_oracle() -> OracleGenesis {
 	OracleGenesis {
 		params: pallet_price_oracle::OracleParams {
@@ -61,6 +62,8 @@ fn dev_oracle() -> OracleGenesis {
 			max_deviation: Permill::from_percent(50),
 			max_vol_deviation: FixedU128::from_u32(3),
 			breaker_window: 30_000,
+			breaker_cooloff: 60_000,
+			max_dispersion: Permill::from_percent(2),
 		},
 		feeders: [
 			Sr25519Keyring::Alice,
@@ -76,7 +79,9 @@ fn dev_oracle() -> OracleGenesis {
 }
 
 /// Local/production oracle: the four validators feed in real time; values stay fresh for
-/// 60 s, 3 of 4 make a quorum, and a move of more than 10% from the 10-minute TWAP halts.
+/// 60 s, 3 of 4 make a quorum, and a move of more than 10% from the 10-minute TWAP halts until
+/// the feeds have agreed within 2% for 5 minutes (the limit-up/limit-down trading pause) or a
+/// risk-admin reset.
 fn local_oracle() -> OracleGenesis {
 	OracleGenesis {
 		params: pallet_price_oracle::OracleParams {
@@ -85,6 +90,8 @@ fn local_oracle() -> OracleGenesis {
 			max_deviation: Permill::from_percent(10),
 			max_vol_deviation: FixedU128::from_u32(2),
 			breaker_window: 600_000,
+			breaker_cooloff: 300_000,
+			max_dispersion: Permill::from_percent(2),
 		},
 		feeders: [
 			Sr25519Keyring::Alice,

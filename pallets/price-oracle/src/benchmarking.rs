@@ -185,6 +185,16 @@ mod benchmarks {
 				.breaker_window
 				.saturating_add(old.breaker_window / 10)
 				.min(MAX_BREAKER_WINDOW),
+			breaker_cooloff: old
+				.breaker_cooloff
+				.saturating_add(old.breaker_cooloff / 10)
+				.min(MAX_BREAKER_COOLOFF),
+			max_dispersion: old
+				.max_dispersion
+				.saturating_add(sp_arithmetic::Permill::from_parts(
+					old.max_dispersion.deconstruct() / 10,
+				))
+				.min(MAX_MAX_DISPERSION),
 		};
 
 		#[extrinsic_call]
@@ -206,7 +216,7 @@ mod benchmarks {
 		fill_key::<T>(key, &feeders, None, T0, T0);
 		KeyStates::<T>::mutate(key, |s| {
 			if let Some(s) = s {
-				s.halt = Some(Halt { reference: val(0), since: T0 });
+				s.halt = Some(Halt { reference: val(0), since: T0, agreed_since: None });
 			}
 		});
 		T::BenchmarkHelper::set_time(T0 + 3_000);

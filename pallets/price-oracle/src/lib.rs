@@ -47,14 +47,29 @@
 //! last `breaker_window` ms (from `reference_from` on, see below), before the new value is
 //! recorded. If `|value - reference| > max_deviation x reference` the key is **halted**
 //! ([`Event::BreakerTripped`]): consumers see it as unavailable, an unavailable step is
-//! recorded in the history, and further aggregates are not recorded. The halt lifts by itself
-//! when an aggregate is back within `max_deviation` of the pre-halt reference
-//! ([`Event::BreakerResumed`]), or by [`Pallet::reset_breaker`] ([`Config::RiskAdminOrigin`],
-//! [`Event::BreakerReset`]), which accepts the current aggregate: the breaker then ignores the
-//! history before the reset, so the accepted value becomes the new reference. Without history
-//! in the window the breaker does not trip. (Deviation limits against a moving reference are
-//! the "price band" of exchange rulebooks, e.g. CME's dynamic circuit breakers, and the
-//! "stale/deviation" guards of lending oracles such as Compound's UniswapAnchoredView.)
+//! recorded in the history, and further aggregates are not recorded. The halt is a bounded
+//! pause and lifts in one of three ways:
+//! - by itself when an aggregate is back within `max_deviation` of the pre-halt reference
+//!   ([`Event::BreakerResumed`]);
+//! - by itself after the **cool-off** ([`Event::BreakerCooledOff`]): when the feeds have
+//!   *agreed* for `breaker_cooloff` ms (every aggregate recomputed in that time had a quorum
+//!   and a dispersion `(max - min) / median` of its fresh values of at most
+//!   `max_dispersion`), the next aggregate on which they agree is accepted and becomes the new
+//!   reference, as after a reset. A real move (a 20% crash) thus halts the key for the
+//!   cool-off only, after which accounts are valued and liquidated at the new level. This is
+//!   the exchanges' limit-up/limit-down pause: the U.S. equity LULD plan's 5-minute trading
+//!   pause, CME Rule 589's 2-minute halt at a price limit. Recomputes happen at each feed and
+//!   when a value ages out (`on_initialize`), so a key fed every block resumes at the first
+//!   feed after the cool-off; agreement is sampled at those recomputes, between which the
+//!   fresh values do not change;
+//! - by [`Pallet::reset_breaker`] ([`Config::RiskAdminOrigin`], [`Event::BreakerReset`]),
+//!   which accepts the current aggregate: the breaker then ignores the history before the
+//!   reset, so the accepted value becomes the new reference.
+//!
+//! Without history in the window the breaker does not trip. (Deviation limits against a
+//! moving reference are the "price band" of exchange rulebooks, e.g. CME's dynamic circuit
+//! breakers, and the "stale/deviation" guards of lending oracles such as Compound's
+//! UniswapAnchoredView.)
 //!
 //! ## TWAP history
 //! [`History`] keeps, per key, a ring of at most [`Config::HistoryLength`] steps
@@ -69,12 +84,20 @@
 //! on this TWAP.
 //!
 //! ## Parameters
-//! [`OracleParams`] (`max_age`, `min_quorum`, `max_deviation`, `breaker_window`) live in
-//! [`Params`], are set at genesis and changed only by [`Config::RiskAdminOrigin`] through
-//! [`Pallet::set_params`] within the hard bounds ([`MIN_MAX_AGE`]..=[`MAX_MAX_AGE`],
-//! `1..=MaxFeeders`, [`MIN_MAX_DEVIATION`]..=[`MAX_MAX_DEVIATION`],
-//! [`MIN_BREAKER_WINDOW`]..=[`MAX_BREAKER_WINDOW`]) and at most [`MAX_PARAM_STEP`] (50%) of the
+//! [`OracleParams`] (`max_age`, `min_quorum`, `max_deviation`, `max_vol_deviation`,
+//! `breaker_window`, `breaker_cooloff`, `max_dispersion`) live in [`Params`], are set at
+//! genesis and changed only by [`Config::RiskAdminOrigin`] through [`Pallet::set_params`]
+//! within the hard bounds ([`MIN_MAX_AGE`]..=[`MAX_MAX_AGE`], `1..=MaxFeeders`,
+//! [`MIN_MAX_DEVIATION`]..=[`MAX_MAX_DEVIATION`],
+//! [`MIN_MAX_VOL_DEVIATION`]..=[`MAX_MAX_VOL_DEVIATION`],
+//! [`MIN_BREAKER_WINDOW`]..=[`MAX_BREAKER_WINDOW`],
+//! [`MIN_BREAKER_COOLOFF`]..=[`MAX_BREAKER_COOLOFF`],
+//! [`MIN_MAX_DISPERSION`]..=[`MAX_MAX_DISPERSION`]) and at most [`MAX_PARAM_STEP`] (50%) of the
 //! current value per change. Every key is recomputed with the new parameters.
+//!
+//! ## Storage versions
+//! 1 added [`OracleParams::breaker_cooloff`], [`OracleParams::max_dispersion`] and
+//! [`Halt::agreed_since`] ([`migrations::v1`]).
 //!
 //! ## Relation to pallet-oracle
 //! polkadot-sdk's `pallet-oracle` (0.7.0, the port of ORML's `orml-oracle`) was read before
@@ -107,6 +130,7 @@ pub use pallet::*;
 
 pub mod extension;
 pub mod math;
+pub mod migrations;
 pub mod runtime_api;
 pub mod types;
 pub mod weights;
@@ -152,7 +176,13 @@ pub mod pallet {
 	/// A feed: `(key, value)` pairs, at most `MaxFeedValues`.
 	pub type FeedOf<T> = BoundedVec<(OracleKey, FixedU128), <T as Config>::MaxFeedValues>;
 
+	/// The in-code storage version: 1 added the cool-off parameters
+	/// ([`OracleParams::breaker_cooloff`], [`OracleParams::max_dispersion`]) and
+	/// [`Halt::agreed_since`] ([`crate::migrations::v1`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -197,7 +227,8 @@ pub mod pallet {
 	}
 
 	/// Default parameters (before genesis sets them): 60 s max age, quorum of 3 (at most
-	/// `MaxFeeders`), 10% max deviation, 10 min breaker window.
+	/// `MaxFeeders`), 10% max deviation, 200% max vol deviation, 10 min breaker window, 5 min
+	/// breaker cool-off, 2% max dispersion.
 	#[pallet::type_value]
 	pub fn DefaultParams<T: Config>() -> OracleParams {
 		OracleParams {
@@ -206,6 +237,8 @@ pub mod pallet {
 			max_deviation: DEFAULT_MAX_DEVIATION,
 			max_vol_deviation: DEFAULT_MAX_VOL_DEVIATION,
 			breaker_window: DEFAULT_BREAKER_WINDOW,
+			breaker_cooloff: DEFAULT_BREAKER_COOLOFF,
+			max_dispersion: DEFAULT_MAX_DISPERSION,
 		}
 	}
 
@@ -304,6 +337,10 @@ pub mod pallet {
 		/// The halt of `key` lifted: the aggregate `value` is back within `max_deviation` of the
 		/// pre-halt `reference`.
 		BreakerResumed { key: OracleKey, value: FixedU128, reference: FixedU128 },
+		/// The halt of `key` (tripped at `halted_since`, ms) lifted after the cool-off: the feeds
+		/// agreed within `max_dispersion` for `breaker_cooloff` ms, and their quorum median
+		/// `value` is accepted as the new reference.
+		BreakerCooledOff { key: OracleKey, value: FixedU128, halted_since: Moment },
 		/// The risk admin reset the breaker of `key`, accepting the current aggregate `value`
 		/// (`None`: no quorum now; the next aggregate is accepted) as the new reference.
 		BreakerReset { key: OracleKey, value: Option<FixedU128> },
@@ -362,6 +399,14 @@ pub mod pallet {
 		BreakerWindowOutOfBounds,
 		/// `breaker_window` moves by more than the maximum step.
 		BreakerWindowStepTooLarge,
+		/// `breaker_cooloff` is outside its hard bounds.
+		BreakerCooloffOutOfBounds,
+		/// `breaker_cooloff` moves by more than the maximum step.
+		BreakerCooloffStepTooLarge,
+		/// `max_dispersion` is outside its hard bounds.
+		MaxDispersionOutOfBounds,
+		/// `max_dispersion` moves by more than the maximum step.
+		MaxDispersionStepTooLarge,
 	}
 
 	#[pallet::hooks]
@@ -403,10 +448,11 @@ pub mod pallet {
 		/// A valid feed pays no fee.
 		///
 		/// Emits [`Event::Fed`], and per key [`Event::AggregateUpdated`],
-		/// [`Event::StatusChanged`], [`Event::BreakerTripped`], [`Event::BreakerResumed`] as
-		/// they happen. Errors: [`Error::NotFeeder`], [`Error::AlreadyFed`],
-		/// [`Error::EmptyFeed`], [`Error::DuplicateKey`], [`Error::ZeroValue`],
-		/// [`Error::ImpliedVolTooHigh`], [`Error::UnknownKey`], [`Error::TooManyKeys`].
+		/// [`Event::StatusChanged`], [`Event::BreakerTripped`], [`Event::BreakerResumed`],
+		/// [`Event::BreakerCooledOff`] as they happen. Errors: [`Error::NotFeeder`],
+		/// [`Error::AlreadyFed`], [`Error::EmptyFeed`], [`Error::DuplicateKey`],
+		/// [`Error::ZeroValue`], [`Error::ImpliedVolTooHigh`], [`Error::UnknownKey`],
+		/// [`Error::TooManyKeys`].
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::feed_values(values.len().saturated_into::<u32>()))]
 		pub fn feed_values(origin: OriginFor<T>, values: FeedOf<T>) -> DispatchResultWithPostInfo {
@@ -447,15 +493,21 @@ pub mod pallet {
 		/// Origin: [`Config::RiskAdminOrigin`]. Every field must be within its hard bounds
 		/// (`max_age` in [`MIN_MAX_AGE`]..=[`MAX_MAX_AGE`] ms, `min_quorum` in
 		/// `1..=MaxFeeders`, `max_deviation` in [`MIN_MAX_DEVIATION`]..=[`MAX_MAX_DEVIATION`],
-		/// `breaker_window` in [`MIN_BREAKER_WINDOW`]..=[`MAX_BREAKER_WINDOW`] ms) and differ
-		/// from its current value by at most [`MAX_PARAM_STEP`] of it. Every tracked key is
+		/// `max_vol_deviation` in [`MIN_MAX_VOL_DEVIATION`]..=[`MAX_MAX_VOL_DEVIATION`],
+		/// `breaker_window` in [`MIN_BREAKER_WINDOW`]..=[`MAX_BREAKER_WINDOW`] ms,
+		/// `breaker_cooloff` in [`MIN_BREAKER_COOLOFF`]..=[`MAX_BREAKER_COOLOFF`] ms,
+		/// `max_dispersion` in [`MIN_MAX_DISPERSION`]..=[`MAX_MAX_DISPERSION`]) and differ from
+		/// its current value by at most [`MAX_PARAM_STEP`] of it. Every tracked key is
 		/// recomputed with the new parameters.
 		///
 		/// Emits [`Event::ParamsSet`] and the aggregate events of the recomputed keys. Errors:
 		/// [`Error::MaxAgeOutOfBounds`], [`Error::MinQuorumOutOfBounds`],
-		/// [`Error::MaxDeviationOutOfBounds`], [`Error::BreakerWindowOutOfBounds`],
-		/// [`Error::MaxAgeStepTooLarge`], [`Error::MinQuorumStepTooLarge`],
-		/// [`Error::MaxDeviationStepTooLarge`], [`Error::BreakerWindowStepTooLarge`],
+		/// [`Error::MaxDeviationOutOfBounds`], [`Error::MaxVolDeviationOutOfBounds`],
+		/// [`Error::BreakerWindowOutOfBounds`], [`Error::BreakerCooloffOutOfBounds`],
+		/// [`Error::MaxDispersionOutOfBounds`], [`Error::MaxAgeStepTooLarge`],
+		/// [`Error::MinQuorumStepTooLarge`], [`Error::MaxDeviationStepTooLarge`],
+		/// [`Error::MaxVolDeviationStepTooLarge`], [`Error::BreakerWindowStepTooLarge`],
+		/// [`Error::BreakerCooloffStepTooLarge`], [`Error::MaxDispersionStepTooLarge`],
 		/// `BadOrigin`.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::set_params())]
@@ -468,7 +520,9 @@ pub mod pallet {
 		///
 		/// Origin: [`Config::RiskAdminOrigin`]. Lifts the halt and accepts the current
 		/// aggregate of `key` (recomputed now) as the new reference: the breaker ignores the
-		/// history before now. Without a quorum now, the next aggregate is accepted.
+		/// history before now. Without a quorum now, the next aggregate is accepted. (A halt
+		/// also lifts by itself after the cool-off, see the module docs; this call lifts it
+		/// earlier or when the feeds do not agree.)
 		///
 		/// Emits [`Event::BreakerReset`], [`Event::StatusChanged`] and
 		/// [`Event::AggregateUpdated`] if the aggregate changed. Errors: [`Error::NotHalted`],

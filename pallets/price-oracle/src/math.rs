@@ -1,10 +1,11 @@
-//! Pure arithmetic of the oracle: median, time-weighted average of a step function and the
-//! circuit breaker's deviation test. No storage access; all `FixedU128` (18 decimals).
+//! Pure arithmetic of the oracle: median, dispersion, time-weighted average of a step function
+//! and the circuit breaker's deviation test. No storage access; all `FixedU128` (18 decimals).
 
 use crate::types::HistoryEntry;
 use solvent_primitives::Moment;
 use sp_arithmetic::{
-	helpers_128bit::multiply_by_rational_with_rounding, FixedU128, Permill, Rounding,
+	helpers_128bit::multiply_by_rational_with_rounding, FixedPointNumber, FixedU128, Permill,
+	Rounding,
 };
 
 /// Median of `values` (reordered in place); `None` if empty.
@@ -24,6 +25,33 @@ pub fn median(values: &mut [FixedU128]) -> Option<FixedU128> {
 	let lower = *values.get(n / 2 - 1)?;
 	let (a, b) = (lower.into_inner(), upper.into_inner());
 	Some(FixedU128::from_inner(a.saturating_add(b.saturating_sub(a) / 2)))
+}
+
+/// Dispersion of values whose extremes are `min` and `max` around their `median`:
+/// `(max - min) / median`, a fraction of the median, rounded **up** at the last of the 18
+/// decimals (saturating at `FixedU128`'s maximum). Rounding up makes
+/// [`within_dispersion`] exact. `None` for a zero median.
+pub fn dispersion(min: FixedU128, max: FixedU128, median: FixedU128) -> Option<FixedU128> {
+	let median = median.into_inner();
+	if median == 0 {
+		return None;
+	}
+	let spread = max.into_inner().saturating_sub(min.into_inner());
+	let inner = multiply_by_rational_with_rounding(
+		spread,
+		<FixedU128 as FixedPointNumber>::DIV,
+		median,
+		Rounding::Up,
+	)
+	.unwrap_or(u128::MAX);
+	Some(FixedU128::from_inner(inner))
+}
+
+/// Whether a [`dispersion`] is at most `max_dispersion`. Exact: `max_dispersion` is a whole
+/// number of 10^-18 (a `Permill` is 10^12 of them per part) and the dispersion is rounded up,
+/// so `ceil(x) <= n` iff `x <= n`, i.e. iff `max - min <= max_dispersion x median` exactly.
+pub fn within_dispersion(dispersion: FixedU128, max_dispersion: Permill) -> bool {
+	dispersion <= FixedU128::from(max_dispersion)
 }
 
 /// Time-weighted average over `[start, end]` (ms) of the step function `history`, skipping the
@@ -97,5 +125,5 @@ pub fn deviates(value: FixedU128, reference: FixedU128, max_deviation: Permill) 
 /// triple in a crash): `|value - reference| > band x reference`, the product rounded down.
 pub fn deviates_by(value: FixedU128, reference: FixedU128, band: FixedU128) -> bool {
 	let diff = value.into_inner().abs_diff(reference.into_inner());
-	diff > sp_arithmetic::FixedPointNumber::saturating_mul_int(band, reference.into_inner())
+	diff > FixedPointNumber::saturating_mul_int(band, reference.into_inner())
 }

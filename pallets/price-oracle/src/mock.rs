@@ -111,7 +111,8 @@ impl crate::BenchmarkHelper for MockBenchmarkHelper {
 	}
 }
 
-/// Parameters of the mock: 30 s max age (10 blocks), quorum 3, 10% band, 60 s breaker window.
+/// Parameters of the mock: 30 s max age (10 blocks), quorum 3, 10% band, 60 s breaker window,
+/// 60 s breaker cool-off (20 blocks), 2% max dispersion.
 pub fn default_params() -> OracleParams {
 	OracleParams {
 		max_age: 30_000,
@@ -119,6 +120,8 @@ pub fn default_params() -> OracleParams {
 		max_deviation: Permill::from_percent(10),
 		max_vol_deviation: FixedU128::from_u32(2),
 		breaker_window: 60_000,
+		breaker_cooloff: 60_000,
+		max_dispersion: Permill::from_percent(2),
 	}
 }
 

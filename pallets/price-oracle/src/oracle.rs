@@ -20,6 +20,9 @@ use sp_runtime::SaturatedConversion;
 pub(crate) struct Aggregate {
 	/// Median of the fresh values, `None` below the quorum.
 	pub value: Option<FixedU128>,
+	/// Dispersion of the fresh values, `(max - min) / median` as a fraction of the median
+	/// ([`math::dispersion`], rounded up); `None` below the quorum or with a zero median.
+	pub dispersion: Option<FixedU128>,
 	/// Number of fresh values.
 	pub fresh: u32,
 	/// Earliest instant one of the values used ages out (`Moment::MAX` without a value).
@@ -30,8 +33,19 @@ pub(crate) struct Aggregate {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum BreakerChange {
 	None,
-	Tripped { value: FixedU128, reference: FixedU128 },
-	Resumed { value: FixedU128, reference: FixedU128 },
+	Tripped {
+		value: FixedU128,
+		reference: FixedU128,
+	},
+	Resumed {
+		value: FixedU128,
+		reference: FixedU128,
+	},
+	/// The halt since `halted_since` lifted after the cool-off, at the quorum median `value`.
+	CooledOff {
+		value: FixedU128,
+		halted_since: Moment,
+	},
 }
 
 /// The new state of a key, the history step to record (`None`: record nothing), and what the
@@ -128,7 +142,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The aggregate of `raw` at `now`: the median of the values with
-	/// `now - timestamp <= max_age` if there are at least `min_quorum` of them.
+	/// `now - timestamp <= max_age` and their dispersion if there are at least `min_quorum` of
+	/// them.
 	pub(crate) fn aggregate(
 		raw: &[FeederValue<T::AccountId>],
 		params: &OracleParams,
@@ -142,13 +157,39 @@ impl<T: Config> Pallet<T> {
 		}
 		let count: u32 = fresh.len().saturated_into();
 		if count < params.min_quorum.max(1) {
-			return Aggregate { value: None, fresh: count, valid_until: Moment::MAX };
+			return Aggregate {
+				value: None,
+				dispersion: None,
+				fresh: count,
+				valid_until: Moment::MAX,
+			};
 		}
-		Aggregate { value: math::median(&mut fresh), fresh: count, valid_until }
+		// `median` sorts `fresh`: its ends are then the extremes.
+		let value = math::median(&mut fresh);
+		let dispersion = match (fresh.first(), fresh.last(), value) {
+			(Some(min), Some(max), Some(median)) => math::dispersion(*min, *max, median),
+			_ => None,
+		};
+		Aggregate { value, dispersion, fresh: count, valid_until }
+	}
+
+	/// Whether the feeds *agree* in `agg`: it has a quorum and a dispersion of at most
+	/// `max_dispersion` (the condition under which a halt cools off).
+	pub(crate) fn feeds_agree(agg: &Aggregate, params: &OracleParams) -> bool {
+		agg.value.is_some()
+			&& agg.dispersion.is_some_and(|d| math::within_dispersion(d, params.max_dispersion))
 	}
 
 	/// The transition of a key from `prev` given its new aggregate `agg` at `now`, with the
 	/// circuit breaker applied against `history` (the key's steps before this one). Pure.
+	///
+	/// Available: a value deviating from the reference TWAP by more than the band trips the
+	/// breaker (with `agreed_since = now` if the feeds already agree). Halted, in this order:
+	/// a value back within the band of the pre-halt reference resumes; else a value on which
+	/// the feeds agree, and have agreed at every recompute for at least `breaker_cooloff` ms,
+	/// resumes after the cool-off and becomes the new reference (`reference_from = now`, as
+	/// `reset_breaker`); else the key stays halted, `agreed_since` kept while the feeds agree,
+	/// set to `now` when they start to, cleared when they do not.
 	pub(crate) fn transition(
 		key: &OracleKey,
 		prev: &KeyState,
@@ -171,7 +212,8 @@ impl<T: Config> Pallet<T> {
 				let start = now.saturating_sub(params.breaker_window).max(prev.reference_from);
 				match math::time_weighted_average(history, start, now) {
 					Some(reference) if math::deviates_by(value, reference, band) => {
-						state.halt = Some(Halt { reference, since: now });
+						let agreed_since = Self::feeds_agree(&agg, params).then_some(now);
+						state.halt = Some(Halt { reference, since: now, agreed_since });
 						(Some(None), BreakerChange::Tripped { value, reference })
 					}
 					_ => (Some(Some(value)), BreakerChange::None),
@@ -182,8 +224,27 @@ impl<T: Config> Pallet<T> {
 				state.halt = None;
 				(Some(Some(value)), BreakerChange::Resumed { value, reference: halt.reference })
 			}
-			// Still halted: the halt step is already recorded.
-			(Some(_), _) => (None, BreakerChange::None),
+			(Some(halt), _) => {
+				let agreed_since =
+					Self::feeds_agree(&agg, params).then(|| halt.agreed_since.unwrap_or(now));
+				let cooled = agreed_since
+					.is_some_and(|since| now.saturating_sub(since) >= params.breaker_cooloff);
+				match agg.value {
+					Some(value) if cooled => {
+						state.halt = None;
+						state.reference_from = now;
+						(
+							Some(Some(value)),
+							BreakerChange::CooledOff { value, halted_since: halt.since },
+						)
+					}
+					// Still halted: the halt step is already recorded.
+					_ => {
+						state.halt = Some(Halt { agreed_since, ..halt });
+						(None, BreakerChange::None)
+					}
+				}
+			}
 		};
 		Transition { state, record, breaker }
 	}
@@ -230,6 +291,9 @@ impl<T: Config> Pallet<T> {
 			}
 			BreakerChange::Resumed { value, reference } => {
 				Self::deposit_event(Event::BreakerResumed { key: *key, value, reference })
+			}
+			BreakerChange::CooledOff { value, halted_since } => {
+				Self::deposit_event(Event::BreakerCooledOff { key: *key, value, halted_since })
 			}
 			BreakerChange::None => {}
 		}
@@ -362,6 +426,15 @@ impl<T: Config> Pallet<T> {
 			(MIN_BREAKER_WINDOW..=MAX_BREAKER_WINDOW).contains(&params.breaker_window),
 			Error::<T>::BreakerWindowOutOfBounds
 		);
+		ensure!(
+			(MIN_BREAKER_COOLOFF..=MAX_BREAKER_COOLOFF).contains(&params.breaker_cooloff),
+			Error::<T>::BreakerCooloffOutOfBounds
+		);
+		ensure!(
+			params.max_dispersion >= MIN_MAX_DISPERSION
+				&& params.max_dispersion <= MAX_MAX_DISPERSION,
+			Error::<T>::MaxDispersionOutOfBounds
+		);
 		Ok(())
 	}
 
@@ -384,6 +457,14 @@ impl<T: Config> Pallet<T> {
 		ensure!(
 			step(old.breaker_window.into(), new.breaker_window.into()),
 			Error::<T>::BreakerWindowStepTooLarge
+		);
+		ensure!(
+			step(old.breaker_cooloff.into(), new.breaker_cooloff.into()),
+			Error::<T>::BreakerCooloffStepTooLarge
+		);
+		ensure!(
+			step(old.max_dispersion.deconstruct().into(), new.max_dispersion.deconstruct().into()),
+			Error::<T>::MaxDispersionStepTooLarge
 		);
 		Ok(())
 	}
@@ -546,8 +627,15 @@ impl<T: Config> Pallet<T> {
 				None => ensure!(state.valid_until == Moment::MAX, "no quorum with a deadline"),
 			}
 			let last = History::<T>::get(key).last().map(|e| e.value);
-			if state.halt.is_some() {
+			if let Some(halt) = state.halt {
 				ensure!(last.flatten().is_none(), "halted key with an available last step");
+				if let Some(agreed_since) = halt.agreed_since {
+					ensure!(
+						halt.since <= agreed_since && agreed_since <= state.computed_at,
+						"cool-off started outside the halt"
+					);
+					ensure!(state.aggregate.is_some(), "feeds agree without a quorum");
+				}
 			}
 			if state.status() == PriceStatus::Available {
 				ensure!(last == Some(state.aggregate), "available aggregate not the last step");

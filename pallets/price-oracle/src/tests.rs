@@ -84,6 +84,8 @@ fn loose_params() -> OracleParams {
 		max_deviation: Permill::from_percent(100),
 		max_vol_deviation: FixedU128::from_u32(10),
 		breaker_window: 60_000,
+		breaker_cooloff: 60_000,
+		max_dispersion: Permill::from_percent(2),
 	}
 }
 
@@ -350,7 +352,10 @@ fn expired_aggregate_that_would_trip_reads_as_halted() {
 		set_now(G + 30_001);
 		assert_storage_noop!(assert_eq!(get(BTC_SPOT), Err(PriceError::Halted)));
 		PriceOracle::on_initialize(3);
-		assert_eq!(state(BTC_SPOT).halt, Some(Halt { reference: int(100), since: G + 30_001 }));
+		assert_eq!(
+			state(BTC_SPOT).halt,
+			Some(Halt { reference: int(100), since: G + 30_001, agreed_since: Some(G + 30_001) })
+		);
 		System::assert_has_event(
 			Event::BreakerTripped { key: BTC_SPOT, value: int(130), reference: int(100) }.into(),
 		);
@@ -515,6 +520,403 @@ fn reset_breaker_accepts_the_current_aggregate() {
 		next_block();
 		feed_all(BTC_SPOT, &[ALICE, BOB], &[160, 160]);
 		assert_eq!(value(BTC_SPOT), Ok(int(160)));
+	});
+}
+
+// ------------------------------------------------------------------ breaker cool-off
+
+/// Go to the next block and have `feeders` feed `key` with the matching `values`, until the
+/// block at `until` (ms) included.
+fn feed_blocks_until(
+	key: solvent_primitives::OracleKey,
+	feeders: &[AccountId],
+	values: &[FixedU128],
+	until: u64,
+) {
+	while now() < until {
+		next_block();
+		for (who, v) in feeders.iter().zip(values) {
+			feed(*who, &[(key, *v)]);
+		}
+	}
+}
+
+/// Since when the feeds of a halted key have agreed.
+fn agreed_since(key: solvent_primitives::OracleKey) -> Option<u64> {
+	state(key).halt.and_then(|h| h.agreed_since)
+}
+
+const ABC: [AccountId; 3] = [ALICE, BOB, CHARLIE];
+
+/// A real 20% crash (mock: 10% band, 60 s cool-off, 2% dispersion): the breaker halts BTC,
+/// the feeds agree on the new level, and 60 s later the key resumes there by itself; the new
+/// level is the breaker's reference from then on.
+#[test]
+fn real_crash_halts_then_resumes_by_itself_after_the_cooloff() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &ABC, &[100, 100, 100]);
+		next_block();
+		// G + 3 s: BTC falls 20%. The first feed leaves the median at 100.
+		feed(ALICE, &[(BTC_SPOT, int(80))]);
+		assert_eq!(value(BTC_SPOT), Ok(int(100)));
+		// The second moves it to 80: halted. With 100 still fresh the dispersion is
+		// (100 - 80) / 80 = 25%: the feeds do not agree yet.
+		feed(BOB, &[(BTC_SPOT, int(80))]);
+		assert_eq!(get(BTC_SPOT), Err(PriceError::Halted));
+		System::assert_has_event(
+			Event::BreakerTripped { key: BTC_SPOT, value: int(80), reference: int(100) }.into(),
+		);
+		assert_eq!(
+			state(BTC_SPOT).halt,
+			Some(Halt { reference: int(100), since: G + 3_000, agreed_since: None })
+		);
+		// The third: 80, 80, 80 agree from now on.
+		feed(CHARLIE, &[(BTC_SPOT, int(80))]);
+		assert_eq!(agreed_since(BTC_SPOT), Some(G + 3_000));
+		// They agree in every block; at G + 60 s (57 s of agreement) still halted.
+		feed_blocks_until(BTC_SPOT, &ABC, &[int(80); 3], G + 60_000);
+		assert_eq!(get(BTC_SPOT), Err(PriceError::Halted));
+		assert_eq!(status(BTC_SPOT), PriceStatus::Halted);
+		assert_eq!(<PriceOracle as PriceProvider>::spot(BTC), Err(PriceError::Halted));
+		assert_eq!(state(BTC_SPOT).aggregate, Some(int(80)));
+		assert_eq!(agreed_since(BTC_SPOT), Some(G + 3_000));
+		assert_eq!(history(BTC_SPOT), vec![(G, Some(int(100))), (G + 3_000, None)]);
+		// G + 63 s: 60 s of agreement. The block's first feed resumes the key at the median.
+		next_block();
+		System::reset_events();
+		feed(ALICE, &[(BTC_SPOT, int(80))]);
+		assert_eq!(get(BTC_SPOT), Ok(TimestampedValue { value: int(80), timestamp: G + 63_000 }));
+		assert_eq!(<PriceOracle as PriceProvider>::spot(BTC), Ok(int(80)));
+		assert_eq!(
+			oracle_events(),
+			vec![
+				Event::Fed { feeder: ALICE, values: feed_of(&[(BTC_SPOT, int(80))]) },
+				Event::BreakerCooledOff { key: BTC_SPOT, value: int(80), halted_since: G + 3_000 },
+				Event::StatusChanged {
+					key: BTC_SPOT,
+					old: PriceStatus::Halted,
+					new: PriceStatus::Available
+				},
+			]
+		);
+		let s = state(BTC_SPOT);
+		assert_eq!((s.halt, s.reference_from), (None, G + 63_000));
+		assert_eq!(
+			history(BTC_SPOT),
+			vec![(G, Some(int(100))), (G + 3_000, None), (G + 63_000, Some(int(80)))]
+		);
+		assert_eq!(PriceOracle::key_info(BTC_SPOT).unwrap().halt_reference, None);
+		feed_all(BTC_SPOT, &[BOB, CHARLIE], &[80, 80]);
+		// The reference moved to 80: 75 (6.25% below it, 25% below the old 100) is accepted.
+		next_block();
+		feed_all(BTC_SPOT, &ABC, &[75, 75, 75]);
+		assert_eq!(value(BTC_SPOT), Ok(int(75)));
+		assert_eq!(
+			history(BTC_SPOT),
+			vec![
+				(G, Some(int(100))),
+				(G + 3_000, None),
+				(G + 63_000, Some(int(80))),
+				(G + 66_000, Some(int(75))),
+			]
+		);
+	});
+}
+
+/// Feeds that disagree by more than `max_dispersion` (one at the old level, two at the new)
+/// keep the key halted past the cool-off; a disagreement restarts it, and the key resumes a
+/// full cool-off after the feeds agree again (a dispersion exactly at the bound agrees).
+#[test]
+fn disagreeing_feeds_keep_the_key_halted_and_restart_the_cooloff() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &ABC, &[100, 100, 100]);
+		next_block();
+		// Median 80, dispersion (100 - 80) / 80 = 25%.
+		feed_all(BTC_SPOT, &ABC, &[100, 80, 80]);
+		assert_eq!(
+			state(BTC_SPOT).halt,
+			Some(Halt { reference: int(100), since: G + 3_000, agreed_since: None })
+		);
+		// G + 6 s to G + 30 s: they agree.
+		feed_blocks_until(BTC_SPOT, &ABC, &[int(80); 3], G + 30_000);
+		assert_eq!(agreed_since(BTC_SPOT), Some(G + 6_000));
+		// G + 33 s to G + 90 s: ALICE is back at 100; past G + 66 s (the end of the first
+		// cool-off) and 87 s after the trip, still halted.
+		feed_blocks_until(BTC_SPOT, &ABC, &[int(100), int(80), int(80)], G + 90_000);
+		assert_eq!(agreed_since(BTC_SPOT), None);
+		assert_eq!(get(BTC_SPOT), Err(PriceError::Halted));
+		assert!(!oracle_events().iter().any(|e| matches!(e, Event::BreakerCooledOff { .. })));
+		// G + 93 s: ALICE at 81.6, exactly 2% of the median 80 above the others: they agree.
+		let at_bound = fx(816, 10);
+		feed_blocks_until(BTC_SPOT, &ABC, &[at_bound, int(80), int(80)], G + 150_000);
+		assert_eq!(agreed_since(BTC_SPOT), Some(G + 93_000));
+		assert_eq!(get(BTC_SPOT), Err(PriceError::Halted));
+		// G + 153 s: a full cool-off after G + 93 s.
+		next_block();
+		feed(ALICE, &[(BTC_SPOT, at_bound)]);
+		assert_eq!(value(BTC_SPOT), Ok(int(80)));
+		System::assert_has_event(
+			Event::BreakerCooledOff { key: BTC_SPOT, value: int(80), halted_since: G + 3_000 }
+				.into(),
+		);
+		assert_eq!(state(BTC_SPOT).reference_from, G + 153_000);
+	});
+}
+
+/// A halt whose feeds lose the quorum restarts its cool-off when the quorum is back.
+#[test]
+fn losing_the_quorum_during_a_halt_resets_the_cooloff() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &ABC, &[100, 100, 100]);
+		next_block();
+		feed_all(BTC_SPOT, &ABC, &[80, 80, 80]);
+		assert_eq!(agreed_since(BTC_SPOT), Some(G + 3_000));
+		// Only ALICE keeps feeding: BOB's and CHARLIE's values (fed at G + 3 s) are fresh up to
+		// G + 33 s.
+		feed_blocks_until(BTC_SPOT, &[ALICE], &[int(80)], G + 33_000);
+		assert_eq!(agreed_since(BTC_SPOT), Some(G + 3_000));
+		// G + 36 s: one fresh value, no quorum.
+		next_block();
+		feed(ALICE, &[(BTC_SPOT, int(80))]);
+		let s = state(BTC_SPOT);
+		assert_eq!((s.aggregate, s.fresh), (None, 1));
+		assert_eq!(
+			s.halt,
+			Some(Halt { reference: int(100), since: G + 3_000, agreed_since: None })
+		);
+		assert_eq!(get(BTC_SPOT), Err(PriceError::Halted));
+		// G + 45 s: BOB and CHARLIE are back; the cool-off starts again.
+		feed_blocks_until(BTC_SPOT, &[ALICE], &[int(80)], G + 42_000);
+		next_block();
+		feed_all(BTC_SPOT, &ABC, &[80, 80, 80]);
+		assert_eq!(agreed_since(BTC_SPOT), Some(G + 45_000));
+		// Not at G + 63 s (60 s after the trip), nor at G + 102 s.
+		feed_blocks_until(BTC_SPOT, &ABC, &[int(80); 3], G + 102_000);
+		assert_eq!(status(BTC_SPOT), PriceStatus::Halted);
+		// G + 105 s: 60 s after G + 45 s.
+		next_block();
+		feed(ALICE, &[(BTC_SPOT, int(80))]);
+		assert_eq!(value(BTC_SPOT), Ok(int(80)));
+		System::assert_has_event(
+			Event::BreakerCooledOff { key: BTC_SPOT, value: int(80), halted_since: G + 3_000 }
+				.into(),
+		);
+	});
+}
+
+/// The risk admin can still lift a halt before its cool-off.
+#[test]
+fn reset_breaker_lifts_a_halt_before_the_cooloff() {
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &ABC, &[100, 100, 100]);
+		next_block();
+		feed_all(BTC_SPOT, &ABC, &[80, 80, 80]);
+		feed_blocks_until(BTC_SPOT, &ABC, &[int(80); 3], G + 30_000);
+		assert_eq!(agreed_since(BTC_SPOT), Some(G + 3_000));
+		assert_ok!(PriceOracle::reset_breaker(RuntimeOrigin::root(), BTC_SPOT));
+		System::assert_has_event(
+			Event::BreakerReset { key: BTC_SPOT, value: Some(int(80)) }.into(),
+		);
+		let s = state(BTC_SPOT);
+		assert_eq!((s.halt, s.reference_from), (None, G + 30_000));
+		assert_eq!(value(BTC_SPOT), Ok(int(80)));
+		// Past the would-be end of the cool-off: available all along, no cool-off event.
+		feed_blocks_until(BTC_SPOT, &ABC, &[int(80); 3], G + 66_000);
+		assert_eq!(value(BTC_SPOT), Ok(int(80)));
+		assert!(!oracle_events().iter().any(|e| matches!(e, Event::BreakerCooledOff { .. })));
+	});
+}
+
+/// The cool-off also ends at a refresh (a value aging out) and in the view of an expired
+/// state, which applies it without writing; a refresh without a quorum resets it.
+#[test]
+fn cooloff_applies_to_refreshes_and_the_view() {
+	let params = OracleParams { min_quorum: 2, ..default_params() };
+	ExtBuilder::default().params(params).build_and_execute(|| {
+		feed_all(BTC_SPOT, &ABC, &[100, 100, 100]);
+		next_block();
+		feed_all(BTC_SPOT, &ABC, &[80, 80, 80]);
+		assert_eq!(agreed_since(BTC_SPOT), Some(G + 3_000));
+		// CHARLIE's last feed is at G + 33 s, ALICE's and BOB's at G + 60 s; then nobody feeds.
+		feed_blocks_until(BTC_SPOT, &ABC, &[int(80); 3], G + 33_000);
+		feed_blocks_until(BTC_SPOT, &[ALICE, BOB], &[int(80); 2], G + 60_000);
+		assert_eq!(state(BTC_SPOT).valid_until, G + 63_000);
+		assert_eq!(get(BTC_SPOT), Err(PriceError::Halted));
+		// G + 63.001 s: CHARLIE's value aged out; ALICE's and BOB's still agree, 60.001 s after
+		// G + 3 s. The view resumes the key without writing.
+		set_now(G + 63_001);
+		assert_storage_noop!(assert_eq!(
+			get(BTC_SPOT),
+			Ok(TimestampedValue { value: int(80), timestamp: G + 63_001 })
+		));
+		assert_eq!(status(BTC_SPOT), PriceStatus::Available);
+		// The refresh writes it.
+		System::reset_events();
+		PriceOracle::on_initialize(22);
+		let s = state(BTC_SPOT);
+		assert_eq!((s.halt, s.reference_from, s.fresh), (None, G + 63_001, 2));
+		assert_eq!(
+			oracle_events(),
+			vec![
+				Event::AggregateUpdated { key: BTC_SPOT, value: Some(int(80)), fresh: 2 },
+				Event::BreakerCooledOff { key: BTC_SPOT, value: int(80), halted_since: G + 3_000 },
+				Event::StatusChanged {
+					key: BTC_SPOT,
+					old: PriceStatus::Halted,
+					new: PriceStatus::Available
+				},
+			]
+		);
+		assert_eq!(
+			history(BTC_SPOT),
+			vec![(G, Some(int(100))), (G + 3_000, None), (G + 63_001, Some(int(80)))]
+		);
+	});
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &ABC, &[100, 100, 100]);
+		next_block();
+		feed_all(BTC_SPOT, &ABC, &[80, 80, 80]);
+		assert_eq!(agreed_since(BTC_SPOT), Some(G + 3_000));
+		// Nobody feeds: after G + 33 s no quorum; the refresh resets the cool-off.
+		set_now(G + 33_001);
+		assert_eq!(
+			PriceOracle::current_state(&BTC_SPOT, G + 33_001).and_then(|s| s.halt),
+			Some(Halt { reference: int(100), since: G + 3_000, agreed_since: None })
+		);
+		PriceOracle::on_initialize(12);
+		assert_eq!(state(BTC_SPOT).aggregate, None);
+		assert_eq!(agreed_since(BTC_SPOT), None);
+		assert_eq!(get(BTC_SPOT), Err(PriceError::Halted));
+	});
+}
+
+/// The dispersion `(max - min) / median` is rounded up, so its bound is exact.
+#[test]
+fn dispersion_is_rounded_up_and_its_bound_is_exact() {
+	let two_percent = Permill::from_percent(2);
+	// (100 - 98) / 100 = 2% exactly: within a 2% bound.
+	let d = math::dispersion(int(98), int(100), int(100)).unwrap();
+	assert_eq!(d, fx(2, 100));
+	assert!(math::within_dispersion(d, two_percent));
+	// One 10^-18 wider: above.
+	let d = math::dispersion(int(98) - FixedU128::from_inner(1), int(100), int(100)).unwrap();
+	assert_eq!(d, fx(2, 100) + FixedU128::from_inner(1));
+	assert!(!math::within_dispersion(d, two_percent));
+	// 1 / 3 rounds up at the last decimal.
+	assert_eq!(
+		math::dispersion(int(1), int(2), int(3)),
+		Some(FixedU128::from_inner(333_333_333_333_333_334))
+	);
+	// Equal values: zero. A zero median: none. A ratio beyond FixedU128: saturated.
+	assert_eq!(math::dispersion(int(5), int(5), int(5)), Some(FixedU128::from_inner(0)));
+	assert_eq!(math::dispersion(int(0), int(1), int(0)), None);
+	let (tiny, huge) = (FixedU128::from_inner(1), FixedU128::from_inner(u128::MAX));
+	assert_eq!(math::dispersion(tiny, huge, tiny), Some(huge));
+	// In an aggregate: of the fresh values only, none below the quorum.
+	let raw = |values: &[(AccountId, u128, u64)]| -> Vec<FeederValue<AccountId>> {
+		values
+			.iter()
+			.map(|(feeder, v, timestamp)| FeederValue {
+				feeder: *feeder,
+				value: int(*v),
+				timestamp: *timestamp,
+			})
+			.collect()
+	};
+	let p = default_params();
+	let agg = PriceOracle::aggregate(
+		&raw(&[(ALICE, 100, G), (BOB, 80, G), (CHARLIE, 80, G), (DAVE, 1, G - 30_001)]),
+		&p,
+		G,
+	);
+	assert_eq!((agg.value, agg.dispersion, agg.fresh), (Some(int(80)), Some(fx(1, 4)), 3));
+	assert!(!PriceOracle::feeds_agree(&agg, &p));
+	let agg =
+		PriceOracle::aggregate(&raw(&[(ALICE, 81, G), (BOB, 80, G), (CHARLIE, 80, G)]), &p, G);
+	assert_eq!((agg.value, agg.dispersion), (Some(int(80)), Some(fx(1, 80))));
+	assert!(PriceOracle::feeds_agree(&agg, &p));
+	let agg = PriceOracle::aggregate(&raw(&[(ALICE, 80, G), (BOB, 80, G)]), &p, G);
+	assert_eq!((agg.value, agg.dispersion, agg.fresh), (None, None, 2));
+	assert!(!PriceOracle::feeds_agree(&agg, &p));
+}
+
+/// Version 0 -> 1: the parameters gain the cool-off fields at their defaults, every key
+/// state's halt gains `agreed_since = None`; the version becomes 1 and a second run does
+/// nothing.
+#[test]
+fn v1_migration_adds_the_cooloff_params_and_agreed_since() {
+	use crate::{
+		migrations::v1::{v0, MigrateV0ToV1},
+		DEFAULT_BREAKER_COOLOFF, DEFAULT_MAX_DISPERSION,
+	};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	ExtBuilder::default().build_and_execute(|| {
+		// BTC halted (its feeds agree), ETH available.
+		for who in ABC {
+			feed(who, &[(BTC_SPOT, int(100)), (ETH_SPOT, int(10))]);
+		}
+		next_block();
+		for who in ABC {
+			feed(who, &[(BTC_SPOT, int(80)), (ETH_SPOT, int(10))]);
+		}
+		assert_eq!(agreed_since(BTC_SPOT), Some(G + 3_000));
+		let (btc, eth) = (state(BTC_SPOT), state(ETH_SPOT));
+		// Rewrite them in version 0's layout.
+		let old = |s: KeyState| v0::KeyState {
+			aggregate: s.aggregate,
+			fresh: s.fresh,
+			computed_at: s.computed_at,
+			valid_until: s.valid_until,
+			halt: s.halt.map(|h| v0::Halt { reference: h.reference, since: h.since }),
+			reference_from: s.reference_from,
+		};
+		let p = default_params();
+		let _ = KeyStates::<Test>::clear(u32::MAX, None);
+		v0::KeyStates::<Test>::insert(BTC_SPOT, old(btc));
+		v0::KeyStates::<Test>::insert(ETH_SPOT, old(eth));
+		v0::Params::<Test>::put(v0::OracleParams {
+			max_age: p.max_age,
+			min_quorum: p.min_quorum,
+			max_deviation: p.max_deviation,
+			max_vol_deviation: p.max_vol_deviation,
+			breaker_window: p.breaker_window,
+		});
+		StorageVersion::new(0).put::<PriceOracle>();
+		assert_eq!(PriceOracle::on_chain_storage_version(), 0);
+
+		#[cfg(feature = "try-runtime")]
+		assert_ok!(MigrateV0ToV1::<Test>::try_on_runtime_upgrade(true));
+		#[cfg(not(feature = "try-runtime"))]
+		MigrateV0ToV1::<Test>::on_runtime_upgrade();
+
+		assert_eq!(PriceOracle::on_chain_storage_version(), 1);
+		assert_eq!(
+			Params::<Test>::get(),
+			OracleParams {
+				breaker_cooloff: DEFAULT_BREAKER_COOLOFF,
+				max_dispersion: DEFAULT_MAX_DISPERSION,
+				..p
+			}
+		);
+		assert_eq!(
+			(DEFAULT_BREAKER_COOLOFF, DEFAULT_MAX_DISPERSION),
+			(300_000, Permill::from_percent(2))
+		);
+		assert_eq!(
+			state(BTC_SPOT),
+			KeyState {
+				halt: Some(Halt { reference: int(100), since: G + 3_000, agreed_since: None }),
+				..btc
+			}
+		);
+		assert_eq!(state(ETH_SPOT), eth);
+		assert_eq!(KeyStates::<Test>::iter().count(), 2);
+		// The version guards it: a second run writes nothing.
+		assert_storage_noop!(MigrateV0ToV1::<Test>::on_runtime_upgrade());
+		// The halted key's cool-off starts at its next agreeing recompute.
+		next_block();
+		feed(ALICE, &[(BTC_SPOT, int(80))]);
+		assert_eq!(agreed_since(BTC_SPOT), Some(G + 6_000));
 	});
 }
 
@@ -888,6 +1290,22 @@ fn params_bounds_and_steps() {
 			set(OracleParams { breaker_window: 86_400_001, ..p }),
 			Error::<Test>::BreakerWindowOutOfBounds
 		);
+		assert_noop!(
+			set(OracleParams { breaker_cooloff: 59_999, ..p }),
+			Error::<Test>::BreakerCooloffOutOfBounds
+		);
+		assert_noop!(
+			set(OracleParams { breaker_cooloff: 21_600_001, ..p }),
+			Error::<Test>::BreakerCooloffOutOfBounds
+		);
+		assert_noop!(
+			set(OracleParams { max_dispersion: Permill::from_parts(999), ..p }),
+			Error::<Test>::MaxDispersionOutOfBounds
+		);
+		assert_noop!(
+			set(OracleParams { max_dispersion: Permill::from_parts(100_001), ..p }),
+			Error::<Test>::MaxDispersionOutOfBounds
+		);
 		// Steps of at most 50% of the current value.
 		assert_noop!(set(OracleParams { max_age: 45_001, ..p }), Error::<Test>::MaxAgeStepTooLarge);
 		assert_noop!(set(OracleParams { max_age: 14_999, ..p }), Error::<Test>::MaxAgeStepTooLarge);
@@ -903,6 +1321,20 @@ fn params_bounds_and_steps() {
 			set(OracleParams { breaker_window: 90_001, ..p }),
 			Error::<Test>::BreakerWindowStepTooLarge
 		);
+		// 60 s -> 90.001 s (the mock's cool-off is the hard minimum: no step down).
+		assert_noop!(
+			set(OracleParams { breaker_cooloff: 90_001, ..p }),
+			Error::<Test>::BreakerCooloffStepTooLarge
+		);
+		// 2% -> 3.0001% and 0.9999%.
+		assert_noop!(
+			set(OracleParams { max_dispersion: Permill::from_parts(30_001), ..p }),
+			Error::<Test>::MaxDispersionStepTooLarge
+		);
+		assert_noop!(
+			set(OracleParams { max_dispersion: Permill::from_parts(9_999), ..p }),
+			Error::<Test>::MaxDispersionStepTooLarge
+		);
 		// At the step limits: accepted.
 		let new = OracleParams {
 			max_age: 45_000,
@@ -910,6 +1342,8 @@ fn params_bounds_and_steps() {
 			max_deviation: Permill::from_percent(15),
 			max_vol_deviation: FixedU128::from_u32(3),
 			breaker_window: 90_000,
+			breaker_cooloff: 90_000,
+			max_dispersion: Permill::from_percent(3),
 		};
 		assert_ok!(set(new));
 		assert_eq!(Params::<Test>::get(), new);
@@ -1329,8 +1763,8 @@ fn malformed_remove_feeder() {
 #[test]
 fn malformed_set_params() {
 	use crate::{
-		MAX_BREAKER_WINDOW, MAX_MAX_VOL_DEVIATION, MIN_BREAKER_WINDOW, MIN_MAX_AGE,
-		MIN_MAX_VOL_DEVIATION,
+		MAX_BREAKER_COOLOFF, MAX_BREAKER_WINDOW, MAX_MAX_DISPERSION, MAX_MAX_VOL_DEVIATION,
+		MIN_BREAKER_WINDOW, MIN_MAX_AGE, MIN_MAX_DISPERSION, MIN_MAX_VOL_DEVIATION,
 	};
 	ExtBuilder::default().build_and_execute(|| {
 		// State to keep unchanged: a tracked key that a parameter change would recompute.
@@ -1391,6 +1825,26 @@ fn malformed_set_params() {
 			set(OracleParams { breaker_window: u64::MAX, ..p }),
 			Error::<Test>::BreakerWindowOutOfBounds
 		);
+		// Zero breaker_cooloff.
+		assert_noop!(
+			set(OracleParams { breaker_cooloff: 0, ..p }),
+			Error::<Test>::BreakerCooloffOutOfBounds
+		);
+		// Maximum breaker_cooloff (u64::MAX).
+		assert_noop!(
+			set(OracleParams { breaker_cooloff: u64::MAX, ..p }),
+			Error::<Test>::BreakerCooloffOutOfBounds
+		);
+		// Zero max_dispersion.
+		assert_noop!(
+			set(OracleParams { max_dispersion: Permill::from_parts(0), ..p }),
+			Error::<Test>::MaxDispersionOutOfBounds
+		);
+		// Maximum max_dispersion (Permill's 100%).
+		assert_noop!(
+			set(OracleParams { max_dispersion: Permill::from_percent(100), ..p }),
+			Error::<Test>::MaxDispersionOutOfBounds
+		);
 		// Every field at its type's maximum: the first field's bound is reported.
 		assert_noop!(
 			set(OracleParams {
@@ -1399,6 +1853,8 @@ fn malformed_set_params() {
 				max_deviation: Permill::from_percent(100),
 				max_vol_deviation: FixedU128::from_inner(u128::MAX),
 				breaker_window: u64::MAX,
+				breaker_cooloff: u64::MAX,
+				max_dispersion: Permill::from_percent(100),
 			}),
 			Error::<Test>::MaxAgeOutOfBounds
 		);
@@ -1441,6 +1897,20 @@ fn malformed_set_params() {
 		assert_noop!(
 			set(OracleParams { breaker_window: MIN_BREAKER_WINDOW, ..p }),
 			Error::<Test>::BreakerWindowStepTooLarge
+		);
+		// Too large a step: breaker_cooloff to its hard maximum.
+		assert_noop!(
+			set(OracleParams { breaker_cooloff: MAX_BREAKER_COOLOFF, ..p }),
+			Error::<Test>::BreakerCooloffStepTooLarge
+		);
+		// Too large a step: max_dispersion to its hard maximum and minimum.
+		assert_noop!(
+			set(OracleParams { max_dispersion: MAX_MAX_DISPERSION, ..p }),
+			Error::<Test>::MaxDispersionStepTooLarge
+		);
+		assert_noop!(
+			set(OracleParams { max_dispersion: MIN_MAX_DISPERSION, ..p }),
+			Error::<Test>::MaxDispersionStepTooLarge
 		);
 	});
 }

@@ -34,6 +34,18 @@ pub const MAX_MAX_VOL_DEVIATION: FixedU128 = FixedU128::from_u32(10);
 pub const MIN_BREAKER_WINDOW: Moment = 1_000;
 /// Hard upper bound of [`OracleParams::breaker_window`]: 1 day (ms).
 pub const MAX_BREAKER_WINDOW: Moment = 86_400_000;
+/// Hard lower bound of [`OracleParams::breaker_cooloff`]: 1 minute (ms). A shorter pause would
+/// not let anyone look at a move before it is accepted.
+pub const MIN_BREAKER_COOLOFF: Moment = 60_000;
+/// Hard upper bound of [`OracleParams::breaker_cooloff`]: 6 hours (ms). The pause is bounded:
+/// beyond that, accounts that are underwater at the new level stay unliquidatable too long.
+pub const MAX_BREAKER_COOLOFF: Moment = 21_600_000;
+/// Hard lower bound of [`OracleParams::max_dispersion`]: 0.1%. Honest feeds quoting different
+/// venues differ by a few basis points; a tighter bound would never let a halt cool off.
+pub const MIN_MAX_DISPERSION: Permill = Permill::from_parts(1_000);
+/// Hard upper bound of [`OracleParams::max_dispersion`]: 10%. Feeds further apart than that do
+/// not agree on a price.
+pub const MAX_MAX_DISPERSION: Permill = Permill::from_percent(10);
 /// Largest change of any parameter in one `set_params` call, as a fraction of its current
 /// value (checked with [`solvent_primitives::within_step`]). Larger moves need several
 /// governance decisions.
@@ -52,6 +64,11 @@ pub const DEFAULT_MAX_DEVIATION: Permill = Permill::from_percent(10);
 pub const DEFAULT_MAX_VOL_DEVIATION: FixedU128 = FixedU128::from_u32(2);
 /// Default [`OracleParams::breaker_window`]: 10 minutes.
 pub const DEFAULT_BREAKER_WINDOW: Moment = 600_000;
+/// Default [`OracleParams::breaker_cooloff`]: 5 minutes, the trading pause of the U.S. equity
+/// limit-up/limit-down plan.
+pub const DEFAULT_BREAKER_COOLOFF: Moment = 300_000;
+/// Default [`OracleParams::max_dispersion`]: 2%.
+pub const DEFAULT_MAX_DISPERSION: Permill = Permill::from_percent(2);
 
 // The defaults are within the hard bounds (checked at compile time).
 const _: () = {
@@ -60,6 +77,10 @@ const _: () = {
 	assert!(DEFAULT_MAX_DEVIATION.deconstruct() <= MAX_MAX_DEVIATION.deconstruct());
 	assert!(MIN_BREAKER_WINDOW <= DEFAULT_BREAKER_WINDOW);
 	assert!(DEFAULT_BREAKER_WINDOW <= MAX_BREAKER_WINDOW);
+	assert!(MIN_BREAKER_COOLOFF <= DEFAULT_BREAKER_COOLOFF);
+	assert!(DEFAULT_BREAKER_COOLOFF <= MAX_BREAKER_COOLOFF);
+	assert!(DEFAULT_MAX_DISPERSION.deconstruct() >= MIN_MAX_DISPERSION.deconstruct());
+	assert!(DEFAULT_MAX_DISPERSION.deconstruct() <= MAX_MAX_DISPERSION.deconstruct());
 	assert!(DEFAULT_MIN_QUORUM >= 1);
 };
 
@@ -101,6 +122,19 @@ pub struct OracleParams {
 	/// Bounds: [`MIN_BREAKER_WINDOW`], [`MAX_BREAKER_WINDOW`]. Only as much history as the
 	/// ring (`HistoryLength` entries) holds is used.
 	pub breaker_window: Moment,
+	/// How long (ms) the feeds must agree (a quorum with a dispersion of at most
+	/// [`Self::max_dispersion`], at every recompute) while a key is halted before it resumes by
+	/// itself at the quorum median, which becomes the new reference. The circuit breaker is a
+	/// bounded pause, as an exchange's price-limit halt: the U.S. equity Limit Up-Limit Down
+	/// plan (NMS plan, 2012) pauses a stock for 5 minutes when it stays outside its band, then
+	/// its listing exchange reopens it at the auction price; CME Rule 589 (special price
+	/// fluctuation limits) halts a futures contract at its limit for 2 minutes, then widens the
+	/// limit. Bounds: [`MIN_BREAKER_COOLOFF`], [`MAX_BREAKER_COOLOFF`].
+	pub breaker_cooloff: Moment,
+	/// Largest dispersion of the fresh values for the feeds to *agree* during a halt:
+	/// `(max - min) / median` of the fresh values, a fraction of the median (`Permill`).
+	/// Bounds: [`MIN_MAX_DISPERSION`], [`MAX_MAX_DISPERSION`].
+	pub max_dispersion: Permill,
 }
 
 /// The last value one feeder submitted for one key.
@@ -144,6 +178,12 @@ pub struct Halt {
 	pub reference: FixedU128,
 	/// When the breaker tripped (ms).
 	pub since: Moment,
+	/// Since when (ms) every recomputed aggregate of the halt has had a quorum whose
+	/// dispersion is within [`OracleParams::max_dispersion`]; `None` while they do not. Set at
+	/// the trip if the tripping aggregate already agrees, reset by any recompute without a
+	/// quorum or with too much dispersion. The key resumes by itself at the first recompute
+	/// with `now - agreed_since >= breaker_cooloff`.
+	pub agreed_since: Option<Moment>,
 }
 
 /// Aggregate state of one tracked key, as last written (by a feed, a refresh in
@@ -178,8 +218,9 @@ pub struct KeyState {
 	pub valid_until: Moment,
 	/// Set while the circuit breaker holds the key halted.
 	pub halt: Option<Halt>,
-	/// The circuit breaker ignores history before this time (ms): set by `reset_breaker`, so
-	/// that the accepted aggregate becomes the new reference.
+	/// The circuit breaker ignores history before this time (ms): set by `reset_breaker` and
+	/// by a resume after the cool-off, so that the accepted aggregate becomes the new
+	/// reference.
 	pub reference_from: Moment,
 }
 
