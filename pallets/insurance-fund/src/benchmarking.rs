@@ -136,7 +136,10 @@ mod benchmarks {
 				.saturating_add(old.payout_cap_per_block / 10)
 				.min(MAX_PAYOUT_CAP_PER_BLOCK),
 			unstake_cooldown: cooldown,
-			unstake_window: cooldown,
+			unstake_window: old
+				.unstake_window
+				.saturating_add(old.unstake_window / 10u32.into())
+				.min(T::MaxUnstakeCooldown::get()),
 			fee_share: old
 				.fee_share
 				.saturating_add(Permill::from_parts(old.fee_share.deconstruct() / 10))

@@ -49,9 +49,9 @@ pub trait WeightInfo {
 	fn withdraw(p: u32, ) -> Weight;
 	fn liquidate(p: u32, ) -> Weight;
 	fn liquidate_batch(n: u32, p: u32, ) -> Weight;
+	fn process_bad_debt(p: u32, ) -> Weight;
 	fn set_collateral_params() -> Weight;
 	fn set_params() -> Weight;
-	fn process_bad_debt(p: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_margin` measured on the machine in the header, storage priced by the
@@ -59,7 +59,9 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Margin::Accounts` (r:1 w:1)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(145), added: 2620, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Collateral` (r:1 w:0)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -78,15 +80,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn deposit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1519`
+		//  Measured:  `1533`
 		//  Estimated: `6208`
-		// Minimum execution time: 96_543_000 picoseconds.
-		Weight::from_parts(102_622_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(10_u64))
+		// Minimum execution time: 101_490_000 picoseconds.
+		Weight::from_parts(110_434_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Margin::Accounts` (r:1 w:1)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(145), added: 2620, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::PositiveCashTotal` (r:1 w:1)
+	/// Proof: `Margin::PositiveCashTotal` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:3 w:0)
@@ -112,19 +118,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[0, 16]`.
 	fn withdraw(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2208 + p * (161 ±0)`
-		//  Estimated: `7875 + p * (2543 ±8)`
-		// Minimum execution time: 118_104_000 picoseconds.
-		Weight::from_parts(143_374_643, 7875)
-			// Standard Error: 64_962
-			.saturating_add(Weight::from_parts(20_032_644, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(14_u64))
+		//  Measured:  `2269 + p * (161 ±0)`
+		//  Estimated: `7875 + p * (2543 ±0)`
+		// Minimum execution time: 126_708_000 picoseconds.
+		Weight::from_parts(155_535_058, 7875)
+			// Standard Error: 210_410
+			.saturating_add(Weight::from_parts(23_554_762, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(16_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(p.into()))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(145), added: 2620, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:3 w:0)
@@ -149,32 +157,30 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Options::Orders` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Book` (r:15 w:15)
 	/// Proof: `Options::Book` (`max_values`: None, `max_size`: Some(1559), added: 4034, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::PendingLosses` (r:2 w:1)
-	/// Proof: `Margin::PendingLosses` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::PositiveCashTotal` (r:1 w:1)
+	/// Proof: `Margin::PositiveCashTotal` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Debtors` (r:1 w:1)
 	/// Proof: `Margin::Debtors` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CounterForDebtors` (r:1 w:1)
 	/// Proof: `Margin::CounterForDebtors` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UncoveredBadDebt` (r:1 w:1)
+	/// Proof: `Margin::UncoveredBadDebt` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::Payouts` (r:1 w:1)
 	/// Proof: `InsuranceFund::Payouts` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::Params` (r:1 w:0)
-	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForPendingLosses` (r:1 w:1)
-	/// Proof: `Margin::CounterForPendingLosses` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::PendingLossTotal` (r:1 w:1)
-	/// Proof: `Margin::PendingLossTotal` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[1, 16]`.
 	fn liquidate(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4539 + p * (281 ±0)`
-		//  Estimated: `82910 + p * (4787 ±26)`
-		// Minimum execution time: 518_448_000 picoseconds.
-		Weight::from_parts(484_902_739, 82910)
-			// Standard Error: 309_493
-			.saturating_add(Weight::from_parts(60_666_551, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(53_u64))
+		//  Measured:  `4625 + p * (281 ±0)`
+		//  Estimated: `82910 + p * (4787 ±19)`
+		// Minimum execution time: 532_108_000 picoseconds.
+		Weight::from_parts(570_701_881, 82910)
+			// Standard Error: 2_433_620
+			.saturating_add(Weight::from_parts(72_489_151, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(55_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(40_u64))
+			.saturating_add(T::DbWeight::get().writes(43_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 4787).saturating_mul(p.into()))
 	}
@@ -185,7 +191,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Options::AccountOrders` (r:1000 w:0)
 	/// Proof: `Options::AccountOrders` (`max_values`: None, `max_size`: Some(1970), added: 4445, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:1001 w:1001)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(145), added: 2620, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:3 w:0)
@@ -200,38 +208,80 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Options::Positions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Series` (r:15 w:0)
 	/// Proof: `Options::Series` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::PendingLosses` (r:1001 w:1000)
-	/// Proof: `Margin::PendingLosses` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::PositiveCashTotal` (r:1 w:1)
+	/// Proof: `Margin::PositiveCashTotal` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Debtors` (r:1000 w:1000)
 	/// Proof: `Margin::Debtors` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CounterForDebtors` (r:1 w:1)
 	/// Proof: `Margin::CounterForDebtors` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UncoveredBadDebt` (r:1 w:1)
+	/// Proof: `Margin::UncoveredBadDebt` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::Payouts` (r:1 w:1)
 	/// Proof: `InsuranceFund::Payouts` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::Params` (r:1 w:0)
-	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForPendingLosses` (r:1 w:1)
-	/// Proof: `Margin::CounterForPendingLosses` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::PendingLossTotal` (r:1 w:1)
-	/// Proof: `Margin::PendingLossTotal` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 1000]`.
 	/// The range of component `p` is `[0, 16]`.
 	fn liquidate_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1672 + n * (205 ±0) + p * (152 ±0)`
+		//  Measured:  `1744 + n * (205 ±0) + p * (154 ±0)`
 		//  Estimated: `8688 + n * (4445 ±0) + p * (4615 ±30)`
-		// Minimum execution time: 1_217_814_000 picoseconds.
-		Weight::from_parts(19_762_094_112, 8688)
-			// Standard Error: 6_735_018
-			.saturating_add(Weight::from_parts(166_843_313, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_871_762_000 picoseconds.
+		Weight::from_parts(7_069_567_752, 8688)
+			// Standard Error: 9_035_879
+			.saturating_add(Weight::from_parts(170_733_410, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(18_u64))
-			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(40_u64))
-			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 4445).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 4615).saturating_mul(p.into()))
+	}
+	/// Storage: `Margin::UncoveredBadDebt` (r:1 w:1)
+	/// Proof: `Margin::UncoveredBadDebt` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `InsuranceFund::Payouts` (r:1 w:0)
+	/// Proof: `InsuranceFund::Payouts` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
+	/// Storage: `InsuranceFund::Params` (r:1 w:0)
+	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:1 w:1)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:1)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::PositiveCashTotal` (r:1 w:0)
+	/// Proof: `Margin::PositiveCashTotal` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Options::AccountSeries` (r:1 w:0)
+	/// Proof: `Options::AccountSeries` (`max_values`: None, `max_size`: Some(1074), added: 3549, mode: `MaxEncodedLen`)
+	/// Storage: `Options::AccountOrders` (r:1 w:0)
+	/// Proof: `Options::AccountOrders` (`max_values`: None, `max_size`: Some(1970), added: 4445, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Options::Params` (r:1 w:0)
+	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
+	/// Storage: `Options::Positions` (r:16 w:0)
+	/// Proof: `Options::Positions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Options::Series` (r:16 w:0)
+	/// Proof: `Options::Series` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `PriceOracle::KeyStates` (r:2 w:0)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Debtors` (r:1 w:1)
+	/// Proof: `Margin::Debtors` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForDebtors` (r:1 w:1)
+	/// Proof: `Margin::CounterForDebtors` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// The range of component `p` is `[0, 16]`.
+	fn process_bad_debt(p: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1470 + p * (161 ±0)`
+		//  Estimated: `6122 + p * (2543 ±0)`
+		// Minimum execution time: 61_381_000 picoseconds.
+		Weight::from_parts(94_469_694, 6122)
+			// Standard Error: 110_308
+			.saturating_add(Weight::from_parts(21_027_533, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(13_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(p.into()))
 	}
 	/// Storage: `Margin::Collateral` (r:1 w:1)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
@@ -239,8 +289,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `191`
 		//  Estimated: `3490`
-		// Minimum execution time: 13_550_000 picoseconds.
-		Weight::from_parts(15_453_000, 3490)
+		// Minimum execution time: 13_870_000 picoseconds.
+		Weight::from_parts(22_273_000, 3490)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -250,22 +300,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `161`
 		//  Estimated: `1513`
-		// Minimum execution time: 9_985_000 picoseconds.
-		Weight::from_parts(11_467_000, 1513)
+		// Minimum execution time: 10_345_000 picoseconds.
+		Weight::from_parts(17_405_000, 1513)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
-	}
-	// Interim until `scripts/benchmark-weights.sh pallet_margin` runs: pricing the fund is
-	// bounded by a keeper liquidation of an account with as many positions.
-	fn process_bad_debt(p: u32, ) -> Weight {
-		Self::liquidate(p).saturating_add(T::DbWeight::get().reads_writes(6, 6))
 	}
 }
 
 // For backwards compatibility and tests.
 impl WeightInfo for () {
 	/// Storage: `Margin::Accounts` (r:1 w:1)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(145), added: 2620, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Collateral` (r:1 w:0)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -284,15 +331,19 @@ impl WeightInfo for () {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn deposit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1519`
+		//  Measured:  `1533`
 		//  Estimated: `6208`
-		// Minimum execution time: 96_543_000 picoseconds.
-		Weight::from_parts(102_622_000, 6208)
-			.saturating_add(RocksDbWeight::get().reads(10_u64))
+		// Minimum execution time: 101_490_000 picoseconds.
+		Weight::from_parts(110_434_000, 6208)
+			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Margin::Accounts` (r:1 w:1)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(145), added: 2620, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::PositiveCashTotal` (r:1 w:1)
+	/// Proof: `Margin::PositiveCashTotal` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:3 w:0)
@@ -318,19 +369,21 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[0, 16]`.
 	fn withdraw(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2208 + p * (161 ±0)`
-		//  Estimated: `7875 + p * (2543 ±8)`
-		// Minimum execution time: 118_104_000 picoseconds.
-		Weight::from_parts(143_374_643, 7875)
-			// Standard Error: 64_962
-			.saturating_add(Weight::from_parts(20_032_644, 0).saturating_mul(p.into()))
-			.saturating_add(RocksDbWeight::get().reads(14_u64))
+		//  Measured:  `2269 + p * (161 ±0)`
+		//  Estimated: `7875 + p * (2543 ±0)`
+		// Minimum execution time: 126_708_000 picoseconds.
+		Weight::from_parts(155_535_058, 7875)
+			// Standard Error: 210_410
+			.saturating_add(Weight::from_parts(23_554_762, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(16_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(p.into())))
-			.saturating_add(RocksDbWeight::get().writes(4_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
 			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(p.into()))
 	}
 	/// Storage: `Margin::Accounts` (r:2 w:2)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(145), added: 2620, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:3 w:0)
@@ -355,32 +408,30 @@ impl WeightInfo for () {
 	/// Proof: `Options::Orders` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Book` (r:15 w:15)
 	/// Proof: `Options::Book` (`max_values`: None, `max_size`: Some(1559), added: 4034, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::PendingLosses` (r:2 w:1)
-	/// Proof: `Margin::PendingLosses` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::PositiveCashTotal` (r:1 w:1)
+	/// Proof: `Margin::PositiveCashTotal` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Debtors` (r:1 w:1)
 	/// Proof: `Margin::Debtors` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CounterForDebtors` (r:1 w:1)
 	/// Proof: `Margin::CounterForDebtors` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UncoveredBadDebt` (r:1 w:1)
+	/// Proof: `Margin::UncoveredBadDebt` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::Payouts` (r:1 w:1)
 	/// Proof: `InsuranceFund::Payouts` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::Params` (r:1 w:0)
-	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForPendingLosses` (r:1 w:1)
-	/// Proof: `Margin::CounterForPendingLosses` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::PendingLossTotal` (r:1 w:1)
-	/// Proof: `Margin::PendingLossTotal` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[1, 16]`.
 	fn liquidate(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4539 + p * (281 ±0)`
-		//  Estimated: `82910 + p * (4787 ±26)`
-		// Minimum execution time: 518_448_000 picoseconds.
-		Weight::from_parts(484_902_739, 82910)
-			// Standard Error: 309_493
-			.saturating_add(Weight::from_parts(60_666_551, 0).saturating_mul(p.into()))
-			.saturating_add(RocksDbWeight::get().reads(53_u64))
+		//  Measured:  `4625 + p * (281 ±0)`
+		//  Estimated: `82910 + p * (4787 ±19)`
+		// Minimum execution time: 532_108_000 picoseconds.
+		Weight::from_parts(570_701_881, 82910)
+			// Standard Error: 2_433_620
+			.saturating_add(Weight::from_parts(72_489_151, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(55_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(p.into())))
-			.saturating_add(RocksDbWeight::get().writes(40_u64))
+			.saturating_add(RocksDbWeight::get().writes(43_u64))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 4787).saturating_mul(p.into()))
 	}
@@ -391,7 +442,9 @@ impl WeightInfo for () {
 	/// Storage: `Options::AccountOrders` (r:1000 w:0)
 	/// Proof: `Options::AccountOrders` (`max_values`: None, `max_size`: Some(1970), added: 4445, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:1001 w:1001)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(145), added: 2620, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:3 w:0)
@@ -406,38 +459,80 @@ impl WeightInfo for () {
 	/// Proof: `Options::Positions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Series` (r:15 w:0)
 	/// Proof: `Options::Series` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::PendingLosses` (r:1001 w:1000)
-	/// Proof: `Margin::PendingLosses` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::PositiveCashTotal` (r:1 w:1)
+	/// Proof: `Margin::PositiveCashTotal` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Debtors` (r:1000 w:1000)
 	/// Proof: `Margin::Debtors` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CounterForDebtors` (r:1 w:1)
 	/// Proof: `Margin::CounterForDebtors` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UncoveredBadDebt` (r:1 w:1)
+	/// Proof: `Margin::UncoveredBadDebt` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::Payouts` (r:1 w:1)
 	/// Proof: `InsuranceFund::Payouts` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::Params` (r:1 w:0)
-	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForPendingLosses` (r:1 w:1)
-	/// Proof: `Margin::CounterForPendingLosses` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::PendingLossTotal` (r:1 w:1)
-	/// Proof: `Margin::PendingLossTotal` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 1000]`.
 	/// The range of component `p` is `[0, 16]`.
 	fn liquidate_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1672 + n * (205 ±0) + p * (152 ±0)`
+		//  Measured:  `1744 + n * (205 ±0) + p * (154 ±0)`
 		//  Estimated: `8688 + n * (4445 ±0) + p * (4615 ±30)`
-		// Minimum execution time: 1_217_814_000 picoseconds.
-		Weight::from_parts(19_762_094_112, 8688)
-			// Standard Error: 6_735_018
-			.saturating_add(Weight::from_parts(166_843_313, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_871_762_000 picoseconds.
+		Weight::from_parts(7_069_567_752, 8688)
+			// Standard Error: 9_035_879
+			.saturating_add(Weight::from_parts(170_733_410, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(18_u64))
-			.saturating_add(RocksDbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(p.into())))
-			.saturating_add(RocksDbWeight::get().writes(40_u64))
-			.saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().writes(6_u64))
+			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 4445).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 4615).saturating_mul(p.into()))
+	}
+	/// Storage: `Margin::UncoveredBadDebt` (r:1 w:1)
+	/// Proof: `Margin::UncoveredBadDebt` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `InsuranceFund::Payouts` (r:1 w:0)
+	/// Proof: `InsuranceFund::Payouts` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
+	/// Storage: `InsuranceFund::Params` (r:1 w:0)
+	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:1 w:1)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:1)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::PositiveCashTotal` (r:1 w:0)
+	/// Proof: `Margin::PositiveCashTotal` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Options::AccountSeries` (r:1 w:0)
+	/// Proof: `Options::AccountSeries` (`max_values`: None, `max_size`: Some(1074), added: 3549, mode: `MaxEncodedLen`)
+	/// Storage: `Options::AccountOrders` (r:1 w:0)
+	/// Proof: `Options::AccountOrders` (`max_values`: None, `max_size`: Some(1970), added: 4445, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Options::Params` (r:1 w:0)
+	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
+	/// Storage: `Options::Positions` (r:16 w:0)
+	/// Proof: `Options::Positions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Options::Series` (r:16 w:0)
+	/// Proof: `Options::Series` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `PriceOracle::KeyStates` (r:2 w:0)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Debtors` (r:1 w:1)
+	/// Proof: `Margin::Debtors` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CounterForDebtors` (r:1 w:1)
+	/// Proof: `Margin::CounterForDebtors` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// The range of component `p` is `[0, 16]`.
+	fn process_bad_debt(p: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1470 + p * (161 ±0)`
+		//  Estimated: `6122 + p * (2543 ±0)`
+		// Minimum execution time: 61_381_000 picoseconds.
+		Weight::from_parts(94_469_694, 6122)
+			// Standard Error: 110_308
+			.saturating_add(Weight::from_parts(21_027_533, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(13_u64))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(p.into()))
 	}
 	/// Storage: `Margin::Collateral` (r:1 w:1)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
@@ -445,8 +540,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `191`
 		//  Estimated: `3490`
-		// Minimum execution time: 13_550_000 picoseconds.
-		Weight::from_parts(15_453_000, 3490)
+		// Minimum execution time: 13_870_000 picoseconds.
+		Weight::from_parts(22_273_000, 3490)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -456,12 +551,9 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `161`
 		//  Estimated: `1513`
-		// Minimum execution time: 9_985_000 picoseconds.
-		Weight::from_parts(11_467_000, 1513)
+		// Minimum execution time: 10_345_000 picoseconds.
+		Weight::from_parts(17_405_000, 1513)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
-	}
-	fn process_bad_debt(p: u32, ) -> Weight {
-		Self::liquidate(p).saturating_add(RocksDbWeight::get().reads_writes(6, 6))
 	}
 }
