@@ -797,6 +797,67 @@ impl Fuzzer {
 					band_edge(short, true).unwrap_or(10_000),
 				);
 			}
+			31 if input.u8()? % 4 == 2 => {
+				// Bankruptcies beyond the insurance fund (issue 15's loss waterfall): up to four
+				// writers each sell up to 255 puts of 0.1 BTC at mid to the signer with little
+				// margin, the index falls 25-45% in one feed (inside the dev breaker's 50%), and
+				// the automatic batch liquidates them: bad debt taken over by the fund and paid
+				// over blocks at its cap, socialized when the fund's cash cannot pay (also when
+				// the fund's puts settle later). The harness checks the custody invariant after
+				// every block.
+				self.feed_all();
+				let id = self.fresh_series(input, OptionKind::Put)?;
+				let call = MarginCall::deposit { asset: assets::USD, amount: 5_000_000_000_000 };
+				self.dispatch("bankruptcy", RuntimeCall::Margin(call), me.clone());
+				let price = {
+					let (lo, hi) = (band_edge(id, false), band_edge(id, true));
+					let tick = lo.unwrap_or(10_000).min(10_000).max(1);
+					(lo.unwrap_or(10_000) + hi.unwrap_or(10_000)) / 2 / tick * tick
+				};
+				for _ in 0..=(input.u8()? % 4) {
+					let writer = input.account()?;
+					let q = 1 + u64::from(input.u8()?);
+					// 0 to 1,275 USD a contract: from nothing to about the initial margin.
+					let amount = u128::from(q) * u128::from(input.u8()?) * 5_000_000;
+					let call = MarginCall::deposit { asset: assets::USD, amount };
+					self.dispatch(
+						"bankruptcy",
+						RuntimeCall::Margin(call),
+						Origin::Signed(writer.clone()),
+					);
+					for (who, side, tif) in [
+						(writer, Side::Sell, pallet_options::TimeInForce::GoodTilCancelled),
+						(signer.clone(), Side::Buy, pallet_options::TimeInForce::ImmediateOrCancel),
+					] {
+						let call = OptionsCall::place_order {
+							series: id,
+							side,
+							limit_premium: price,
+							quantity: q,
+							time_in_force: tif,
+						};
+						self.dispatch(
+							"bankruptcy",
+							RuntimeCall::Options(call),
+							Origin::Signed(who),
+						);
+					}
+				}
+				self.next_block();
+				self.spot[0] = self.spot[0] / 100 * (55 + u128::from(input.u8()? % 21));
+				self.feed_all();
+				self.next_block();
+				let cap = pallet_margin::Params::<Runtime>::get().max_liquidations_per_block;
+				let (batch, witness) =
+					pallet_margin::Pallet::<Runtime>::liquidation_candidates(cap);
+				if !batch.is_empty() {
+					let call = MarginCall::liquidate_batch {
+						accounts: BoundedVec::truncate_from(batch),
+						position_witness: witness,
+					};
+					self.dispatch("bankruptcy", RuntimeCall::Margin(call), Origin::None);
+				}
+			}
 			31 if input.u8()? % 4 == 0 => {
 				// Withdraw all the USD the margin rules allow (equity - IM - open-order margin,
 				// at most the cash): leaves the account at its initial-margin edge, where a later

@@ -46,11 +46,11 @@ use core::marker::PhantomData;
 /// Weight functions needed for `pallet_insurance_fund`.
 pub trait WeightInfo {
 	fn stake(p: u32, ) -> Weight;
+	fn donate() -> Weight;
 	fn request_unstake() -> Weight;
 	fn cancel_unstake() -> Weight;
 	fn withdraw_unstaked(p: u32, ) -> Weight;
 	fn set_params() -> Weight;
-	fn donate() -> Weight;
 	fn cover() -> Weight;
 }
 
@@ -59,7 +59,9 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Margin::Accounts` (r:1 w:1)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(145), added: 2620, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:2 w:0)
@@ -78,6 +80,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Options::Positions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Series` (r:256 w:0)
 	/// Proof: `Options::Series` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UncoveredBadDebt` (r:1 w:0)
+	/// Proof: `Margin::UncoveredBadDebt` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::TotalShares` (r:1 w:1)
 	/// Proof: `InsuranceFund::TotalShares` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::Shares` (r:1 w:1)
@@ -86,34 +90,49 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::PendingLosses` (r:1 w:0)
-	/// Proof: `Margin::PendingLosses` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[0, 256]`.
 	fn stake(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2416 + p * (163 ±0)`
+		//  Measured:  `2469 + p * (163 ±0)`
 		//  Estimated: `6208 + p * (2543 ±1)`
-		// Minimum execution time: 126_447_000 picoseconds.
-		Weight::from_parts(71_801_037, 6208)
-			// Standard Error: 159_863
-			.saturating_add(Weight::from_parts(20_864_668, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(14_u64))
+		// Minimum execution time: 131_575_000 picoseconds.
+		Weight::from_parts(82_138_437, 6208)
+			// Standard Error: 185_186
+			.saturating_add(Weight::from_parts(21_404_806, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(p.into()))
+	}
+	/// Storage: `Margin::Accounts` (r:1 w:1)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:2 w:2)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	fn donate() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1044`
+		//  Estimated: `6208`
+		// Minimum execution time: 75_081_000 picoseconds.
+		Weight::from_parts(82_342_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `InsuranceFund::Shares` (r:1 w:1)
 	/// Proof: `InsuranceFund::Shares` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::PendingUnstakes` (r:1 w:1)
 	/// Proof: `InsuranceFund::PendingUnstakes` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::Params` (r:1 w:0)
-	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
+	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	fn request_unstake() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `338`
+		//  Measured:  `342`
 		//  Estimated: `3533`
-		// Minimum execution time: 24_036_000 picoseconds.
-		Weight::from_parts(26_419_000, 3533)
+		// Minimum execution time: 23_474_000 picoseconds.
+		Weight::from_parts(26_640_000, 3533)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -125,15 +144,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `328`
 		//  Estimated: `3533`
-		// Minimum execution time: 21_532_000 picoseconds.
-		Weight::from_parts(24_106_000, 3533)
+		// Minimum execution time: 21_202_000 picoseconds.
+		Weight::from_parts(26_149_000, 3533)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `InsuranceFund::PendingUnstakes` (r:1 w:1)
 	/// Proof: `InsuranceFund::PendingUnstakes` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `InsuranceFund::Params` (r:1 w:0)
+	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UncoveredBadDebt` (r:1 w:0)
+	/// Proof: `Margin::UncoveredBadDebt` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:1 w:1)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(145), added: 2620, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:2 w:0)
@@ -161,56 +186,53 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[0, 256]`.
 	fn withdraw_unstaked(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2348 + p * (163 ±0)`
+		//  Measured:  `2415 + p * (163 ±0)`
 		//  Estimated: `6208 + p * (2543 ±0)`
-		// Minimum execution time: 141_800_000 picoseconds.
-		Weight::from_parts(10_927_399, 6208)
-			// Standard Error: 246_297
-			.saturating_add(Weight::from_parts(35_095_669, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(13_u64))
+		// Minimum execution time: 149_421_000 picoseconds.
+		Weight::from_parts(32_081_491, 6208)
+			// Standard Error: 355_562
+			.saturating_add(Weight::from_parts(36_836_110, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(16_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(p.into()))
 	}
 	/// Storage: `InsuranceFund::Params` (r:1 w:1)
-	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
+	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `120`
-		//  Estimated: `1509`
-		// Minimum execution time: 8_673_000 picoseconds.
-		Weight::from_parts(10_004_000, 1509)
+		//  Measured:  `124`
+		//  Estimated: `1513`
+		// Minimum execution time: 8_633_000 picoseconds.
+		Weight::from_parts(15_062_000, 1513)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `InsuranceFund::Payouts` (r:1 w:1)
 	/// Proof: `InsuranceFund::Payouts` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::Params` (r:1 w:0)
-	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:2 w:2)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(145), added: 2620, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::PendingLosses` (r:1 w:0)
-	/// Proof: `Margin::PendingLosses` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:1 w:0)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn cover() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `454`
-		//  Estimated: `6230`
-		// Minimum execution time: 30_596_000 picoseconds.
-		Weight::from_parts(33_339_000, 6230)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
-	}
-	// Interim until `scripts/benchmark-weights.sh pallet_insurance_fund` runs: a deposit into
-	// the fund's margin account.
-	fn donate() -> Weight {
-		Self::request_unstake().saturating_add(T::DbWeight::get().reads_writes(8, 5))
+		//  Measured:  `404`
+		//  Estimated: `3630`
+		// Minimum execution time: 16_835_000 picoseconds.
+		Weight::from_parts(19_950_000, 3630)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
 
 // For backwards compatibility and tests.
 impl WeightInfo for () {
 	/// Storage: `Margin::Accounts` (r:1 w:1)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(145), added: 2620, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:2 w:0)
@@ -229,6 +251,8 @@ impl WeightInfo for () {
 	/// Proof: `Options::Positions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Series` (r:256 w:0)
 	/// Proof: `Options::Series` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UncoveredBadDebt` (r:1 w:0)
+	/// Proof: `Margin::UncoveredBadDebt` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::TotalShares` (r:1 w:1)
 	/// Proof: `InsuranceFund::TotalShares` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::Shares` (r:1 w:1)
@@ -237,34 +261,49 @@ impl WeightInfo for () {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::PendingLosses` (r:1 w:0)
-	/// Proof: `Margin::PendingLosses` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[0, 256]`.
 	fn stake(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2416 + p * (163 ±0)`
+		//  Measured:  `2469 + p * (163 ±0)`
 		//  Estimated: `6208 + p * (2543 ±1)`
-		// Minimum execution time: 126_447_000 picoseconds.
-		Weight::from_parts(71_801_037, 6208)
-			// Standard Error: 159_863
-			.saturating_add(Weight::from_parts(20_864_668, 0).saturating_mul(p.into()))
-			.saturating_add(RocksDbWeight::get().reads(14_u64))
+		// Minimum execution time: 131_575_000 picoseconds.
+		Weight::from_parts(82_138_437, 6208)
+			// Standard Error: 185_186
+			.saturating_add(Weight::from_parts(21_404_806, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(15_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(p.into()))
+	}
+	/// Storage: `Margin::Accounts` (r:1 w:1)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:2 w:2)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	fn donate() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1044`
+		//  Estimated: `6208`
+		// Minimum execution time: 75_081_000 picoseconds.
+		Weight::from_parts(82_342_000, 6208)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `InsuranceFund::Shares` (r:1 w:1)
 	/// Proof: `InsuranceFund::Shares` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::PendingUnstakes` (r:1 w:1)
 	/// Proof: `InsuranceFund::PendingUnstakes` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::Params` (r:1 w:0)
-	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
+	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	fn request_unstake() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `338`
+		//  Measured:  `342`
 		//  Estimated: `3533`
-		// Minimum execution time: 24_036_000 picoseconds.
-		Weight::from_parts(26_419_000, 3533)
+		// Minimum execution time: 23_474_000 picoseconds.
+		Weight::from_parts(26_640_000, 3533)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -276,15 +315,21 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `328`
 		//  Estimated: `3533`
-		// Minimum execution time: 21_532_000 picoseconds.
-		Weight::from_parts(24_106_000, 3533)
+		// Minimum execution time: 21_202_000 picoseconds.
+		Weight::from_parts(26_149_000, 3533)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `InsuranceFund::PendingUnstakes` (r:1 w:1)
 	/// Proof: `InsuranceFund::PendingUnstakes` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `InsuranceFund::Params` (r:1 w:0)
+	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UncoveredBadDebt` (r:1 w:0)
+	/// Proof: `Margin::UncoveredBadDebt` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Accounts` (r:1 w:1)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(145), added: 2620, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:2 w:0)
@@ -312,46 +357,43 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[0, 256]`.
 	fn withdraw_unstaked(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2348 + p * (163 ±0)`
+		//  Measured:  `2415 + p * (163 ±0)`
 		//  Estimated: `6208 + p * (2543 ±0)`
-		// Minimum execution time: 141_800_000 picoseconds.
-		Weight::from_parts(10_927_399, 6208)
-			// Standard Error: 246_297
-			.saturating_add(Weight::from_parts(35_095_669, 0).saturating_mul(p.into()))
-			.saturating_add(RocksDbWeight::get().reads(13_u64))
+		// Minimum execution time: 149_421_000 picoseconds.
+		Weight::from_parts(32_081_491, 6208)
+			// Standard Error: 355_562
+			.saturating_add(Weight::from_parts(36_836_110, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(16_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(p.into()))
 	}
 	/// Storage: `InsuranceFund::Params` (r:1 w:1)
-	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
+	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `120`
-		//  Estimated: `1509`
-		// Minimum execution time: 8_673_000 picoseconds.
-		Weight::from_parts(10_004_000, 1509)
+		//  Measured:  `124`
+		//  Estimated: `1513`
+		// Minimum execution time: 8_633_000 picoseconds.
+		Weight::from_parts(15_062_000, 1513)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `InsuranceFund::Payouts` (r:1 w:1)
 	/// Proof: `InsuranceFund::Payouts` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `InsuranceFund::Params` (r:1 w:0)
-	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Accounts` (r:2 w:2)
-	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(145), added: 2620, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::PendingLosses` (r:1 w:0)
-	/// Proof: `Margin::PendingLosses` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Proof: `InsuranceFund::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Accounts` (r:1 w:0)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	fn cover() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `454`
-		//  Estimated: `6230`
-		// Minimum execution time: 30_596_000 picoseconds.
-		Weight::from_parts(33_339_000, 6230)
-			.saturating_add(RocksDbWeight::get().reads(5_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
-	}
-	fn donate() -> Weight {
-		Self::request_unstake().saturating_add(RocksDbWeight::get().reads_writes(8, 5))
+		//  Measured:  `404`
+		//  Estimated: `3630`
+		// Minimum execution time: 16_835_000 picoseconds.
+		Weight::from_parts(19_950_000, 3630)
+			.saturating_add(RocksDbWeight::get().reads(4_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }
