@@ -67,22 +67,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::Params` (r:1 w:0)
-	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::RawValues` (r:4 w:4)
 	/// Proof: `PriceOracle::RawValues` (`max_values`: None, `max_size`: Some(918), added: 3393, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:4 w:4)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::History` (r:4 w:4)
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 4]`.
 	fn feed_values(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `16622 + n * (182 ±0)`
+		//  Measured:  `16634 + n * (182 ±0)`
 		//  Estimated: `3517 + n * (17498 ±0)`
-		// Minimum execution time: 64_115_000 picoseconds.
-		Weight::from_parts(32_338_320, 3517)
-			// Standard Error: 76_733
-			.saturating_add(Weight::from_parts(40_588_942, 0).saturating_mul(n.into()))
+		// Minimum execution time: 66_899_000 picoseconds.
+		Weight::from_parts(49_414_828, 3517)
+			// Standard Error: 293_523
+			.saturating_add(Weight::from_parts(69_639_191, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -95,8 +95,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `584`
 		//  Estimated: `1998`
-		// Minimum execution time: 10_996_000 picoseconds.
-		Weight::from_parts(12_588_000, 1998)
+		// Minimum execution time: 11_757_000 picoseconds.
+		Weight::from_parts(22_554_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -107,26 +107,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `PriceOracle::RawValues` (r:8 w:8)
 	/// Proof: `PriceOracle::RawValues` (`max_values`: None, `max_size`: Some(918), added: 3393, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::Params` (r:1 w:0)
-	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:8 w:8)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::History` (r:8 w:8)
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::LastFeedBlock` (r:0 w:1)
 	/// Proof: `PriceOracle::LastFeedBlock` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn remove_feeder() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `18076`
+		//  Measured:  `18088`
 		//  Estimated: `140974`
-		// Minimum execution time: 323_779_000 picoseconds.
-		Weight::from_parts(343_239_000, 140974)
+		// Minimum execution time: 341_937_000 picoseconds.
+		Weight::from_parts(526_780_000, 140974)
 			.saturating_add(T::DbWeight::get().reads(28_u64))
 			.saturating_add(T::DbWeight::get().writes(26_u64))
 	}
 	/// Storage: `PriceOracle::Params` (r:1 w:1)
-	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::TrackedKeys` (r:1 w:0)
@@ -134,22 +134,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `PriceOracle::RawValues` (r:8 w:0)
 	/// Proof: `PriceOracle::RawValues` (`max_values`: None, `max_size`: Some(918), added: 3393, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:8 w:8)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::History` (r:8 w:0)
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `17540`
+		//  Measured:  `17552`
 		//  Estimated: `140974`
-		// Minimum execution time: 202_730_000 picoseconds.
-		Weight::from_parts(213_496_000, 140974)
+		// Minimum execution time: 210_001_000 picoseconds.
+		Weight::from_parts(252_394_000, 140974)
 			.saturating_add(T::DbWeight::get().reads(27_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `PriceOracle::KeyStates` (r:1 w:1)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::Params` (r:1 w:0)
-	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::RawValues` (r:1 w:0)
@@ -158,21 +158,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
 	fn reset_breaker() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `16294`
+		//  Measured:  `16307`
 		//  Estimated: `18488`
-		// Minimum execution time: 35_682_000 picoseconds.
-		Weight::from_parts(38_958_000, 18488)
+		// Minimum execution time: 36_785_000 picoseconds.
+		Weight::from_parts(53_259_000, 18488)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::Params` (r:1 w:0)
-	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::TrackedKeys` (r:1 w:0)
 	/// Proof: `PriceOracle::TrackedKeys` (`max_values`: Some(1), `max_size`: Some(41), added: 536, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:8 w:8)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::RawValues` (r:8 w:0)
 	/// Proof: `PriceOracle::RawValues` (`max_values`: None, `max_size`: Some(918), added: 3393, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::History` (r:8 w:8)
@@ -180,12 +180,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[0, 8]`.
 	fn on_initialize(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `17048 + k * (66 ±0)`
-		//  Estimated: `21518 + k * (17498 ±0)`
-		// Minimum execution time: 39_959_000 picoseconds.
-		Weight::from_parts(45_405_793, 21518)
-			// Standard Error: 15_427
-			.saturating_add(Weight::from_parts(33_369_466, 0).saturating_mul(k.into()))
+		//  Measured:  `17060 + k * (66 ±0)`
+		//  Estimated: `21590 + k * (17498 ±0)`
+		// Minimum execution time: 41_762_000 picoseconds.
+		Weight::from_parts(56_941_900, 21590)
+			// Standard Error: 390_151
+			.saturating_add(Weight::from_parts(45_179_677, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(k.into())))
@@ -201,8 +201,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `690`
 		//  Estimated: `3517`
-		// Minimum execution time: 9_875_000 picoseconds.
-		Weight::from_parts(11_087_000, 3517)
+		// Minimum execution time: 10_335_000 picoseconds.
+		Weight::from_parts(13_960_000, 3517)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 	}
 }
@@ -218,22 +218,22 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::Params` (r:1 w:0)
-	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::RawValues` (r:4 w:4)
 	/// Proof: `PriceOracle::RawValues` (`max_values`: None, `max_size`: Some(918), added: 3393, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:4 w:4)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::History` (r:4 w:4)
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 4]`.
 	fn feed_values(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `16622 + n * (182 ±0)`
+		//  Measured:  `16634 + n * (182 ±0)`
 		//  Estimated: `3517 + n * (17498 ±0)`
-		// Minimum execution time: 64_115_000 picoseconds.
-		Weight::from_parts(32_338_320, 3517)
-			// Standard Error: 76_733
-			.saturating_add(Weight::from_parts(40_588_942, 0).saturating_mul(n.into()))
+		// Minimum execution time: 66_899_000 picoseconds.
+		Weight::from_parts(49_414_828, 3517)
+			// Standard Error: 293_523
+			.saturating_add(Weight::from_parts(69_639_191, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
@@ -246,8 +246,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `584`
 		//  Estimated: `1998`
-		// Minimum execution time: 10_996_000 picoseconds.
-		Weight::from_parts(12_588_000, 1998)
+		// Minimum execution time: 11_757_000 picoseconds.
+		Weight::from_parts(22_554_000, 1998)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -258,26 +258,26 @@ impl WeightInfo for () {
 	/// Storage: `PriceOracle::RawValues` (r:8 w:8)
 	/// Proof: `PriceOracle::RawValues` (`max_values`: None, `max_size`: Some(918), added: 3393, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::Params` (r:1 w:0)
-	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:8 w:8)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::History` (r:8 w:8)
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::LastFeedBlock` (r:0 w:1)
 	/// Proof: `PriceOracle::LastFeedBlock` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn remove_feeder() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `18076`
+		//  Measured:  `18088`
 		//  Estimated: `140974`
-		// Minimum execution time: 323_779_000 picoseconds.
-		Weight::from_parts(343_239_000, 140974)
+		// Minimum execution time: 341_937_000 picoseconds.
+		Weight::from_parts(526_780_000, 140974)
 			.saturating_add(RocksDbWeight::get().reads(28_u64))
 			.saturating_add(RocksDbWeight::get().writes(26_u64))
 	}
 	/// Storage: `PriceOracle::Params` (r:1 w:1)
-	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::TrackedKeys` (r:1 w:0)
@@ -285,22 +285,22 @@ impl WeightInfo for () {
 	/// Storage: `PriceOracle::RawValues` (r:8 w:0)
 	/// Proof: `PriceOracle::RawValues` (`max_values`: None, `max_size`: Some(918), added: 3393, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:8 w:8)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::History` (r:8 w:0)
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `17540`
+		//  Measured:  `17552`
 		//  Estimated: `140974`
-		// Minimum execution time: 202_730_000 picoseconds.
-		Weight::from_parts(213_496_000, 140974)
+		// Minimum execution time: 210_001_000 picoseconds.
+		Weight::from_parts(252_394_000, 140974)
 			.saturating_add(RocksDbWeight::get().reads(27_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
 	/// Storage: `PriceOracle::KeyStates` (r:1 w:1)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::Params` (r:1 w:0)
-	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::RawValues` (r:1 w:0)
@@ -309,21 +309,21 @@ impl WeightInfo for () {
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
 	fn reset_breaker() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `16294`
+		//  Measured:  `16307`
 		//  Estimated: `18488`
-		// Minimum execution time: 35_682_000 picoseconds.
-		Weight::from_parts(38_958_000, 18488)
+		// Minimum execution time: 36_785_000 picoseconds.
+		Weight::from_parts(53_259_000, 18488)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::Params` (r:1 w:0)
-	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::TrackedKeys` (r:1 w:0)
 	/// Proof: `PriceOracle::TrackedKeys` (`max_values`: Some(1), `max_size`: Some(41), added: 536, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:8 w:8)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::RawValues` (r:8 w:0)
 	/// Proof: `PriceOracle::RawValues` (`max_values`: None, `max_size`: Some(918), added: 3393, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::History` (r:8 w:8)
@@ -331,12 +331,12 @@ impl WeightInfo for () {
 	/// The range of component `k` is `[0, 8]`.
 	fn on_initialize(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `17048 + k * (66 ±0)`
-		//  Estimated: `21518 + k * (17498 ±0)`
-		// Minimum execution time: 39_959_000 picoseconds.
-		Weight::from_parts(45_405_793, 21518)
-			// Standard Error: 15_427
-			.saturating_add(Weight::from_parts(33_369_466, 0).saturating_mul(k.into()))
+		//  Measured:  `17060 + k * (66 ±0)`
+		//  Estimated: `21590 + k * (17498 ±0)`
+		// Minimum execution time: 41_762_000 picoseconds.
+		Weight::from_parts(56_941_900, 21590)
+			// Standard Error: 390_151
+			.saturating_add(Weight::from_parts(45_179_677, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(k.into())))
@@ -352,8 +352,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `690`
 		//  Estimated: `3517`
-		// Minimum execution time: 9_875_000 picoseconds.
-		Weight::from_parts(11_087_000, 3517)
+		// Minimum execution time: 10_335_000 picoseconds.
+		Weight::from_parts(13_960_000, 3517)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 	}
 }
