@@ -16,8 +16,10 @@
 //! ## Custody
 //! Deposited tokens (pallet-assets, through the `fungibles` traits) are held by this pallet's
 //! account ([`Config::PalletId`]); the ledger records each account's share: `cash` for the
-//! settlement asset (USD, 6 decimals, signed) and `collateral` for other assets. `try_state`
-//! checks, per asset, that the pallet account's balance equals the sum over accounts.
+//! settlement asset (USD, 6 decimals, signed, stored at the [`CashIndex`]) and `collateral` for
+//! other assets. `try_state` checks, per collateral asset, that the pallet account's balance
+//! equals the sum over accounts, and for USD that the balance plus the bad debt the fund owes
+//! is at least the sum of cash (rounding dust of socialized losses aside, equal).
 //!
 //! ## Equity and margin
 //! `equity = cash + sum(amount x index price x (1 - haircut)) + unrealized PnL`, with prices

@@ -104,7 +104,11 @@ impl<T: Config> Pallet<T> {
 		ensure!(!T::ProtocolAccounts::is_protocol_account(who), Error::<T>::NotLiquidatable);
 		let snapshot = Self::risk(who).map_err(|_| Error::<T>::PriceUnavailable)?;
 		ensure!(Self::is_liquidatable(who, &snapshot), Error::<T>::NotLiquidatable);
-		with_storage_layer(|| Self::close_out(who, keeper, snapshot))
+		let outcome = with_storage_layer(|| Self::close_out(who, keeper, snapshot))?;
+		// The fund may have paid cash for what it took over: no later call in this block may
+		// find its books unbacked.
+		Self::settle_fund_losses();
+		Ok(outcome)
 	}
 
 	/// The liquidation of `who`, priced once in `s`: cancel its orders, move positions to the

@@ -1,16 +1,18 @@
 //! The loss waterfall after a bankruptcy: the insurance fund, then a pro-rata haircut of
-//! positive cash. Every loss is charged in the block it appears; nothing waits for a later
-//! event (an option settlement, a governance call).
+//! positive cash. A bankrupt account's debt is taken over in the block of the bankruptcy;
+//! nothing waits for a governance call.
 //!
 //! 1. **Insurance fund.** A bankrupt account's debt is taken over by the fund for as much as
-//!    the fund can pay ([`Pallet::fund_capacity`]: its cash and equity, less what it already
-//!    owes). The fund pays within its per-block payout cap ([`BadDebtCover::cover`]); the rest
+//!    its cash can pay ([`Pallet::fund_capacity`]: its cash less what it already owes). The fund pays within its per-block payout cap ([`BadDebtCover::cover`]); the rest
 //!    is [`UncoveredBadDebt`], earmarked against the fund's cash (its stakers cannot withdraw
 //!    it) and paid first, oldest first, in the next blocks' `on_initialize`.
 //! 2. **Socialization.** What the fund's cash cannot pay is charged at once to every account
-//!    with positive cash, pro rata, by lowering the [`CashIndex`] ([`Pallet::socialize`]). So
-//!    is uncovered debt the fund's cash no longer backs, and the fund's realized deficit
-//!    (negative cash its equity does not cover).
+//!    with positive cash, pro rata, by lowering the [`CashIndex`] ([`Pallet::socialize`]). Owed
+//!    debt the fund's cash no longer backs is paid at once for as much as its equity covers
+//!    and socialized beyond ([`Pallet::settle_fund_losses`], at the end of every block and
+//!    after every liquidation), as is the fund's realized deficit (negative cash its
+//!    collateral and long positions do not cover). A loss the fund's short positions will
+//!    realize at settlement is charged then, to the cash holders of that block.
 //!
 //! After every block, the settlement asset's custody covers every claim on it:
 //! `custody = sum of effective cash - UncoveredBadDebt + rounding dust` (dust >= 0, from the
@@ -142,8 +144,12 @@ impl<T: Config> Pallet<T> {
 		)
 		.unwrap_or(Balance::MAX);
 		let base = positive.saturating_sub(n.saturating_mul(2));
+		if base.is_zero() {
+			// No positive cash to charge (beyond the rounding allowance): nothing changes.
+			return 0;
+		}
 		let left = positive.saturating_sub(n.saturating_mul(3)).saturating_sub(loss);
-		let value = if base.is_zero() || left.is_zero() {
+		let value = if left.is_zero() {
 			0
 		} else {
 			multiply_by_rational_with_rounding(index.value.into_inner(), left, base, Rounding::Down)
@@ -189,15 +195,22 @@ impl<T: Config> Pallet<T> {
 	/// Put `debt` (USD units, a bankrupt account's negative cash, already credited back to it)
 	/// through the waterfall: to the fund within its capacity, paid within the per-block cap
 	/// or left as [`UncoveredBadDebt`]; the rest socialized. Returns `(to the fund, paid by the
-	/// fund now, socialized)`; any part not socialized because it exceeds all positive cash
-	/// stays uncovered.
+	/// fund now, socialized)`; a part beyond all positive cash becomes the fund's negative cash
+	/// (its deficit).
 	pub(crate) fn absorb_bad_debt(debt: Balance) -> (Balance, Balance, Balance) {
 		let to_fund = debt.min(Self::fund_capacity());
 		let socialized = Self::socialize(debt.saturating_sub(to_fund));
 		let unabsorbed = debt.saturating_sub(to_fund).saturating_sub(socialized);
-		UncoveredBadDebt::<T>::mutate(|u| {
-			*u = u.saturating_add(to_fund).saturating_add(unabsorbed)
-		});
+		UncoveredBadDebt::<T>::mutate(|u| *u = u.saturating_add(to_fund));
+		if !unabsorbed.is_zero() {
+			// More than all positive cash: the fund owes it (its deficit, charged to positive
+			// cash as it appears, or recapitalized by a donation).
+			let fund = T::BadDebt::fund_account();
+			let (stored, mut account) = Self::load_account(&fund);
+			account.cash = account.cash.saturating_sub(to_signed(unabsorbed));
+			Self::write_account(&fund, &stored, account);
+			log::error!(target: "runtime::margin", "bad debt {unabsorbed} above all positive cash");
+		}
 		let paid = Self::pay_uncovered();
 		(to_fund, paid, socialized)
 	}
@@ -226,26 +239,62 @@ impl<T: Config> Pallet<T> {
 	/// Returns what it did (for tests).
 	pub fn process_bad_debt() -> BadDebtProgress {
 		let paid = Self::pay_uncovered();
-		BadDebtProgress { paid, ..Self::settle_fund_losses() }
+		let progress = Self::settle_fund_losses();
+		BadDebtProgress { paid: paid.saturating_add(progress.paid), ..progress }
 	}
 
-	/// `on_initialize` and `on_finalize` (the fund's cash may have fallen in the block: it paid
-	/// for positions taken over, its shorts settled): socialize the uncovered bad debt the
-	/// fund's positive cash no longer backs ([`Pallet::enforce_fund_cash`]), and the fund's
-	/// realized deficit: when its cash is negative and its equity too, `min(-cash, -equity)`,
-	/// credited to its cash. The fund is priced only when its cash is negative.
+	/// `on_initialize` and `on_finalize`, and after a liquidation: keep the fund's books
+	/// backed, cheaply when they are (two reads), pricing the fund only when its cash is
+	/// negative or below what it owes.
+	///
+	/// 1. [`UncoveredBadDebt`] above the fund's positive cash is no longer earmarked cash (the
+	///    fund paid cash for positions or collateral it took over, or its shorts settled): the
+	///    fund pays it now, beyond its per-block cap, for as much as its realizable assets
+	///    (cash, collateral, long positions at mark) cover, its cash going negative against
+	///    them; the rest is socialized. Without a price for the fund's assets, its cash alone
+	///    counts.
+	/// 2. The fund's realized deficit is socialized and credited to its cash: negative cash that
+	///    its realizable assets (collateral and long positions at their value, not counting its
+	///    short positions' liabilities, which are only realized when they settle) do not
+	///    cover: `max(0, -(cash + collateral + longs))`.
 	pub fn settle_fund_losses() -> BadDebtProgress {
-		let mut progress =
-			BadDebtProgress { socialized: Self::enforce_fund_cash(), ..Default::default() };
+		let mut progress = BadDebtProgress::default();
 		let fund = T::BadDebt::fund_account();
-		if Self::account(&fund).cash >= 0 {
+		let uncovered = UncoveredBadDebt::<T>::get();
+		let cash = Self::account(&fund).cash;
+		if cash >= 0 && uncovered <= positive_part(cash) {
 			return progress;
 		}
-		let Ok(risk) = Self::risk(&fund) else { return progress };
+		let Ok(risk) = Self::risk(&fund) else {
+			progress.socialized = Self::enforce_fund_cash();
+			return progress;
+		};
 		progress.fund_priced = true;
-		if risk.equity < 0 {
-			let deficit = positive_part(risk.cash.max(risk.equity).saturating_neg());
-			let charged = Self::socialize(deficit);
+		let longs: SignedBalance = risk
+			.positions
+			.iter()
+			.map(|p| p.mark_value)
+			.filter(|v| *v > 0)
+			.fold(0, |a, v| a.saturating_add(v));
+		let backing = to_signed(risk.collateral_value).saturating_add(longs);
+		let mut cash = risk.cash;
+		if uncovered > positive_part(cash) {
+			let paid = uncovered.min(positive_part(cash.saturating_add(backing)));
+			let rest = uncovered.saturating_sub(paid);
+			let charged = Self::socialize(rest);
+			if !paid.is_zero() {
+				let (stored, mut account) = Self::load_account(&fund);
+				account.cash = account.cash.saturating_sub(to_signed(paid));
+				cash = account.cash;
+				Self::write_account(&fund, &stored, account);
+			}
+			UncoveredBadDebt::<T>::put(rest.saturating_sub(charged));
+			progress.paid = paid;
+			progress.socialized = charged;
+		}
+		if cash < 0 {
+			let assets = cash.saturating_add(backing);
+			let charged = Self::socialize(positive_part(assets.saturating_neg()));
 			if !charged.is_zero() {
 				let (stored, mut account) = Self::load_account(&fund);
 				account.cash = account.cash.saturating_add(to_signed(charged));
@@ -257,8 +306,8 @@ impl<T: Config> Pallet<T> {
 		progress
 	}
 
-	/// Socialize the uncovered bad debt the fund's positive cash no longer backs. Returns the
-	/// amount socialized.
+	/// Socialize the uncovered bad debt the fund's positive cash no longer backs (when the
+	/// fund's equity cannot be priced). Returns the amount socialized.
 	pub(crate) fn enforce_fund_cash() -> Balance {
 		let uncovered = UncoveredBadDebt::<T>::get();
 		if uncovered.is_zero() {

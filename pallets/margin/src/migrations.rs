@@ -148,18 +148,14 @@ pub mod v2 {
 		fn on_runtime_upgrade() -> Weight {
 			let mut reads: u64 = 0;
 			let mut writes: u64 = 0;
-			let pending: alloc::vec::Vec<(T::AccountId, Balance)> =
-				v1::PendingLosses::<T>::iter().collect();
-			reads += pending.len() as u64;
+			let mut uncovered: Balance = 0;
 			let index = CashIndex::default();
 			let mut positive = PositiveCash::default();
 			Accounts::<T>::translate::<v1::MarginAccount<T::MaxCollateralAssets>, _>(|who, old| {
-				reads += 1;
+				reads += 2;
 				writes += 1;
-				let credit = pending
-					.iter()
-					.find(|(debtor, _)| *debtor == who)
-					.map_or(0, |(_, amount)| *amount);
+				let credit = v1::PendingLosses::<T>::get(&who).unwrap_or(0);
+				uncovered = uncovered.saturating_add(credit);
 				let cash = old.cash.saturating_add(to_signed(credit));
 				if cash > 0 && !T::ProtocolAccounts::is_protocol_account(&who) {
 					positive.scaled = positive.scaled.saturating_add(positive_part(cash));
@@ -171,14 +167,12 @@ pub mod v2 {
 				let account = MarginAccount { cash, collateral: old.collateral, cash_index: index };
 				(!account.is_empty()).then_some(account)
 			});
-			let uncovered: Balance =
-				pending.iter().fold(0, |sum, (_, amount)| sum.saturating_add(*amount));
 			UncoveredBadDebt::<T>::put(uncovered);
 			CurrentCashIndex::<T>::put(index);
 			PositiveCashTotal::<T>::put(positive);
-			let _ = v1::PendingLosses::<T>::clear(u32::MAX, None);
+			let cleared = v1::PendingLosses::<T>::clear(u32::MAX, None);
 			v1::PendingLossTotal::<T>::kill();
-			writes += 4 + pending.len() as u64;
+			writes += 4 + u64::from(cleared.unique);
 			T::DbWeight::get().reads_writes(reads, writes)
 		}
 

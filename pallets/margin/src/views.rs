@@ -68,7 +68,8 @@ impl<T: Config> Pallet<T> {
 	///    `held + UncoveredBadDebt >= sum of effective cash` (the difference is the rounding
 	///    dust of socialized losses, and zero while none was), and
 	///    `UncoveredBadDebt <= max(fund cash, 0)`, and a negative fund cash is backed by the
-	///    fund's equity (else it is a realized deficit, socialized at the end of the block):
+	///    fund's collateral and long positions (else it is a realized deficit, socialized at
+	///    the end of the block):
 	///    what the accounts can withdraw is held;
 	/// 3. no empty account entries, no zero collateral entries;
 	/// 4. [`PositiveCashTotal`] is the sum of the scaled positive cash of the accounts of the
@@ -132,7 +133,9 @@ impl<T: Config> Pallet<T> {
 		ensure!(uncovered <= positive_part(fund_cash), "uncovered bad debt above the fund's cash");
 		if fund_cash < 0 {
 			if let Ok(risk) = Self::risk(&fund) {
-				ensure!(risk.equity >= 0, "the fund's realized deficit was not socialized");
+				let longs: SignedBalance = risk.positions.iter().map(|p| p.mark_value.max(0)).sum();
+				let assets = risk.cash + to_signed(risk.collateral_value) + longs;
+				ensure!(assets >= 0, "the fund's realized deficit was not socialized");
 			}
 		}
 		for (asset, amount) in held.iter() {
