@@ -379,6 +379,16 @@ mod benchmarks {
 				.max(PRICE_BAND_FLOOR_BOUNDS.0),
 			tick_size: (old.tick_size + old.tick_size / 10).min(TICK_SIZE_BOUNDS.1),
 			min_order_quantity: old.min_order_quantity,
+			min_twap_coverage: old
+				.min_twap_coverage
+				.saturating_sub(tenth(old.min_twap_coverage))
+				.max(MIN_TWAP_COVERAGE_BOUNDS.0),
+			settlement_lookback: (old.settlement_lookback + old.settlement_lookback / 10)
+				.min(SETTLEMENT_LOOKBACK_BOUNDS.1),
+			settlement_price_band: old
+				.settlement_price_band
+				.saturating_sub(tenth(old.settlement_price_band))
+				.max(SETTLEMENT_PRICE_BAND_BOUNDS.0),
 		};
 
 		#[extrinsic_call]
@@ -456,11 +466,17 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// Fix the settlement price and compute the payouts (an in-the-money series with open
-	/// interest).
+	/// Look up the settlement price, fix it and compute the payouts (an in-the-money series with
+	/// open interest). The longest settlement window and full coverage required: the oracle's
+	/// TWAP reaches into its coarse history and, short of coverage, the last price is looked up
+	/// too (both queries, as in the fallback).
 	#[benchmark]
 	fn start_settlement() -> Result<(), BenchmarkError> {
 		setup_market::<T>();
+		Params::<T>::mutate(|p| {
+			p.settlement_window = SETTLEMENT_WINDOW_BOUNDS.1;
+			p.min_twap_coverage = MIN_TWAP_COVERAGE_BOUNDS.1;
+		});
 		let id = new_series::<T>(OptionKind::Call, 50_000, 1)?;
 		open_pair::<T>(id, &funded::<T>("long", 0), &funded::<T>("short", 0), 10)?;
 		let mut info = Series::<T>::get(id).ok_or(BenchmarkError::Stop("no series"))?;
@@ -480,6 +496,37 @@ mod benchmarks {
 
 		assert!(started);
 		assert_eq!(Series::<T>::get(id).map(|s| s.status), Some(SeriesStatus::Settling));
+		Ok(())
+	}
+
+	/// The risk admin sets the settlement price of an in-the-money series with open interest
+	/// that waits for it, at the reference price (the last oracle price before the expiry).
+	#[benchmark]
+	fn set_settlement_price() -> Result<(), BenchmarkError> {
+		let origin =
+			T::RiskAdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		setup_market::<T>();
+		let id = new_series::<T>(OptionKind::Call, 50_000, 1)?;
+		open_pair::<T>(id, &funded::<T>("long", 0), &funded::<T>("short", 0), 10)?;
+		let mut info = Series::<T>::get(id).ok_or(BenchmarkError::Stop("no series"))?;
+		T::BenchmarkHelper::set_time(info.terms.expiry);
+		T::BenchmarkHelper::set_prices(
+			ASSET,
+			FixedU128::from_u32(60_000),
+			FixedU128::from_rational(8, 10),
+		);
+		Pallet::<T>::expire_series(id, &mut info);
+		// The oracle had no settlement price: the series waits for the risk admin.
+		info.status = SeriesStatus::Expired { price_wait_reported: true };
+		Series::<T>::insert(id, info);
+		let price = Pallet::<T>::settlement_reference(&info.terms)
+			.ok_or(BenchmarkError::Stop("no reference price"))?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, id, price);
+
+		assert_eq!(Series::<T>::get(id).map(|s| s.status), Some(SeriesStatus::Settling));
+		assert_eq!(Settlements::<T>::get(id).map(|s| s.source), Some(SettlementSource::Governance));
 		Ok(())
 	}
 

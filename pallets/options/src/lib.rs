@@ -47,12 +47,27 @@
 
 //! ## Settlement
 //! From the first block whose `on_initialize` sees the time past the expiry: the series takes
-//! no orders, its resting orders are cancelled, and once the oracle's TWAP over
-//! `[expiry - settlement_window, expiry]` is available, every position is settled in cash
-//! through the series' settlement account ([`Pallet::settlement_account`]), at most
-//! [`Config::MaxSettlementsPerBlock`] positions per block: shorts pay, and longs receive, the
-//! payout per contract (USD units) times their contracts. Any dust (from a failed transfer)
-//! goes to the insurance fund, so the settlement account ends at zero. See `settlement.rs`.
+//! no orders, its resting orders are cancelled, and its settlement price is fixed, in this
+//! order ([`SettlementSource`]):
+//! 1. the oracle's TWAP over `[expiry - settlement_window, expiry]`, if the oracle had an
+//!    available price for at least `min_twap_coverage` of the window;
+//! 2. else the last oracle price available at or before the expiry, if it was still available
+//!    at most `settlement_lookback` before the expiry;
+//! 3. else the risk admin's price ([`Pallet::set_settlement_price`]), within
+//!    `settlement_price_band` of the last oracle price available before the expiry (or of the
+//!    current one if the oracle kept none).
+//!
+//! Then every position is settled in cash through the series' settlement account
+//! ([`Pallet::settlement_account`]): shorts pay, and longs receive, the payout per contract (USD
+//! units) times their contracts. Any dust (from a failed transfer) goes to the insurance fund,
+//! so the settlement account ends at zero. The work is bounded per block
+//! ([`Config::MaxSettlementsPerBlock`] units) and shared: every due series gets to its
+//! settlement price before any position is settled, and the settling series share the rest of
+//! the budget equally, so a large series never holds back the others. See `settlement.rs`.
+//!
+//! The oracle queries the settlement needs beyond
+//! [`PriceProvider`](solvent_primitives::PriceProvider) (the TWAP's coverage, the
+//! last available price, the oracle's history span) are read through [`SettlementPrices`].
 //!
 //! ## Parameters
 //! [`OptionsParams`] in [`Params`]: genesis values, changed by [`Config::RiskAdminOrigin`]
@@ -89,6 +104,7 @@ mod tests;
 
 pub use margin::ShortMargin;
 pub use mark::{contracts_value, UnitMark};
+pub use settlement::SettlementPrices;
 pub use trading::{PlaceOrderOutcome, PriceBand};
 pub use types::*;
 pub use weights::WeightInfo;
@@ -122,16 +138,17 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use solvent_primitives::{
-		AssetId, Balance, MarginLedger, Moment, OptionKind, OrderId, Price, PriceProvider,
-		ProtocolAccounts, SeriesId, Side, SignedBalance,
+		AssetId, Balance, MarginLedger, Moment, OptionKind, OrderId, Price, ProtocolAccounts,
+		SeriesId, Side, SignedBalance,
 	};
 	use sp_arithmetic::{FixedU128, Permill};
 
 	/// The in-code storage version: 1 added the price band, tick and minimum quantity to
 	/// [`OptionsParams`] and the per-series order totals to [`AccountOrders`]
 	/// ([`crate::migrations::v1`]); 2 removed `socialized` from [`Settlement`]
-	/// ([`crate::migrations::v2`]).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	/// ([`crate::migrations::v2`]); 3 added the settlement fallbacks' parameters to
+	/// [`OptionsParams`] and the price's source to [`Settlement`] ([`crate::migrations::v3`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -144,8 +161,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type PalletId: Get<PalletId>;
 
-		/// Oracle: spot and implied volatility of underlyings, TWAP for settlement.
-		type Prices: PriceProvider;
+		/// Oracle: spot and implied volatility of underlyings, and the settlement price's
+		/// queries (TWAP with its coverage, last available price, history span; see
+		/// [`SettlementPrices`]): `pallet-price-oracle` implements all of them.
+		type Prices: SettlementPrices;
 
 		/// Margin ledger (`pallet-margin`): cash transfers and the initial-margin check.
 		type Ledger: MarginLedger<Self::AccountId>;
@@ -369,14 +388,22 @@ pub mod pallet {
 		},
 		/// The series passed its expiry: it takes no more orders.
 		SeriesExpired { series: SeriesId },
-		/// The settlement price (TWAP) is not available yet; retried every block. Emitted once.
+		/// The oracle has no settlement price for the series: its TWAP lacks coverage and it
+		/// had no price within the lookback before the expiry. The series waits for the risk
+		/// admin's price ([`Pallet::set_settlement_price`]). Emitted once.
 		SettlementPriceUnavailable { series: SeriesId },
-		/// Settlement began at `price`: `payout_per_contract` and `total_payout` in USD units.
+		/// The risk admin set the settlement `price` of the series (USD per whole unit of the
+		/// underlying), within `settlement_price_band` of `reference` (the last oracle price
+		/// available before the expiry, or the current one).
+		SettlementPriceSet { series: SeriesId, price: Price, reference: Price },
+		/// Settlement began at `price` (USD per whole unit) from `source`:
+		/// `payout_per_contract` and `total_payout` in USD units.
 		SettlementStarted {
 			series: SeriesId,
 			price: Price,
 			payout_per_contract: Balance,
 			total_payout: Balance,
+			source: SettlementSource,
 		},
 		/// A position was settled: a long (`quantity > 0`) received `amount` USD units, a short
 		/// (`< 0`) paid `amount` (`|quantity| x payout_per_contract`).
@@ -513,6 +540,28 @@ pub mod pallet {
 		MinOrderQuantityOutOfBounds,
 		/// `min_order_quantity` moves by more than [`MAX_PARAM_STEP`].
 		MinOrderQuantityStepTooLarge,
+		/// `min_twap_coverage` is outside [`MIN_TWAP_COVERAGE_BOUNDS`].
+		MinTwapCoverageOutOfBounds,
+		/// `min_twap_coverage` moves by more than [`MAX_PARAM_STEP`].
+		MinTwapCoverageStepTooLarge,
+		/// `settlement_lookback` is outside [`SETTLEMENT_LOOKBACK_BOUNDS`].
+		SettlementLookbackOutOfBounds,
+		/// `settlement_lookback` moves by more than [`MAX_PARAM_STEP`].
+		SettlementLookbackStepTooLarge,
+		/// `settlement_price_band` is outside [`SETTLEMENT_PRICE_BAND_BOUNDS`].
+		SettlementPriceBandOutOfBounds,
+		/// `settlement_price_band` moves by more than [`MAX_PARAM_STEP`].
+		SettlementPriceBandStepTooLarge,
+		/// The series does not wait for the risk admin's settlement price: it is still trading,
+		/// or its resting orders and the oracle's settlement price have not been tried yet
+		/// (status `Expired` without `price_wait_reported`).
+		SettlementPriceNotAwaited,
+		/// The settlement price differs from the reference by more than
+		/// `settlement_price_band` of the reference.
+		SettlementPriceOutsideBand,
+		/// No reference price for the band: the oracle kept no price of the underlying before
+		/// the expiry and has none now.
+		NoReferencePrice,
 	}
 
 	#[pallet::hooks]
@@ -548,6 +597,16 @@ pub mod pallet {
 			assert!(
 				Pallet::<T>::max_on_initialize_weight().all_lte(T::BlockWeights::get().max_block),
 				"the heaviest on_initialize (MaxSettlementsPerBlock units) exceeds a block"
+			);
+			// The oracle's history still holds the longest settlement window and lookback the
+			// bounds allow when the settlement price is looked up.
+			let needed = SETTLEMENT_WINDOW_BOUNDS
+				.1
+				.max(SETTLEMENT_LOOKBACK_BOUNDS.1)
+				.saturating_add(SETTLEMENT_LOOKUP_DELAY);
+			assert!(
+				Pallet::<T>::oracle_history_span() >= needed,
+				"the oracle's history is shorter than the longest settlement window or lookback"
 			);
 		}
 
@@ -696,6 +755,35 @@ pub mod pallet {
 		pub fn set_params(origin: OriginFor<T>, params: OptionsParams) -> DispatchResult {
 			T::RiskAdminOrigin::ensure_origin(origin)?;
 			Self::do_set_params(params)
+		}
+
+		/// Set the settlement price of a series the oracle could not price, and start its
+		/// settlement.
+		///
+		/// Origin: [`Config::RiskAdminOrigin`]. `series` must wait for it: past expiry, its
+		/// resting orders cancelled, and the oracle without a settlement price (its TWAP over
+		/// the settlement window lacked coverage and it had no price within the lookback:
+		/// status `Expired { price_wait_reported: true }`, announced by
+		/// [`Event::SettlementPriceUnavailable`]). `price`: USD per whole unit of the
+		/// underlying, within `settlement_price_band` of the reference,
+		/// `|price - reference| <= settlement_price_band x reference`. The reference is the
+		/// last oracle price of the underlying available at or before the expiry, however old
+		/// (the oracle keeps about a day), else the oracle's current price.
+		///
+		/// Emits [`Event::SettlementPriceSet`] and [`Event::SettlementStarted`] (source
+		/// [`SettlementSource::Governance`]); the positions are settled by the following
+		/// blocks. Errors: [`Error::UnknownSeries`], [`Error::SettlementPriceNotAwaited`],
+		/// [`Error::SeriesSettling`], [`Error::NoReferencePrice`],
+		/// [`Error::SettlementPriceOutsideBand`], `BadOrigin`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::set_settlement_price())]
+		pub fn set_settlement_price(
+			origin: OriginFor<T>,
+			series: SeriesId,
+			price: Price,
+		) -> DispatchResult {
+			T::RiskAdminOrigin::ensure_origin(origin)?;
+			Self::do_set_settlement_price(series, price)
 		}
 	}
 }

@@ -18,7 +18,7 @@ use solvent_primitives::{
 	TimestampedValue,
 };
 use sp_arithmetic::{FixedI128, FixedU128, Permill};
-use sp_runtime::{BuildStorage, DispatchError, DispatchResult};
+use sp_runtime::{traits::Convert, BuildStorage, DispatchError, DispatchResult};
 
 pub type AccountId = u64;
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -126,6 +126,18 @@ pub type Halted =
 /// The last TWAP request: `(key, window, end)`.
 #[frame_support::storage_alias(verbatim)]
 pub type LastTwapRequest = StorageValue<MockPrices, (OracleKey, Moment, Moment)>;
+/// The coverage (ms) of the TWAP of an asset; the whole window if unset.
+#[frame_support::storage_alias(verbatim)]
+pub type TwapCoverage = StorageMap<MockPrices, Twox64Concat, AssetId, Moment>;
+/// The last spot price of an asset available at or before any end, with the end of the time it
+/// was available (capped at the end asked for); none if unset.
+#[frame_support::storage_alias(verbatim)]
+pub type LastPrice = StorageMap<MockPrices, Twox64Concat, AssetId, TimestampedValue>;
+
+parameter_types! {
+	/// The oracle's history span: `pallet-price-oracle`'s `HISTORY_SPAN` (24 h 55 min).
+	pub static HistorySpan: Moment = 89_700_000;
+}
 
 impl PriceProvider for MockPrices {
 	/// The oracle tracks BTC and ETH (as the runtime's `SupportedKeys`).
@@ -162,6 +174,36 @@ impl PriceProvider for MockPrices {
 	}
 }
 
+/// The TWAP with its coverage ([`TwapCoverage`], the whole window if unset).
+impl Convert<(OracleKey, Moment, Moment), Result<(FixedU128, Moment), PriceError>> for MockPrices {
+	fn convert(
+		(key, window, end): (OracleKey, Moment, Moment),
+	) -> Result<(FixedU128, Moment), PriceError> {
+		let twap = <Self as PriceProvider>::twap(&key, window, end)?;
+		let (OracleKey::Spot(a) | OracleKey::ImpliedVol(a)) = key;
+		Ok((twap, TwapCoverage::get(a).unwrap_or(window).min(window)))
+	}
+}
+
+/// The last price ([`LastPrice`]), available until at most `end`.
+impl Convert<(OracleKey, Moment), Result<TimestampedValue, PriceError>> for MockPrices {
+	fn convert((key, end): (OracleKey, Moment)) -> Result<TimestampedValue, PriceError> {
+		match key {
+			OracleKey::Spot(a) => LastPrice::get(a)
+				.map(|v| TimestampedValue { value: v.value, timestamp: v.timestamp.min(end) })
+				.ok_or(PriceError::NoHistory),
+			OracleKey::ImpliedVol(_) => Err(PriceError::NoHistory),
+		}
+	}
+}
+
+/// The history span ([`HistorySpan`]).
+impl Convert<(), Moment> for MockPrices {
+	fn convert(_: ()) -> Moment {
+		HistorySpan::get()
+	}
+}
+
 pub fn set_spot(asset: AssetId, spot: Price) {
 	SpotPrice::insert(asset, spot);
 }
@@ -173,6 +215,15 @@ pub fn set_twap(asset: AssetId, price: Price) {
 }
 pub fn halt(asset: AssetId, halted: bool) {
 	Halted::insert(asset, halted);
+}
+/// The TWAP of `asset` covers only `ms` of any window.
+pub fn set_twap_coverage(asset: AssetId, ms: Moment) {
+	TwapCoverage::insert(asset, ms);
+}
+/// The last price of `asset` available at or before any end is `price`, available until
+/// `until` (ms).
+pub fn set_last_price(asset: AssetId, price: Price, until: Moment) {
+	LastPrice::insert(asset, TimestampedValue { value: price, timestamp: until });
 }
 
 // ---------------------------------------------------------------------------- ledger
@@ -297,6 +348,7 @@ impl crate::BenchmarkHelper<AccountId> for MockBenchmarkHelper {
 		set_spot(asset, spot);
 		set_vol(asset, vol);
 		set_twap(asset, spot);
+		set_last_price(asset, spot, Now::get());
 		halt(asset, false);
 	}
 	fn fund_account(who: &AccountId, amount: Balance) {

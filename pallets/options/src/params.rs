@@ -14,7 +14,9 @@ impl<T: Config> Pallet<T> {
 	/// [`Error::SettlementWindowOutOfBounds`], [`Error::ExpiryIntervalOutOfBounds`],
 	/// [`Error::ExpiryOffsetOutOfBounds`], [`Error::MinTimeToExpiryOutOfBounds`],
 	/// [`Error::PriceBandRateOutOfBounds`], [`Error::PriceBandFloorOutOfBounds`],
-	/// [`Error::TickSizeOutOfBounds`], [`Error::MinOrderQuantityOutOfBounds`].
+	/// [`Error::TickSizeOutOfBounds`], [`Error::MinOrderQuantityOutOfBounds`],
+	/// [`Error::MinTwapCoverageOutOfBounds`], [`Error::SettlementLookbackOutOfBounds`],
+	/// [`Error::SettlementPriceBandOutOfBounds`].
 	pub fn check_bounds(p: &OptionsParams) -> Result<(), Error<T>> {
 		ensure!(p.maker_fee_rate <= MAX_FEE_RATE, Error::<T>::MakerFeeOutOfBounds);
 		ensure!(p.taker_fee_rate <= MAX_FEE_RATE, Error::<T>::TakerFeeOutOfBounds);
@@ -51,6 +53,18 @@ impl<T: Config> Pallet<T> {
 		ensure!(
 			in_bounds(p.min_order_quantity, MIN_ORDER_QUANTITY_BOUNDS),
 			Error::<T>::MinOrderQuantityOutOfBounds
+		);
+		ensure!(
+			in_bounds(p.min_twap_coverage, MIN_TWAP_COVERAGE_BOUNDS),
+			Error::<T>::MinTwapCoverageOutOfBounds
+		);
+		ensure!(
+			in_bounds(p.settlement_lookback, SETTLEMENT_LOOKBACK_BOUNDS),
+			Error::<T>::SettlementLookbackOutOfBounds
+		);
+		ensure!(
+			in_bounds(p.settlement_price_band, SETTLEMENT_PRICE_BAND_BOUNDS),
+			Error::<T>::SettlementPriceBandOutOfBounds
 		);
 		Ok(())
 	}
@@ -123,6 +137,22 @@ impl<T: Config> Pallet<T> {
 				MAX_PARAM_STEP
 			),
 			Error::<T>::MinOrderQuantityStepTooLarge
+		);
+		ensure!(
+			permill_step(old.min_twap_coverage, new.min_twap_coverage, MAX_PARAM_STEP),
+			Error::<T>::MinTwapCoverageStepTooLarge
+		);
+		ensure!(
+			within_step(
+				old.settlement_lookback.into(),
+				new.settlement_lookback.into(),
+				MAX_PARAM_STEP
+			),
+			Error::<T>::SettlementLookbackStepTooLarge
+		);
+		ensure!(
+			permill_step(old.settlement_price_band, new.settlement_price_band, MAX_PARAM_STEP),
+			Error::<T>::SettlementPriceBandStepTooLarge
 		);
 		Ok(())
 	}

@@ -1,12 +1,19 @@
 //! Expiry and cash settlement, driven by `on_initialize` with bounded work per block.
 //!
-//! Per series past its expiry (in expiry order):
+//! Per series past its expiry:
 //! 1. `Trading` -> `Expired`: no more orders ([`Event::SeriesExpired`]).
 //! 2. Cancel its resting orders ([`CancelReason::Expired`]).
-//! 3. Settlement price = oracle TWAP of `Spot(underlying)` over
-//!    `[expiry - settlement_window, expiry]`; if unavailable, wait and retry next block
-//!    ([`Event::SettlementPriceUnavailable`] once).
-//! 4. Start ([`Event::SettlementStarted`]): payout per contract
+//! 3. Settlement price from the oracle, looked up once:
+//!    - the TWAP of `Spot(underlying)` over `[expiry - settlement_window, expiry]`, if the
+//!      oracle had an available price for at least `min_twap_coverage x settlement_window` ms
+//!      of it ([`SettlementSource::Twap`]);
+//!    - else the last price available at or before the expiry, if it was still available at
+//!      `expiry - settlement_lookback` or later ([`SettlementSource::LastPrice`]);
+//!    - else the series waits for the risk admin's price ([`Event::SettlementPriceUnavailable`],
+//!      [`Pallet::set_settlement_price`], [`SettlementSource::Governance`]) and takes no more
+//!      budget: the oracle's history up to the expiry no longer changes once the time is past
+//!      it, so a second lookup would give the same answer.
+//! 4. Start ([`Event::SettlementStarted`] with the source): payout per contract
 //!    `pc = floor(intrinsic(price) x size)` (USD units), total payout `P = open interest x pc`.
 //! 5. Settle positions, a cursor over `Positions[series]` (the last raw key,
 //!    `iter_prefix_from`): a short of `q` pays `q x pc` into the settlement account; a long of
@@ -17,10 +24,26 @@
 //!    (a negative dust comes from it), so the settlement account ends at zero and
 //!    `collected == paid + dust`; the series leaves the active list.
 //!
-//! Budget per block: `MaxSettlementsPerBlock` work units, where a unit is one position
-//! settled, one resting order cancelled, or one state transition (expiry, a settlement-price
-//! attempt, the end of a settlement). Series waiting for their price take one unit per block
-//! each, ahead of later expiries.
+//! ## Budget
+//! `MaxSettlementsPerBlock` work units per block, where a unit is one position settled, one
+//! resting order cancelled, or one state transition (expiry, the settlement-price lookup, the
+//! end of a settlement). Each block has two phases:
+//! - **Every due series to its start first.** Each due series that has not started settling,
+//!   in expiry order, is expired, has its resting orders cancelled and its price looked up
+//!   (steps 1 to 4) before any position is settled. This work is bounded per series by
+//!   `W = 2 + 2 x MaxOrdersPerSide` units (an expiry, a lookup, two full book sides), so the
+//!   `k`-th series in expiry order among those due and not yet settling starts settling (or
+//!   waits for the risk admin) within `ceil(k x W / MaxSettlementsPerBlock)` blocks, whatever
+//!   the number of positions of the series before it (the runtime's worst case, 256 series with
+//!   full books: `ceil(256 x 130 / 64)` = 520 blocks; series without resting orders cost 2 units
+//!   each, 32 of them per block).
+//! - **Then positions, in equal shares.** The rest of the budget goes round-robin to the
+//!   settling series, in expiry order: each gets `max(1, rest / n)` units per round (its
+//!   positions, then its end) until the budget or the work runs out, so no settling series
+//!   waits for another one to finish.
+//!
+//! Series waiting for the risk admin take no units. Visiting a due series reads it once per
+//! block (charged apart from the units).
 //!
 //! Losses from bad debt are not charged here: the margin ledger charges them when they arise
 //! (insurance fund, then a haircut of positive cash), so every long receives its full payout.
@@ -32,16 +55,56 @@ use crate::{mark::contracts_value, pallet::*, types::*, weights::WeightInfo};
 use alloc::vec::Vec;
 use frame_support::{
 	ensure,
-	pallet_prelude::{DispatchError, Weight},
+	pallet_prelude::{DispatchError, DispatchResult, Weight},
 	traits::Get,
 	BoundedVec,
 };
 use solvent_option_pricing::intrinsic;
 use solvent_primitives::{
-	to_signed, Balance, OracleKey, Price, PriceProvider, SeriesId, Side, SignedBalance,
+	to_signed, Balance, Moment, OracleKey, Price, PriceError, PriceProvider, SeriesId, Side,
+	SignedBalance, TimestampedValue,
 };
-use sp_arithmetic::Rounding;
-use sp_runtime::traits::AccountIdConversion;
+use sp_arithmetic::{FixedU128, Rounding};
+use sp_runtime::traits::{AccountIdConversion, Convert};
+
+/// The oracle as the settlement needs it: [`PriceProvider`] and three queries it lacks, each an
+/// `sp_runtime::traits::Convert` (`pallet-price-oracle` implements them on its `Pallet`):
+/// - `(key, window, end) -> Result<(twap, covered_ms), PriceError>`: the TWAP over
+///   `[end - window, end]` and the ms of the window with an available value
+///   (`Pallet::twap_with_coverage_at`);
+/// - `(key, end) -> Result<TimestampedValue, PriceError>`: the last value available at or
+///   before `end`, its `timestamp` the end (ms, exclusive) of the time it was available
+///   (`Pallet::last_available_at`);
+/// - `() -> Moment`: how far behind now the oracle keeps every key's history (ms,
+///   `Pallet::history_span`).
+///
+/// Implemented for every type with those four traits. Meant to become methods of
+/// `PriceProvider` (see [`Pallet::oracle_twap`], [`Pallet::oracle_last_price`],
+/// [`Pallet::oracle_history_span`], the only places that read them).
+pub trait SettlementPrices:
+	PriceProvider
+	+ Convert<(OracleKey, Moment, Moment), Result<(FixedU128, Moment), PriceError>>
+	+ Convert<(OracleKey, Moment), Result<TimestampedValue, PriceError>>
+	+ Convert<(), Moment>
+{
+}
+
+impl<P> SettlementPrices for P where
+	P: PriceProvider
+		+ Convert<(OracleKey, Moment, Moment), Result<(FixedU128, Moment), PriceError>>
+		+ Convert<(OracleKey, Moment), Result<TimestampedValue, PriceError>>
+		+ Convert<(), Moment>
+{
+}
+
+/// One work unit for a state transition, if any is left.
+fn take_unit(budget: &mut u32) -> bool {
+	if *budget == 0 {
+		return false;
+	}
+	*budget -= 1;
+	true
+}
 
 impl<T: Config> Pallet<T> {
 	/// The settlement account of series `id`: sub-account `("series", id)` of the pallet's
@@ -50,23 +113,123 @@ impl<T: Config> Pallet<T> {
 		T::PalletId::get().into_sub_account_truncating((b"series", id))
 	}
 
-	/// The `on_initialize` work: expire, cancel orders of, and settle series past their
-	/// expiry, in expiry order, within `MaxSettlementsPerBlock` work units (see the module
-	/// docs). Returns the weight used.
+	// ------------------------------------------------------------------ oracle queries
+
+	/// The oracle's TWAP of `key` over `[end - window, end]` (ms) and its coverage, the ms of
+	/// the window with an available value.
+	pub fn oracle_twap(
+		key: OracleKey,
+		window: Moment,
+		end: Moment,
+	) -> Result<(Price, Moment), PriceError> {
+		<T::Prices as Convert<(OracleKey, Moment, Moment), Result<(Price, Moment), PriceError>>>::convert(
+			(key, window, end),
+		)
+	}
+
+	/// The last oracle value of `key` available at or before `end`; its `timestamp` is the end
+	/// (ms, exclusive) of the time it was available.
+	pub fn oracle_last_price(key: OracleKey, end: Moment) -> Result<TimestampedValue, PriceError> {
+		<T::Prices as Convert<(OracleKey, Moment), Result<TimestampedValue, PriceError>>>::convert(
+			(key, end),
+		)
+	}
+
+	/// How far behind now the oracle keeps every key's history (ms).
+	pub fn oracle_history_span() -> Moment {
+		<T::Prices as Convert<(), Moment>>::convert(())
+	}
+
+	/// The settlement price of a series with `terms` from the oracle under `params`: the TWAP
+	/// over `[expiry - settlement_window, expiry]` if its coverage is at least
+	/// `min_twap_coverage x settlement_window` (ms, rounded up), else the last price available
+	/// at or before the expiry if it was available until `expiry - settlement_lookback` or
+	/// later. `Err` with the oracle's reason (`NoHistory` for a last price older than the
+	/// lookback) if neither.
+	pub fn oracle_settlement_price(
+		terms: &SeriesTerms,
+		params: &OptionsParams,
+	) -> Result<(Price, SettlementSource), PriceError> {
+		let key = OracleKey::Spot(terms.underlying);
+		let window = params.settlement_window;
+		let needed = params.min_twap_coverage.mul_ceil(window);
+		if let Ok((price, covered)) = Self::oracle_twap(key, window, terms.expiry) {
+			if covered >= needed {
+				return Ok((price, SettlementSource::Twap));
+			}
+		}
+		let last = Self::oracle_last_price(key, terms.expiry)?;
+		let oldest = terms.expiry.saturating_sub(params.settlement_lookback);
+		if last.timestamp >= oldest {
+			Ok((last.value, SettlementSource::LastPrice))
+		} else {
+			Err(PriceError::NoHistory)
+		}
+	}
+
+	/// The reference of a risk-admin settlement price for a series with `terms`: the last oracle
+	/// price of its underlying available at or before the expiry, however old, else the current
+	/// one. `None` if the oracle has neither.
+	pub fn settlement_reference(terms: &SeriesTerms) -> Option<Price> {
+		let key = OracleKey::Spot(terms.underlying);
+		Self::oracle_last_price(key, terms.expiry)
+			.or_else(|_| T::Prices::get(&key))
+			.map(|v| v.value)
+			.ok()
+	}
+
+	// ------------------------------------------------------------------ the block's work
+
+	/// The `on_initialize` work: expire, cancel the orders of, price and settle the series past
+	/// their expiry within `MaxSettlementsPerBlock` work units, every due series to its start
+	/// first, then positions in equal shares (see the module docs). Returns the weight used.
 	pub(crate) fn process_expiries() -> Weight {
 		let mut weight = T::WeightInfo::on_initialize_idle();
 		let now = Self::now();
 		let mut budget = T::MaxSettlementsPerBlock::get();
+		let due: Vec<SeriesId> = ActiveSeries::<T>::get()
+			.iter()
+			.take_while(|(expiry, _)| *expiry <= now)
+			.map(|(_, id)| *id)
+			.collect();
+		weight = weight.saturating_add(T::DbWeight::get().reads(due.len() as u64));
 		let mut finished: Vec<SeriesId> = Vec::new();
-		for (expiry, id) in ActiveSeries::<T>::get() {
-			if expiry > now || budget == 0 {
-				break;
-			}
-			let (w, done) = Self::step_series(id, &mut budget);
-			weight = weight.saturating_add(w);
-			if done {
+		// Phase 1: every due series to its settlement start, in expiry order.
+		let mut settling: Vec<(SeriesId, SeriesInfo)> = Vec::new();
+		for id in due {
+			let Some(mut info) = Series::<T>::get(id) else {
 				finished.push(id);
+				continue;
+			};
+			weight = weight.saturating_add(Self::advance_to_start(id, &mut info, &mut budget));
+			match info.status {
+				SeriesStatus::Settling => settling.push((id, info)),
+				SeriesStatus::Settled => finished.push(id),
+				SeriesStatus::Trading | SeriesStatus::Expired { .. } => {}
 			}
+		}
+		// Phase 2: the rest to the settling series, in equal shares per round.
+		while budget > 0 && !settling.is_empty() {
+			let n = u32::try_from(settling.len()).unwrap_or(u32::MAX);
+			let share = (budget / n).max(1);
+			let mut left = Vec::with_capacity(settling.len());
+			for (id, mut info) in settling {
+				if budget == 0 {
+					left.push((id, info));
+					continue;
+				}
+				let mut quota = share.min(budget);
+				let given = quota;
+				let (w, done) = Self::settle_series(id, &mut info, &mut quota);
+				weight = weight.saturating_add(w);
+				budget = budget.saturating_sub(given.saturating_sub(quota));
+				if done {
+					finished.push(id);
+				} else {
+					left.push((id, info));
+				}
+			}
+			settling = left;
 		}
 		if !finished.is_empty() {
 			ActiveSeries::<T>::mutate(|active| active.retain(|(_, id)| !finished.contains(id)));
@@ -75,7 +238,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Weight of the heaviest `on_initialize`: every work unit at the cost of the most
-	/// expensive kind of unit.
+	/// expensive kind of unit, and a read of each of `MaxActiveSeries` due series.
 	pub fn max_on_initialize_weight() -> Weight {
 		let unit = T::WeightInfo::expire_series()
 			.max(T::WeightInfo::start_settlement())
@@ -83,56 +246,55 @@ impl<T: Config> Pallet<T> {
 			.max(T::WeightInfo::cancel_expired_orders(1))
 			.max(T::WeightInfo::settle_positions(1));
 		T::WeightInfo::on_initialize_idle()
+			.saturating_add(T::DbWeight::get().reads(u64::from(T::MaxActiveSeries::get())))
 			.saturating_add(unit.saturating_mul(u64::from(T::MaxSettlementsPerBlock::get())))
 	}
 
-	/// Advance one series past its expiry as far as `budget` allows. Returns the weight used
-	/// and whether the series is fully settled.
-	fn step_series(id: SeriesId, budget: &mut u32) -> (Weight, bool) {
+	/// Phase 1 for one due series: expire it, cancel its resting orders and look up its
+	/// settlement price as far as `budget` allows. A series waiting for the risk admin, or
+	/// already settling, takes nothing. Returns the weight used; `info.status` tells where the
+	/// series is.
+	fn advance_to_start(id: SeriesId, info: &mut SeriesInfo, budget: &mut u32) -> Weight {
 		let mut weight = Weight::zero();
-		let Some(mut info) = Series::<T>::get(id) else { return (weight, true) };
-		// One work unit for a state transition, if any is left.
-		let take_unit = |budget: &mut u32| {
-			if *budget == 0 {
-				return false;
-			}
-			*budget -= 1;
-			true
-		};
 		loop {
 			match info.status {
 				SeriesStatus::Trading => {
 					if !take_unit(budget) {
-						return (weight, false);
+						return weight;
 					}
-					Self::expire_series(id, &mut info);
+					Self::expire_series(id, info);
 					weight = weight.saturating_add(T::WeightInfo::expire_series());
 				}
-				SeriesStatus::Expired { .. } => {
+				SeriesStatus::Expired { price_wait_reported: false } => {
 					let (cancelled, orders_left) = Self::cancel_expired_orders(id, *budget);
 					*budget = budget.saturating_sub(cancelled);
 					weight = weight.saturating_add(T::WeightInfo::cancel_expired_orders(cancelled));
 					if orders_left || !take_unit(budget) {
-						return (weight, false);
+						return weight;
 					}
 					weight = weight.saturating_add(T::WeightInfo::start_settlement());
-					if !Self::try_start_settlement(id, &mut info) {
-						return (weight, false);
-					}
+					Self::try_start_settlement(id, info);
+					return weight;
 				}
-				SeriesStatus::Settling => {
-					let (settled, done) = Self::settle_positions(id, *budget);
-					*budget = budget.saturating_sub(settled);
-					weight = weight.saturating_add(T::WeightInfo::settle_positions(settled));
-					if !done || !take_unit(budget) {
-						return (weight, false);
-					}
-					Self::finish_settlement(id, &mut info);
-					weight = weight.saturating_add(T::WeightInfo::finish_settlement());
-				}
-				SeriesStatus::Settled => return (weight, true),
+				SeriesStatus::Expired { price_wait_reported: true }
+				| SeriesStatus::Settling
+				| SeriesStatus::Settled => return weight,
 			}
 		}
+	}
+
+	/// Phase 2 for one settling series: settle positions within `budget`, then end the
+	/// settlement if a unit is left. Returns the weight used and whether the series is done.
+	fn settle_series(id: SeriesId, info: &mut SeriesInfo, budget: &mut u32) -> (Weight, bool) {
+		let (settled, done) = Self::settle_positions(id, *budget);
+		*budget = budget.saturating_sub(settled);
+		let mut weight = T::WeightInfo::settle_positions(settled);
+		if !done || !take_unit(budget) {
+			return (weight, false);
+		}
+		Self::finish_settlement(id, info);
+		weight = weight.saturating_add(T::WeightInfo::finish_settlement());
+		(weight, true)
 	}
 
 	/// `Trading` -> `Expired`: the series takes no more orders.
@@ -142,30 +304,56 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::SeriesExpired { series: id });
 	}
 
-	/// Ask the oracle for the settlement price (TWAP of the underlying's spot over
-	/// `[expiry - settlement_window, expiry]`) and start the settlement if it is available;
-	/// otherwise report the wait once. Returns whether the settlement started.
+	/// Look up the settlement price in the oracle ([`Self::oracle_settlement_price`]) and start
+	/// the settlement if there is one; otherwise mark the series as waiting for the risk admin
+	/// and report it ([`Event::SettlementPriceUnavailable`]). Returns whether the settlement
+	/// started.
 	pub(crate) fn try_start_settlement(id: SeriesId, info: &mut SeriesInfo) -> bool {
-		let window = Params::<T>::get().settlement_window;
-		let key = OracleKey::Spot(info.terms.underlying);
-		match T::Prices::twap(&key, window, info.terms.expiry) {
-			Ok(price) => {
-				Self::start_settlement(id, info, price);
+		let params = Params::<T>::get();
+		match Self::oracle_settlement_price(&info.terms, &params) {
+			Ok((price, source)) => {
+				Self::start_settlement(id, info, price, source);
 				true
 			}
 			Err(e) => {
-				if info.status == (SeriesStatus::Expired { price_wait_reported: false }) {
-					log::info!(
-						target: "runtime::options",
-						"settlement price of series {id} unavailable: {e:?}"
-					);
-					info.status = SeriesStatus::Expired { price_wait_reported: true };
-					Series::<T>::insert(id, *info);
-					Self::deposit_event(Event::SettlementPriceUnavailable { series: id });
-				}
+				log::info!(
+					target: "runtime::options",
+					"no oracle settlement price for series {id} ({e:?}): waiting for the risk admin"
+				);
+				info.status = SeriesStatus::Expired { price_wait_reported: true };
+				Series::<T>::insert(id, *info);
+				Self::deposit_event(Event::SettlementPriceUnavailable { series: id });
 				false
 			}
 		}
+	}
+
+	/// `set_settlement_price` after the origin check: the series must wait for the risk admin,
+	/// the price must be within the band of the reference; start the settlement.
+	pub(crate) fn do_set_settlement_price(id: SeriesId, price: Price) -> DispatchResult {
+		let mut info = Series::<T>::get(id).ok_or(Error::<T>::UnknownSeries)?;
+		match info.status {
+			SeriesStatus::Expired { price_wait_reported: true } => {}
+			SeriesStatus::Trading | SeriesStatus::Expired { price_wait_reported: false } => {
+				return Err(Error::<T>::SettlementPriceNotAwaited.into())
+			}
+			SeriesStatus::Settling | SeriesStatus::Settled => {
+				return Err(Error::<T>::SeriesSettling.into())
+			}
+		}
+		let reference =
+			Self::settlement_reference(&info.terms).ok_or(Error::<T>::NoReferencePrice)?;
+		let band = Params::<T>::get().settlement_price_band;
+		// `|price - reference| <= band x reference`, exactly: the difference is a whole number
+		// of 10^-18, so comparing with the rounded-down product is the same.
+		let diff = price.into_inner().abs_diff(reference.into_inner());
+		ensure!(
+			diff <= band.mul_floor(reference.into_inner()),
+			Error::<T>::SettlementPriceOutsideBand
+		);
+		Self::deposit_event(Event::SettlementPriceSet { series: id, price, reference });
+		Self::start_settlement(id, &mut info, price, SettlementSource::Governance);
+		Ok(())
 	}
 
 	/// Cancel up to `budget` resting orders of series `id` (bids first). Returns how many and
@@ -200,8 +388,14 @@ impl<T: Config> Pallet<T> {
 		(n, left)
 	}
 
-	/// Fix the settlement price, compute the payouts, and move the series to `Settling`.
-	fn start_settlement(id: SeriesId, info: &mut SeriesInfo, price: Price) {
+	/// Fix the settlement price (from `source`), compute the payouts, and move the series to
+	/// `Settling`.
+	fn start_settlement(
+		id: SeriesId,
+		info: &mut SeriesInfo,
+		price: Price,
+		source: SettlementSource,
+	) {
 		let terms = &info.terms;
 		let payout_per_contract = contracts_value(
 			1,
@@ -214,6 +408,7 @@ impl<T: Config> Pallet<T> {
 			id,
 			Settlement {
 				price,
+				source,
 				payout_per_contract,
 				total_payout,
 				collected: 0,
@@ -231,6 +426,7 @@ impl<T: Config> Pallet<T> {
 			price,
 			payout_per_contract,
 			total_payout,
+			source,
 		});
 	}
 

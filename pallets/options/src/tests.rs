@@ -6,8 +6,8 @@ use crate::weights::WeightInfo;
 use crate::{
 	mock::*, AccountOrders, AccountSeries, ActiveSeries, Book, BookEntry, CancelReason, Error,
 	Event, KindSet, OptionsParams, Order, OrderBookView, Orders, Params, PlaceOrderOutcome,
-	Positions, PriceLevel, Series, SeriesIndex, SeriesInfo, SeriesStatus, Settlements, ShortMargin,
-	TimeInForce, DAY, HOUR, MINUTE,
+	Positions, PriceLevel, Series, SeriesIndex, SeriesInfo, SeriesStatus, SettlementSource,
+	Settlements, ShortMargin, TimeInForce, DAY, HOUR, MINUTE,
 };
 use frame_support::{assert_noop, assert_ok, BoundedVec};
 use solvent_option_pricing::{black_scholes, present_value, year_fraction, BlackScholesInput};
@@ -1389,6 +1389,7 @@ fn expiry_stops_trading_and_cancels_resting_orders_within_the_budget() {
 					price: fixed(60_000),
 					payout_per_contract: 0,
 					total_payout: 0,
+					source: SettlementSource::Twap,
 				},
 				Event::SeriesSettled { series: id, collected: 0, paid: 0, dust: 0 },
 			]
@@ -1400,26 +1401,33 @@ fn expiry_stops_trading_and_cancels_resting_orders_within_the_budget() {
 }
 
 #[test]
-fn settlement_waits_for_the_twap_and_reports_once() {
+fn without_an_oracle_price_the_series_waits_for_the_risk_admin_once() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = call_65k();
 		trade(ALICE, BOB, id, 1);
 		set_now(E2 + 6_000);
 		next_block();
+		// No TWAP and no last price: looked up once, reported once.
+		assert_eq!(status(id), SeriesStatus::Expired { price_wait_reported: true });
+		// The window asked for: [E2 - 30 min, E2].
+		assert_eq!(LastTwapRequest::get(), Some((OracleKey::Spot(BTC), 30 * MINUTE, E2)));
+		LastTwapRequest::kill();
+		// A TWAP appearing later is not asked for: the history before the expiry is final.
+		set_twap(BTC, fixed(67_000));
 		next_block();
 		next_block();
+		assert_eq!(LastTwapRequest::get(), None);
 		assert_eq!(status(id), SeriesStatus::Expired { price_wait_reported: true });
 		let waits = options_events()
 			.into_iter()
 			.filter(|e| matches!(e, Event::SettlementPriceUnavailable { .. }))
 			.count();
 		assert_eq!(waits, 1);
-		// The window asked for: [E2 - 30 min, E2].
-		assert_eq!(LastTwapRequest::get(), Some((OracleKey::Spot(BTC), 30 * MINUTE, E2)));
 		// Marked at intrinsic on the current spot meanwhile.
 		set_spot(BTC, fixed(66_000));
 		assert_eq!(Options::mark_per_contract(id), Ok(1_000 * USD));
-		set_twap(BTC, fixed(67_000));
+		// The risk admin settles it (reference: the current spot, the oracle kept no price).
+		assert_ok!(Options::set_settlement_price(RuntimeOrigin::root(), id, fixed(67_000)));
 		next_block();
 		assert_eq!(status(id), SeriesStatus::Settled);
 		assert_eq!(Settlements::<Test>::get(id).unwrap().paid, 2_000 * USD);
@@ -1470,6 +1478,7 @@ fn itm_call_settles_exactly() {
 					price: fixed_rational(630_005, 10),
 					payout_per_contract: 3_000_500_000,
 					total_payout: 9_001_500_000,
+					source: SettlementSource::Twap,
 				},
 			]
 		);
@@ -1509,11 +1518,17 @@ fn otm_options_settle_at_zero_and_puts_pay_strike_minus_price() {
 		let (a, b) = (cash(ALICE), cash(BOB));
 		set_twap(BTC, fixed(58_000));
 		set_now(E2);
-		// 5 units per block: expiry, start, 2 positions, end: one series per block.
+		// 5 units per block, every series to its start first (2 units each): the first two
+		// start, the third expires.
 		next_block();
-		assert_eq!(status(otm_call), SeriesStatus::Settled);
-		assert_eq!(status(itm_put), SeriesStatus::Trading);
+		assert_eq!(status(otm_call), SeriesStatus::Settling);
+		assert_eq!(status(itm_put), SeriesStatus::Settling);
+		assert_eq!(status(otm_put), SeriesStatus::Expired { price_wait_reported: false });
+		// The third starts (1 unit), the rest is shared: a position each, then one more.
 		next_block();
+		assert_eq!(status(otm_put), SeriesStatus::Settling);
+		let settled = Positions::<Test>::iter().count();
+		assert_eq!(settled, 6 - 4);
 		next_block();
 		for id in [otm_call, itm_put, otm_put] {
 			assert_eq!(status(id), SeriesStatus::Settled);
@@ -1675,6 +1690,295 @@ fn funds_are_conserved_over_many_settlements() {
 	});
 }
 
+// ================================================================== settlement fallbacks
+
+/// Move to series `id`'s expiry and run blocks until it settles or waits for the risk admin.
+fn run_settlement(id: SeriesId) {
+	let expiry = Series::<Test>::get(id).unwrap().terms.expiry;
+	set_now(expiry.max(Now::get()));
+	for _ in 0..10 {
+		next_block();
+		if matches!(
+			status(id),
+			SeriesStatus::Settled | SeriesStatus::Expired { price_wait_reported: true }
+		) {
+			return;
+		}
+	}
+	panic!("series {id} neither settled nor waits for the risk admin");
+}
+
+/// The price and source series `id` started settling at.
+fn started(id: SeriesId) -> Option<(FixedU128, SettlementSource)> {
+	options_events().into_iter().find_map(|e| match e {
+		Event::SettlementStarted { series, price, source, .. } if series == id => {
+			Some((price, source))
+		}
+		_ => None,
+	})
+}
+
+fn set_price(id: SeriesId, price: FixedU128) -> sp_runtime::DispatchResult {
+	Options::set_settlement_price(RuntimeOrigin::root(), id, price)
+}
+
+#[test]
+fn twap_short_of_coverage_falls_back_to_the_last_price() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		trade(ALICE, BOB, id, 2);
+		// The TWAP (70,000) covers 12 of the window's 30 minutes: 40%, below the 50% minimum.
+		set_twap(BTC, fixed(70_000));
+		set_twap_coverage(BTC, 12 * MINUTE);
+		// The last price, 68,000, was available until 10 minutes before the expiry: within the
+		// 1-hour lookback.
+		set_last_price(BTC, fixed(68_000), E2 - 10 * MINUTE);
+		run_settlement(id);
+		assert_eq!(status(id), SeriesStatus::Settled);
+		assert_eq!(started(id), Some((fixed(68_000), SettlementSource::LastPrice)));
+		let st = Settlements::<Test>::get(id).unwrap();
+		assert_eq!(
+			(st.price, st.source, st.payout_per_contract, st.total_payout),
+			(fixed(68_000), SettlementSource::LastPrice, 3_000 * USD, 6_000 * USD)
+		);
+		assert_eq!(settled_amount(id, ALICE), Some((2, 6_000 * USD)));
+		assert_eq!(settled_amount(id, BOB), Some((-2, 6_000 * USD)));
+	});
+}
+
+#[test]
+fn twap_coverage_of_exactly_the_minimum_is_enough() {
+	for (covered, expected) in [
+		// 50% of 30 minutes.
+		(15 * MINUTE, (fixed(70_000), SettlementSource::Twap)),
+		(15 * MINUTE - 1, (fixed(68_000), SettlementSource::LastPrice)),
+	] {
+		ExtBuilder::default().build_and_execute(|| {
+			let id = call_65k();
+			set_twap(BTC, fixed(70_000));
+			set_twap_coverage(BTC, covered);
+			set_last_price(BTC, fixed(68_000), E2);
+			run_settlement(id);
+			assert_eq!(started(id), Some(expected));
+		});
+	}
+	// The last price at the lookback's edge: available until exactly 1 hour before the expiry.
+	for (until, waits) in [(E2 - HOUR, false), (E2 - HOUR - 1, true)] {
+		ExtBuilder::default().build_and_execute(|| {
+			let id = call_65k();
+			set_last_price(BTC, fixed(68_000), until);
+			run_settlement(id);
+			assert_eq!(status(id) == SeriesStatus::Expired { price_wait_reported: true }, waits);
+		});
+	}
+}
+
+#[test]
+fn no_price_in_the_lookback_waits_and_the_risk_admin_settles_within_the_band() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		let other = list(btc(Put, 60_000, E2));
+		trade(ALICE, BOB, id, 2);
+		// No TWAP; the last price, 60,000, was available until 1 hour and 1 ms before the
+		// expiry: beyond the 1-hour lookback.
+		set_last_price(BTC, fixed(60_000), E2 - HOUR - 1);
+		run_settlement(id);
+		assert_eq!(status(id), SeriesStatus::Expired { price_wait_reported: true });
+		assert_eq!(status(other), SeriesStatus::Expired { price_wait_reported: true });
+		assert!(options_events().contains(&Event::SettlementPriceUnavailable { series: id }));
+		assert_eq!(started(id), None);
+		// The following blocks do nothing: no lookup, no unit.
+		System::reset_events();
+		next_block();
+		assert!(options_events().is_empty());
+		// Only the risk admin.
+		assert_noop!(
+			Options::set_settlement_price(RuntimeOrigin::signed(ALICE), id, fixed(60_000)),
+			DispatchError::BadOrigin
+		);
+		// The band: 20% of the reference 60,000 (the last price, however old), [48,000,
+		// 72,000].
+		let above = FixedU128::from_inner(fixed(72_000).into_inner() + 1);
+		let below = FixedU128::from_inner(fixed(48_000).into_inner() - 1);
+		for price in [above, below, FixedU128::from_inner(0)] {
+			assert_noop!(set_price(id, price), Error::<Test>::SettlementPriceOutsideBand);
+		}
+		// At the band's edge: set, and the settlement starts.
+		System::reset_events();
+		assert_ok!(set_price(id, fixed(72_000)));
+		assert_eq!(
+			options_events(),
+			vec![
+				Event::SettlementPriceSet {
+					series: id,
+					price: fixed(72_000),
+					reference: fixed(60_000)
+				},
+				Event::SettlementStarted {
+					series: id,
+					price: fixed(72_000),
+					payout_per_contract: 7_000 * USD,
+					total_payout: 14_000 * USD,
+					source: SettlementSource::Governance,
+				},
+			]
+		);
+		assert_eq!(status(id), SeriesStatus::Settling);
+		assert_noop!(set_price(id, fixed(72_000)), Error::<Test>::SeriesSettling);
+		next_block();
+		assert_eq!(status(id), SeriesStatus::Settled);
+		assert_eq!(Settlements::<Test>::get(id).unwrap().source, SettlementSource::Governance);
+		assert_eq!(settled_amount(id, ALICE), Some((2, 14_000 * USD)));
+		assert_eq!(settled_amount(id, BOB), Some((-2, 14_000 * USD)));
+		assert_noop!(set_price(id, fixed(72_000)), Error::<Test>::SeriesSettling);
+		// The lower edge is in the band too.
+		assert_ok!(set_price(other, fixed(48_000)));
+	});
+}
+
+#[test]
+fn the_band_is_around_the_current_spot_when_the_oracle_kept_no_price() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_65k();
+		run_settlement(id);
+		assert_eq!(status(id), SeriesStatus::Expired { price_wait_reported: true });
+		// Nothing before the expiry and nothing now: no reference.
+		halt(BTC, true);
+		assert_noop!(set_price(id, fixed(60_000)), Error::<Test>::NoReferencePrice);
+		// The current spot, 50,000: [40,000, 60,000].
+		halt(BTC, false);
+		set_spot(BTC, fixed(50_000));
+		assert_noop!(set_price(id, fixed(60_001)), Error::<Test>::SettlementPriceOutsideBand);
+		assert_ok!(set_price(id, fixed(60_000)));
+		assert!(options_events().contains(&Event::SettlementPriceSet {
+			series: id,
+			price: fixed(60_000),
+			reference: fixed(50_000)
+		}));
+	});
+}
+
+#[test]
+fn set_settlement_price_only_for_a_series_waiting_for_it() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(set_price(99, fixed(60_000)), Error::<Test>::UnknownSeries);
+		let id = call_65k();
+		set_last_price(BTC, fixed(60_000), T0);
+		// Trading.
+		assert_noop!(set_price(id, fixed(60_000)), Error::<Test>::SettlementPriceNotAwaited);
+		// Past the expiry, still trading (no block yet).
+		set_now(E2);
+		assert_noop!(set_price(id, fixed(60_000)), Error::<Test>::SettlementPriceNotAwaited);
+		// Expired with resting orders left (5 units: the expiry and 4 of 6 orders): the oracle
+		// was not asked yet.
+		set_now(T0);
+		for (i, who) in [ALICE, BOB, CHARLIE, DAVE, EVE].into_iter().enumerate() {
+			place(who, id, Sell, (1_000 + i as u128) * USD, 1, Gtc);
+		}
+		place(FERDIE, id, Buy, 500 * USD, 1, Gtc);
+		set_now(E2);
+		next_block();
+		assert_eq!(status(id), SeriesStatus::Expired { price_wait_reported: false });
+		assert_noop!(set_price(id, fixed(60_000)), Error::<Test>::SettlementPriceNotAwaited);
+		// Then: the last orders, the lookup (the last price is too old), the wait.
+		next_block();
+		assert_eq!(status(id), SeriesStatus::Expired { price_wait_reported: true });
+		assert_ok!(set_price(id, fixed(60_000)));
+	});
+}
+
+#[test]
+fn every_series_of_an_expiry_starts_settling_before_positions_are_settled() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Two large series of one expiry, 6 positions each; the first also has 3 resting
+		// orders. 5 units per block.
+		let a = call_65k();
+		let b = list(btc(Put, 55_000, E2));
+		for id in [a, b] {
+			trade(ALICE, DAVE, id, 1);
+			trade(BOB, EVE, id, 1);
+			trade(CHARLIE, FERDIE, id, 1);
+		}
+		for (i, who) in [ALICE, BOB, CHARLIE].into_iter().enumerate() {
+			place(who, a, Sell, (1_000 + i as u128) * USD, 1, Gtc);
+		}
+		set_twap(BTC, fixed(70_000));
+		set_now(E2);
+		let left = |id| Positions::<Test>::iter_prefix(id).count();
+		// Block 1: a's expiry, 3 cancellations and start take the budget.
+		next_block();
+		assert_eq!((status(a), status(b)), (SeriesStatus::Settling, SeriesStatus::Trading));
+		assert_eq!((left(a), left(b)), (6, 6));
+		// Block 2: b's expiry and start come before any position (2 units); the other 3 are
+		// shared, a position each, then one more to a.
+		next_block();
+		assert_eq!((status(a), status(b)), (SeriesStatus::Settling, SeriesStatus::Settling));
+		assert_eq!((left(a), left(b)), (4, 5));
+		assert_eq!(started(b), Some((fixed(70_000), SettlementSource::Twap)));
+		// Block 3: shares of 2, then 1 to a.
+		next_block();
+		assert_eq!((left(a), left(b)), (1, 3));
+		// Block 4: a's last position and its end; b's positions.
+		next_block();
+		assert_eq!((status(a), left(b)), (SeriesStatus::Settled, 0));
+		assert_eq!(status(b), SeriesStatus::Settling);
+		// Block 5: b's end.
+		next_block();
+		assert_eq!(status(b), SeriesStatus::Settled);
+		assert!(ActiveSeries::<Test>::get().is_empty());
+		// The put is out of the money at 70,000; the call pays 5,000 USD per contract.
+		assert_eq!(settled_amount(a, ALICE), Some((1, 5_000 * USD)));
+		assert_eq!(settled_amount(b, ALICE), Some((1, 0)));
+	});
+}
+
+#[test]
+fn a_waiting_series_takes_no_budget_from_the_others() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Five series of one expiry waiting for the risk admin (no oracle price), then one
+		// with 6 positions.
+		let waiting: Vec<SeriesId> =
+			(0..5u128).map(|i| list(btc(Put, 40_000 + i * 1_000, E2))).collect();
+		let id = call_65k();
+		trade(ALICE, DAVE, id, 1);
+		trade(BOB, EVE, id, 1);
+		trade(CHARLIE, FERDIE, id, 1);
+		set_now(E2);
+		next_block(); // 5 expiries
+		next_block(); // 5 lookups: all wait
+		for w in &waiting {
+			assert_eq!(status(*w), SeriesStatus::Expired { price_wait_reported: true });
+		}
+		set_twap(BTC, fixed(70_000));
+		// The call: expiry, lookup (it has a price), 3 positions; then 3 positions and its end.
+		next_block();
+		assert_eq!(status(id), SeriesStatus::Settling);
+		next_block();
+		assert_eq!(status(id), SeriesStatus::Settled);
+		// The waiting ones are still active.
+		assert_eq!(ActiveSeries::<Test>::get().len(), 5);
+	});
+}
+
+#[test]
+fn integrity_test_checks_the_oracle_history_span() {
+	ExtBuilder::default().build_and_execute(|| {
+		// The runtime's oracle keeps 24 h 55 min: the longest window and lookback (4 h each)
+		// looked up within an hour of the expiry fit.
+		assert_eq!(Options::oracle_history_span(), 89_700_000);
+		<Options as frame_support::traits::Hooks<u64>>::integrity_test();
+	});
+}
+
+#[test]
+#[should_panic(expected = "the oracle's history is shorter")]
+fn integrity_test_fails_with_a_short_oracle_history() {
+	ExtBuilder::default().build().execute_with(|| {
+		HistorySpan::set(5 * HOUR - 1);
+		<Options as frame_support::traits::Hooks<u64>>::integrity_test();
+	});
+}
+
 // ================================================================== parameters
 
 #[test]
@@ -1696,6 +2000,9 @@ fn set_params_within_bounds_and_steps() {
 			price_band_floor: Permill::from_percent(1),
 			tick_size: 15_000,
 			min_order_quantity: 1,
+			min_twap_coverage: Permill::from_percent(70),
+			settlement_lookback: 90 * MINUTE,
+			settlement_price_band: Permill::from_percent(10),
 		};
 		assert_ok!(Options::set_params(RuntimeOrigin::root(), new));
 		assert_eq!(Params::<Test>::get(), new);
@@ -1772,6 +2079,26 @@ fn set_params_rejects_out_of_bounds() {
 			(OptionsParams { tick_size: 100_000_001, ..p }, Error::TickSizeOutOfBounds),
 			(OptionsParams { min_order_quantity: 0, ..p }, Error::MinOrderQuantityOutOfBounds),
 			(OptionsParams { min_order_quantity: 1_001, ..p }, Error::MinOrderQuantityOutOfBounds),
+			(
+				OptionsParams { min_twap_coverage: Permill::from_parts(99_999), ..p },
+				Error::MinTwapCoverageOutOfBounds,
+			),
+			(
+				OptionsParams { settlement_lookback: MINUTE - 1, ..p },
+				Error::SettlementLookbackOutOfBounds,
+			),
+			(
+				OptionsParams { settlement_lookback: 4 * HOUR + 1, ..p },
+				Error::SettlementLookbackOutOfBounds,
+			),
+			(
+				OptionsParams { settlement_price_band: Permill::from_parts(9_999), ..p },
+				Error::SettlementPriceBandOutOfBounds,
+			),
+			(
+				OptionsParams { settlement_price_band: Permill::from_parts(500_001), ..p },
+				Error::SettlementPriceBandOutOfBounds,
+			),
 		];
 		for (params, error) in cases {
 			assert_noop!(Options::set_params(RuntimeOrigin::root(), params), error);
@@ -1839,6 +2166,19 @@ fn set_params_rejects_large_steps() {
 			),
 			(OptionsParams { tick_size: 15_001, ..p }, Error::TickSizeStepTooLarge),
 			(OptionsParams { min_order_quantity: 3, ..p }, Error::MinOrderQuantityStepTooLarge),
+			// 50% of 50% is 25%; of 1 hour, 30 minutes; of 20%, 10%.
+			(
+				OptionsParams { min_twap_coverage: Permill::from_parts(750_001), ..p },
+				Error::MinTwapCoverageStepTooLarge,
+			),
+			(
+				OptionsParams { settlement_lookback: 30 * MINUTE - 1, ..p },
+				Error::SettlementLookbackStepTooLarge,
+			),
+			(
+				OptionsParams { settlement_price_band: Permill::from_parts(300_001), ..p },
+				Error::SettlementPriceBandStepTooLarge,
+			),
 		];
 		for (params, error) in cases {
 			assert_noop!(Options::set_params(RuntimeOrigin::root(), params), error);
@@ -1851,6 +2191,9 @@ fn set_params_rejects_large_steps() {
 				im_base: Permill::from_parts(180_000),
 				rate: rate(1, 100),
 				settlement_window: 45 * MINUTE,
+				min_twap_coverage: Permill::from_percent(75),
+				settlement_lookback: 30 * MINUTE,
+				settlement_price_band: Permill::from_percent(30),
 				..p
 			}
 		));
@@ -1989,8 +2332,8 @@ fn a_series_waiting_for_its_price_does_not_block_others() {
 		trade(ALICE, BOB, eth_call, 1);
 		set_twap(ETH, fixed(3_000));
 		set_now(E1);
-		next_block(); // BTC: expiry + failed attempt (2 units); ETH: expiry, start, 2 positions
-		next_block(); // ETH: end
+		next_block(); // BTC: expiry, lookup (2 units); ETH: expiry, start, a position
+		next_block(); // BTC waits for the risk admin (no unit); ETH: a position, end
 		assert_eq!(status(btc_call), SeriesStatus::Expired { price_wait_reported: true });
 		assert_eq!(status(eth_call), SeriesStatus::Settled);
 		assert_eq!(settled_amount(eth_call, ALICE), Some((1, 100 * USD)));
@@ -2106,7 +2449,8 @@ fn params_genesis_json_round_trips() {
 		 \"mmRate\":75000,\"rate\":\"50000000000000000\",\"settlementWindow\":1800000,\
 		 \"expiryInterval\":86400000,\"expiryOffset\":28800000,\"minTimeToExpiry\":3600000,\
 		 \"priceBandRate\":1000000,\"priceBandFloor\":20000,\"tickSize\":10000,\
-		 \"minOrderQuantity\":1}"
+		 \"minOrderQuantity\":1,\"minTwapCoverage\":500000,\"settlementLookback\":3600000,\
+		 \"settlementPriceBand\":200000}"
 	);
 	assert_eq!(serde_json::from_str::<OptionsParams>(&json).unwrap(), p);
 }
@@ -2425,6 +2769,9 @@ fn malformed_set_params() {
 			price_band_floor: zero,
 			tick_size: 0,
 			min_order_quantity: 0,
+			min_twap_coverage: zero,
+			settlement_lookback: 0,
+			settlement_price_band: zero,
 		};
 		assert_noop!(set(zeros), Error::<Test>::ImBaseOutOfBounds);
 		// Every field at its type's maximum.
@@ -2443,6 +2790,9 @@ fn malformed_set_params() {
 			price_band_floor: one,
 			tick_size: u128::MAX,
 			min_order_quantity: u64::MAX,
+			min_twap_coverage: one,
+			settlement_lookback: u64::MAX,
+			settlement_price_band: one,
 		};
 		assert_noop!(set(maxes), Error::<Test>::MakerFeeOutOfBounds);
 		// Maker fee 100%.
@@ -2565,7 +2915,7 @@ fn malformed_set_params() {
 
 #[test]
 fn migration_v2_folds_socialized_into_paid() {
-	use crate::migrations::v2;
+	use crate::migrations::{v2, v3};
 	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
 
 	ExtBuilder::default().build_and_execute(|| {
@@ -2624,9 +2974,9 @@ fn migration_v2_folds_socialized_into_paid() {
 		#[cfg(not(feature = "try-runtime"))]
 		v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
 		assert_eq!(Options::on_chain_storage_version(), StorageVersion::new(2));
-		assert_eq!(Options::in_code_storage_version(), StorageVersion::new(2));
-		assert_eq!(Settlements::<Test>::iter().count(), 2);
-		let expect = |old: &v2::v1::Settlement| crate::Settlement {
+		assert_eq!(v3::v2::Settlements::<Test>::iter().count(), 2);
+		// Version 2's layout.
+		let expect = |old: &v2::v1::Settlement| v3::v2::Settlement {
 			price: old.price,
 			payout_per_contract: old.payout_per_contract,
 			total_payout: old.total_payout,
@@ -2637,18 +2987,28 @@ fn migration_v2_folds_socialized_into_paid() {
 			shorts_settled: old.shorts_settled,
 			cursor: old.cursor.clone(),
 		};
-		let migrated = Settlements::<Test>::get(done).unwrap();
+		let migrated = v3::v2::Settlements::<Test>::get(done).unwrap();
 		assert_eq!(migrated, expect(&old_done));
 		assert_eq!(
 			(migrated.paid, migrated.dust, migrated.collected),
 			(2_999_999_999, 1, 3_000 * USD)
 		);
-		assert_eq!(Settlements::<Test>::get(flight).unwrap(), expect(&old_flight));
-		Options::do_try_state().unwrap();
+		assert_eq!(v3::v2::Settlements::<Test>::get(flight).unwrap(), expect(&old_flight));
 
 		// Run again: the storage version guards it, nothing changes.
 		v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
-		assert_eq!(Settlements::<Test>::get(done).unwrap(), expect(&old_done));
+		assert_eq!(v3::v2::Settlements::<Test>::get(done).unwrap(), expect(&old_done));
+
+		// Then version 3: the records gain their source (the TWAP).
+		v3::v2::Params::<Test>::put(v2_params(&Params::<Test>::get()));
+		v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		assert_eq!(Options::on_chain_storage_version(), StorageVersion::new(3));
+		assert_eq!(
+			Settlements::<Test>::get(done).unwrap(),
+			v3::migrate_settlement(expect(&old_done))
+		);
+		assert_eq!(Settlements::<Test>::get(done).unwrap().source, SettlementSource::Twap);
+		Options::do_try_state().unwrap();
 
 		// The settlement in flight finishes: the remaining longs receive their full payout
 		// (5,000 USD), and the fund pays in the socialized part they no longer bear.
@@ -2662,5 +3022,110 @@ fn migration_v2_folds_socialized_into_paid() {
 		for who in [ALICE, BOB, CHARLIE] {
 			assert_eq!(settled_amount(flight, who), Some((1, 5_000 * USD)));
 		}
+	});
+}
+
+/// `p` in version 2's layout.
+fn v2_params(p: &OptionsParams) -> crate::migrations::v3::v2::OptionsParams {
+	crate::migrations::v3::v2::OptionsParams {
+		maker_fee_rate: p.maker_fee_rate,
+		taker_fee_rate: p.taker_fee_rate,
+		im_base: p.im_base,
+		im_min: p.im_min,
+		mm_rate: p.mm_rate,
+		rate: p.rate,
+		settlement_window: p.settlement_window,
+		expiry_interval: p.expiry_interval,
+		expiry_offset: p.expiry_offset,
+		min_time_to_expiry: p.min_time_to_expiry,
+		price_band_rate: p.price_band_rate,
+		price_band_floor: p.price_band_floor,
+		tick_size: p.tick_size,
+		min_order_quantity: p.min_order_quantity,
+	}
+}
+
+/// Version 2 -> 3: the parameters gain the fallbacks' parameters at their defaults, every
+/// settlement record the TWAP as its source, and a series waiting for its price is looked up
+/// again (with the last-price fallback); the version becomes 3 and a second run does nothing.
+#[test]
+fn migration_v3_adds_the_fallbacks_and_looks_up_waiting_series_again() {
+	use crate::migrations::v3;
+	use frame_support::{
+		assert_storage_noop,
+		traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
+	};
+
+	ExtBuilder::default().build_and_execute(|| {
+		// A settled series, its record rewritten in version 2's layout.
+		let done = call_65k();
+		trade(ALICE, BOB, done, 1);
+		settle(done, fixed(66_000));
+		let st = Settlements::<Test>::get(done).unwrap();
+		let old = v3::v2::Settlement {
+			price: st.price,
+			payout_per_contract: st.payout_per_contract,
+			total_payout: st.total_payout,
+			collected: st.collected,
+			paid: st.paid,
+			dust: st.dust,
+			longs_settled: st.longs_settled,
+			shorts_settled: st.shorts_settled,
+			cursor: st.cursor.clone(),
+		};
+		v3::v2::Settlements::<Test>::insert(done, &old);
+		// A series that waited for its price (no TWAP) before the upgrade.
+		let waiting = list(btc(Put, 60_000, E2 + DAY));
+		trade(ALICE, BOB, waiting, 1);
+		Twap::remove(BTC);
+		set_now(E2 + DAY);
+		next_block();
+		assert_eq!(status(waiting), SeriesStatus::Expired { price_wait_reported: true });
+		// Version 2's parameters (a tick of 0.02 USD).
+		let p = OptionsParams { tick_size: 20_000, ..default_params() };
+		v3::v2::Params::<Test>::put(v2_params(&p));
+		StorageVersion::new(2).put::<Options>();
+
+		#[cfg(feature = "try-runtime")]
+		assert_ok!(v3::MigrateV2ToV3::<Test>::try_on_runtime_upgrade(true));
+		#[cfg(not(feature = "try-runtime"))]
+		v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Options::on_chain_storage_version(), StorageVersion::new(3));
+		assert_eq!(Options::in_code_storage_version(), StorageVersion::new(3));
+		assert_eq!(
+			Params::<Test>::get(),
+			OptionsParams {
+				min_twap_coverage: Permill::from_percent(50),
+				settlement_lookback: HOUR,
+				settlement_price_band: Permill::from_percent(20),
+				..p
+			}
+		);
+		assert_eq!(
+			Settlements::<Test>::get(done).unwrap(),
+			crate::Settlement {
+				price: old.price,
+				source: SettlementSource::Twap,
+				payout_per_contract: old.payout_per_contract,
+				total_payout: old.total_payout,
+				collected: old.collected,
+				paid: old.paid,
+				dust: old.dust,
+				longs_settled: old.longs_settled,
+				shorts_settled: old.shorts_settled,
+				cursor: old.cursor.clone(),
+			}
+		);
+		assert_eq!(status(waiting), SeriesStatus::Expired { price_wait_reported: false });
+		// A second run: the version guards it.
+		assert_storage_noop!(v3::MigrateV2ToV3::<Test>::on_runtime_upgrade());
+		// Looked up again, now with the last-price fallback: settles at 58,000.
+		set_last_price(BTC, fixed(58_000), E2 + DAY);
+		next_block();
+		next_block();
+		assert_eq!(status(waiting), SeriesStatus::Settled);
+		assert_eq!(started(waiting), Some((fixed(58_000), SettlementSource::LastPrice)));
+		assert_eq!(settled_amount(waiting, ALICE), Some((1, 2_000 * USD)));
 	});
 }

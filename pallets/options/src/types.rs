@@ -73,6 +73,21 @@ pub const RATE_BOUNDS: (FixedI128, FixedI128) = (
 pub const MAX_RATE_STEP: FixedI128 = FixedI128::from_inner(10_000_000_000_000_000);
 /// Hard bounds of [`OptionsParams::settlement_window`]: 1 minute..=4 hours.
 pub const SETTLEMENT_WINDOW_BOUNDS: (Moment, Moment) = (MINUTE, 4 * HOUR);
+/// Hard bounds of [`OptionsParams::min_twap_coverage`]: 10%..=100% of the settlement window.
+pub const MIN_TWAP_COVERAGE_BOUNDS: (Permill, Permill) =
+	(Permill::from_percent(10), Permill::from_percent(100));
+/// Hard bounds of [`OptionsParams::settlement_lookback`]: 1 minute..=4 hours.
+pub const SETTLEMENT_LOOKBACK_BOUNDS: (Moment, Moment) = (MINUTE, 4 * HOUR);
+/// Hard bounds of [`OptionsParams::settlement_price_band`]: 1%..=50% of the reference price.
+pub const SETTLEMENT_PRICE_BAND_BOUNDS: (Permill, Permill) =
+	(Permill::from_percent(1), Permill::from_percent(50));
+/// Time after its expiry by which a series' settlement price is looked up (ms): 1 hour. The
+/// lookup happens in the first blocks past the expiry, its rank among the due series bounding
+/// the delay (`settlement.rs`: at worst 520 blocks with the runtime's 256 series of full books
+/// and 64 units per block, 26 minutes at 3-second blocks). The oracle's history must then still
+/// hold `max(settlement_window, settlement_lookback)` before the expiry: the integrity test
+/// checks `max(4 h, 4 h) + 1 h` against the oracle's history span (24 h 55 min).
+pub const SETTLEMENT_LOOKUP_DELAY: Moment = HOUR;
 /// Hard bounds of [`OptionsParams::expiry_interval`]: 1 minute..=7 days.
 pub const EXPIRY_INTERVAL_BOUNDS: (Moment, Moment) = (MINUTE, 7 * DAY);
 /// Hard bounds of [`OptionsParams::min_time_to_expiry`]: 1 minute..=7 days.
@@ -104,6 +119,14 @@ pub const DEFAULT_EXPIRY_INTERVAL: Moment = DAY;
 pub const DEFAULT_EXPIRY_OFFSET: Moment = 8 * HOUR;
 /// Default minimum time to expiry at listing: one hour.
 pub const DEFAULT_MIN_TIME_TO_EXPIRY: Moment = HOUR;
+/// Default minimum TWAP coverage: 50% of the settlement window must have an available price.
+pub const DEFAULT_MIN_TWAP_COVERAGE: Permill = Permill::from_percent(50);
+/// Default settlement lookback: 1 hour (twice Deribit's 30-minute settlement window).
+pub const DEFAULT_SETTLEMENT_LOOKBACK: Moment = HOUR;
+/// Default band of a risk-admin settlement price: 20% of the reference, twice the oracle's
+/// default circuit-breaker band (10%), so a price the oracle would only have accepted after a
+/// halt still fits.
+pub const DEFAULT_SETTLEMENT_PRICE_BAND: Permill = Permill::from_percent(20);
 
 /// Hard bounds of [`OptionsParams::price_band_rate`]: 10%..=100% of the mark.
 pub const PRICE_BAND_RATE_BOUNDS: (Permill, Permill) =
@@ -140,6 +163,16 @@ const _: () = {
 	assert!(DEFAULT_PRICE_BAND_FLOOR.deconstruct() >= PRICE_BAND_FLOOR_BOUNDS.0.deconstruct());
 	assert!(DEFAULT_PRICE_BAND_RATE.deconstruct() >= PRICE_BAND_RATE_BOUNDS.0.deconstruct());
 	assert!(DEFAULT_TICK_SIZE >= TICK_SIZE_BOUNDS.0 && DEFAULT_TICK_SIZE <= TICK_SIZE_BOUNDS.1);
+	assert!(DEFAULT_MIN_TWAP_COVERAGE.deconstruct() >= MIN_TWAP_COVERAGE_BOUNDS.0.deconstruct());
+	assert!(DEFAULT_MIN_TWAP_COVERAGE.deconstruct() <= MIN_TWAP_COVERAGE_BOUNDS.1.deconstruct());
+	assert!(DEFAULT_SETTLEMENT_LOOKBACK >= SETTLEMENT_LOOKBACK_BOUNDS.0);
+	assert!(DEFAULT_SETTLEMENT_LOOKBACK <= SETTLEMENT_LOOKBACK_BOUNDS.1);
+	assert!(
+		DEFAULT_SETTLEMENT_PRICE_BAND.deconstruct() >= SETTLEMENT_PRICE_BAND_BOUNDS.0.deconstruct()
+	);
+	assert!(
+		DEFAULT_SETTLEMENT_PRICE_BAND.deconstruct() <= SETTLEMENT_PRICE_BAND_BOUNDS.1.deconstruct()
+	);
 };
 
 /// Risk and market parameters of the options pallet, set at genesis and changed only by the
@@ -179,7 +212,8 @@ pub struct OptionsParams {
 	/// Bounds [`RATE_BOUNDS`], step [`MAX_RATE_STEP`].
 	pub rate: FixedI128,
 	/// The settlement price is the oracle TWAP of the underlying's spot over
-	/// `[expiry - settlement_window, expiry]` (ms). Bounds [`SETTLEMENT_WINDOW_BOUNDS`].
+	/// `[expiry - settlement_window, expiry]` (ms), if its coverage suffices
+	/// ([`Self::min_twap_coverage`]). Bounds [`SETTLEMENT_WINDOW_BOUNDS`].
 	pub settlement_window: Moment,
 	/// Expiries must satisfy `expiry % expiry_interval == expiry_offset` (ms).
 	/// Bounds [`EXPIRY_INTERVAL_BOUNDS`].
@@ -203,6 +237,20 @@ pub struct OptionsParams {
 	pub tick_size: Balance,
 	/// Smallest order quantity, contracts. Bounds [`MIN_ORDER_QUANTITY_BOUNDS`].
 	pub min_order_quantity: u64,
+	/// Least coverage of the settlement TWAP: the oracle must have had an available price for
+	/// at least this fraction of `[expiry - settlement_window, expiry]` (`covered >=
+	/// min_twap_coverage x settlement_window`, in ms), else the TWAP is not used and the last
+	/// price is ([`Self::settlement_lookback`]). Bounds [`MIN_TWAP_COVERAGE_BOUNDS`].
+	pub min_twap_coverage: Permill,
+	/// Fallback settlement price when the TWAP lacks coverage: the last oracle price available at
+	/// or before the expiry, if it was still available at most `settlement_lookback` ms before
+	/// the expiry. Without one, the risk admin sets the price
+	/// ([`crate::Pallet::set_settlement_price`]). Bounds [`SETTLEMENT_LOOKBACK_BOUNDS`].
+	pub settlement_lookback: Moment,
+	/// Band of a risk-admin settlement price: it must lie within `settlement_price_band x
+	/// reference` of the reference (the last oracle price available before the expiry, else
+	/// the current one). Bounds [`SETTLEMENT_PRICE_BAND_BOUNDS`].
+	pub settlement_price_band: Permill,
 }
 
 impl Default for OptionsParams {
@@ -222,6 +270,9 @@ impl Default for OptionsParams {
 			price_band_floor: DEFAULT_PRICE_BAND_FLOOR,
 			tick_size: DEFAULT_TICK_SIZE,
 			min_order_quantity: DEFAULT_MIN_ORDER_QUANTITY,
+			min_twap_coverage: DEFAULT_MIN_TWAP_COVERAGE,
+			settlement_lookback: DEFAULT_SETTLEMENT_LOOKBACK,
+			settlement_price_band: DEFAULT_SETTLEMENT_PRICE_BAND,
 		}
 	}
 }
@@ -303,11 +354,15 @@ pub struct SeriesTerms {
 pub enum SeriesStatus {
 	/// Before expiry: the book accepts orders.
 	Trading,
-	/// Past expiry: no orders; resting orders are being cancelled, then the pallet waits for
-	/// the settlement price. `price_wait_reported` records that
-	/// [`crate::Event::SettlementPriceUnavailable`] was emitted (once).
+	/// Past expiry: no orders; resting orders are being cancelled, then the settlement price is
+	/// taken from the oracle (TWAP with enough coverage, else the last price within the
+	/// lookback). If neither exists, `price_wait_reported` is set (with
+	/// [`crate::Event::SettlementPriceUnavailable`], once): the series then waits for the risk
+	/// admin's price ([`crate::Pallet::set_settlement_price`]) and takes no settlement budget
+	/// (the oracle's history before the expiry no longer changes, so asking again would give
+	/// the same answer).
 	Expired {
-		/// Whether the missing settlement price has been reported.
+		/// Whether the oracle had no settlement price (reported; waiting for the risk admin).
 		price_wait_reported: bool,
 	},
 	/// The settlement price is fixed ([`crate::Settlements`]); positions are being settled.
@@ -342,6 +397,32 @@ pub struct SeriesInfo {
 /// the encoded account id).
 pub const MAX_CURSOR_LEN: u32 = 256;
 
+/// Where a settlement price came from.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub enum SettlementSource {
+	/// The oracle TWAP of the underlying's spot over `[expiry - settlement_window, expiry]`,
+	/// with an available price for at least `min_twap_coverage` of the window. Every settlement
+	/// started before storage version 3 is recorded with this source.
+	Twap,
+	/// The last oracle price available at or before the expiry, still available at most
+	/// `settlement_lookback` before it (the TWAP lacked coverage).
+	LastPrice,
+	/// Set by the risk admin within `settlement_price_band` of the reference price
+	/// ([`crate::Pallet::set_settlement_price`]): the oracle had neither.
+	Governance,
+}
+
 /// The settlement of a series, from its start to its end. Kept after the end as the record.
 ///
 /// Conservation (checked by `try_state`): `paid + dust == collected`, and at the end
@@ -350,9 +431,10 @@ pub const MAX_CURSOR_LEN: u32 = 256;
 	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
 )]
 pub struct Settlement {
-	/// Settlement price: TWAP of the underlying's spot over the settlement window (USD per
-	/// whole unit).
+	/// Settlement price (USD per whole unit): see [`Self::source`].
 	pub price: Price,
+	/// Where the price came from.
+	pub source: SettlementSource,
 	/// Payout per contract: `intrinsic(price) x contract size`, USD units rounded down.
 	pub payout_per_contract: Balance,
 	/// `P` = open interest x payout per contract (USD units).

@@ -161,7 +161,8 @@ impl<T: Config> Pallet<T> {
 	/// - a trader's footprint (series with a position or a resting order) is at most
 	///   `MaxPositionsPerAccount`;
 	/// - [`ActiveSeries`] sorted and exactly the series not settled;
-	/// - per settled series: `paid + dust == collected`, every contract settled.
+	/// - per settled series: `paid + dust == collected`, every contract settled;
+	/// - no resting order in a series waiting for the risk admin's settlement price.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::{ensure, traits::Get};
@@ -253,8 +254,11 @@ impl<T: Config> Pallet<T> {
 			ensure!(!entries.is_empty(), "empty book side stored");
 			let info = Series::<T>::get(id).ok_or("book of an unknown series")?;
 			ensure!(
-				matches!(info.status, SeriesStatus::Trading | SeriesStatus::Expired { .. }),
-				"book of a settling series"
+				matches!(
+					info.status,
+					SeriesStatus::Trading | SeriesStatus::Expired { price_wait_reported: false }
+				),
+				"book of a settling series or of one waiting for the risk admin's price"
 			);
 			let sorted = entries.windows(2).all(|w| {
 				let better = match side {

@@ -1,6 +1,8 @@
 //! Benchmarks of the price oracle (frame-benchmarking v2). Every path is the worst case:
-//! `MaxFeeders` feeders with a value for every key involved, full history rings (the circuit
-//! breaker integrates over all of them and a new step rotates the ring), medians that change.
+//! `MaxFeeders` feeders with a value for every key involved, full history rings and full coarse
+//! histories (the circuit breaker integrates over both with the longest breaker window, and a
+//! new step rotates the ring and folds the dropped step into the coarse history), medians that
+//! change.
 
 #![cfg(feature = "runtime-benchmarks")]
 
@@ -44,8 +46,9 @@ fn track_keys<T: Config>(k: u32) -> Vec<OracleKey> {
 }
 
 /// Give `key` a value from each of `feeders` (value `j` for the `j`-th), fed at `ts`, except
-/// the one of `oldest` fed at `oldest_ts`; a full history ring of older alternating steps; and
-/// the state computed at `ts`.
+/// the one of `oldest` fed at `oldest_ts`; a full history ring of older alternating steps, and
+/// before it a full coarse history (`HISTORY_BUCKETS` buckets); the breaker window at its upper
+/// bound, so that the breaker integrates over both; and the state computed at `ts`.
 fn fill_key<T: Config>(
 	key: OracleKey,
 	feeders: &[T::AccountId],
@@ -72,7 +75,26 @@ fn fill_key<T: Config>(
 			value: Some(middle + FixedU128::from_inner(u128::from(i % 2))),
 		})
 		.collect();
+	let ring_start = history.first().map_or(ts, |e| e.timestamp);
 	History::<T>::insert(key, BoundedVec::truncate_from(history));
+	// One full bucket per slot, up to the slot before the ring's first step.
+	let last_slot = (ring_start / HISTORY_BUCKET).saturating_sub(1);
+	let buckets: Vec<HistoryBucket> = (0..HISTORY_BUCKETS)
+		.map(|i| {
+			let slot = last_slot.saturating_sub(u64::from(HISTORY_BUCKETS - 1 - i));
+			let start = slot * HISTORY_BUCKET;
+			let end = start + HISTORY_BUCKET;
+			HistoryBucket {
+				start,
+				end,
+				available: HISTORY_BUCKET,
+				average: middle,
+				last: Some((end, middle)),
+			}
+		})
+		.collect();
+	CoarseHistory::<T>::insert(key, BoundedVec::truncate_from(buckets));
+	Params::<T>::mutate(|p| p.breaker_window = MAX_BREAKER_WINDOW);
 	KeyStates::<T>::insert(key, KeyState::default());
 	Pallet::<T>::recompute(&key, &raw, &Params::<T>::get(), ts);
 }

@@ -72,16 +72,43 @@
 //! UniswapAnchoredView.)
 //!
 //! ## TWAP history
-//! [`History`] keeps, per key, a ring of at most [`Config::HistoryLength`] steps
-//! `(timestamp, Option<value>)`: the aggregate holds from its timestamp to the next step's,
-//! `None` marks unavailability (no quorum or halted). At most one step per block timestamp is
-//! kept (a later write in the same block overwrites the block's step), and a step equal to the
-//! previous one is not repeated. [`PriceProvider::twap`](solvent_primitives::PriceProvider::twap)`(key, window, end)` integrates the
-//! step function over `[end - window, end]` (`end` capped at now, steps after `end` ignored)
-//! and divides by the available time, skipping unavailable steps and any time before the
-//! oldest step kept ([`math::time_weighted_average`]); `NoHistory` if no available time falls
-//! in the window. A zero window returns the value in force at `end`. Options settle at expiry
-//! on this TWAP.
+//! Two levels per key:
+//! - [`History`], the *exact ring*: at most [`Config::HistoryLength`] steps
+//!   `(timestamp, Option<value>)`: the aggregate holds from its timestamp to the next step's,
+//!   `None` marks unavailability (no quorum or halted). At most one step per block timestamp is
+//!   kept (a later write in the same block overwrites the block's step), and a step equal to
+//!   the previous one is not repeated. With the runtime's 600 steps and 3-second blocks it
+//!   holds at least 30 minutes; every feed reads and writes it, so it stays short.
+//! - [`CoarseHistory`], the *coarse history*: each step the full ring drops (from its
+//!   timestamp to the next step's) is folded into fixed 5-minute slots of the clock
+//!   ([`HISTORY_BUCKET`]), one [`HistoryBucket`] per slot with its available ms, the
+//!   time-weighted average of its available values and its last value
+//!   ([`math::fold_into_buckets`]). The last [`HISTORY_BUCKETS`] (300) slots are kept, so every
+//!   instant up to [`HISTORY_SPAN`] (24 h 55 min) old is in one level or the other, whatever
+//!   the block time and the number of changes. It is written when the ring drops a step and
+//!   read only for windows reaching before the ring's oldest step.
+//!
+//! Why two levels rather than a longer ring: the ring costs every feed its full size (600 steps
+//! are 15 KB), and a day of 3-second steps would be 28,800 of them (720 KB); a day of 5-minute
+//! buckets is 288 (19 KB), read only by long windows. Why not buckets only: the breaker window
+//! and the settlement window can be as short as a second and a minute (30 s and 60 s on
+//! `--dev`), which 5-minute buckets cannot resolve; the exact ring keeps the recent steps.
+//!
+//! [`PriceProvider::twap`](solvent_primitives::PriceProvider::twap)`(key, window, end)`
+//! integrates the step function over `[end - window, end]` (`end` capped at now, steps after
+//! `end` ignored) and divides by the available time, skipping unavailable steps and any time
+//! before the oldest step or bucket kept; the part of the window before the ring's oldest step
+//! comes from the buckets, a bucket cut by the window's start counted pro rata of its interval
+//! inside the window ([`math::twap_with_coverage`]). `NoHistory` if no available time falls in
+//! the window. A zero window returns the value in force at `end` (exact ring only).
+//!
+//! For the settlement of options, two queries beyond the trait (implemented as
+//! `sp_runtime::traits::Convert` on [`Pallet`] until `PriceProvider` has them, see
+//! [`Pallet::twap_with_coverage_at`]):
+//! - the TWAP with its *coverage*, the ms of the window with an available value, so that a
+//!   consumer can refuse a TWAP of a window mostly without prices;
+//! - the last value available at or before an instant, with the end of the time it was
+//!   available ([`math::last_available`]).
 //!
 //! ## Parameters
 //! [`OracleParams`] (`max_age`, `min_quorum`, `max_deviation`, `max_vol_deviation`,
@@ -97,7 +124,9 @@
 //!
 //! ## Storage versions
 //! 1 added [`OracleParams::breaker_cooloff`], [`OracleParams::max_dispersion`] and
-//! [`Halt::agreed_since`] ([`migrations::v1`]).
+//! [`Halt::agreed_since`] ([`migrations::v1`]). [`CoarseHistory`] was added later without a
+//! version: it is a new map that starts empty and fills as the rings drop steps (no existing
+//! item changed layout).
 //!
 //! ## Relation to pallet-oracle
 //! polkadot-sdk's `pallet-oracle` (0.7.0, the port of ORML's `orml-oracle`) was read before
@@ -213,8 +242,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxFeedValues: Get<u32>;
 
-		/// Steps kept in each key's TWAP history ring (at least 2). One step per block at most,
-		/// so the ring covers at least `HistoryLength` blocks of changes.
+		/// Steps kept in each key's exact TWAP history ring (at least 2). One step per block at
+		/// most, so the ring covers at least `HistoryLength` blocks of changes; the steps it
+		/// drops go to the coarse history ([`CoarseHistory`]), which keeps [`HISTORY_SPAN`]
+		/// (24 h 55 min) whatever the block time. Each feed reads and writes the whole ring
+		/// (`HistoryLength x 25` bytes), so it stays short.
 		#[pallet::constant]
 		type HistoryLength: Get<u32>;
 
@@ -277,13 +309,25 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type KeyStates<T: Config> = StorageMap<_, Blake2_128Concat, OracleKey, KeyState>;
 
-	/// The TWAP history ring of each key, oldest step first.
+	/// The exact TWAP history ring of each key, oldest step first.
 	#[pallet::storage]
 	pub type History<T: Config> = StorageMap<
 		_,
 		Blake2_128Concat,
 		OracleKey,
 		BoundedVec<HistoryEntry, T::HistoryLength>,
+		ValueQuery,
+	>;
+
+	/// The coarse history of each key, oldest bucket first: the steps [`History`] dropped,
+	/// folded into one [`HistoryBucket`] per [`HISTORY_BUCKET`] (5-minute) slot, for the last
+	/// [`HISTORY_BUCKETS`] slots. Ends where [`History`] starts.
+	#[pallet::storage]
+	pub type CoarseHistory<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		OracleKey,
+		BoundedVec<HistoryBucket, ConstU32<HISTORY_BUCKETS>>,
 		ValueQuery,
 	>;
 
@@ -423,6 +467,16 @@ pub mod pallet {
 			assert!(T::MaxKeys::get() >= 1, "MaxKeys must be at least 1");
 			assert!(T::MaxFeedValues::get() >= 1, "MaxFeedValues must be at least 1");
 			assert!(T::HistoryLength::get() >= 2, "HistoryLength must be at least 2");
+			// Every instant at most `HISTORY_SPAN` old is kept (exact ring or coarse buckets),
+			// whatever the block time: the longest breaker window the bounds allow fits.
+			assert!(
+				HISTORY_SPAN >= MAX_BREAKER_WINDOW,
+				"the history must cover the longest breaker window"
+			);
+			assert!(
+				Self::history_span() == HISTORY_SPAN,
+				"the history span consumers see is HISTORY_SPAN"
+			);
 			assert!(
 				Self::check_bounds(&DefaultParams::<T>::get()).is_ok(),
 				"default params must be within bounds"

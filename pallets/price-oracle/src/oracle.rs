@@ -13,7 +13,7 @@ use solvent_primitives::{
 	within_step, Moment, OracleKey, PriceError, PriceProvider, PriceStatus, TimestampedValue,
 };
 use sp_arithmetic::{traits::Zero, FixedU128};
-use sp_runtime::SaturatedConversion;
+use sp_runtime::{traits::Convert, SaturatedConversion};
 
 /// The aggregate of one key's raw values at one instant.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -46,6 +46,18 @@ pub(crate) enum BreakerChange {
 		value: FixedU128,
 		halted_since: Moment,
 	},
+}
+
+/// What [`Pallet::record`] did to a history ring.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Recorded {
+	/// Nothing changed.
+	Unchanged,
+	/// The ring changed and dropped nothing.
+	Changed,
+	/// The ring was full: the new step pushed out its oldest step, which ran until the new
+	/// oldest step's timestamp and goes to the coarse history.
+	Dropped(HistoryEntry),
 }
 
 /// The new state of a key, the history step to record (`None`: record nothing), and what the
@@ -181,7 +193,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The transition of a key from `prev` given its new aggregate `agg` at `now`, with the
-	/// circuit breaker applied against `history` (the key's steps before this one). Pure.
+	/// circuit breaker applied against `reference(start)`, the TWAP of the key's history (before
+	/// this step) over `[start, now]`, asked for only when an available aggregate is compared.
+	/// Pure apart from what `reference` reads.
 	///
 	/// Available: a value deviating from the reference TWAP by more than the band trips the
 	/// breaker (with `agreed_since = now` if the feeds already agree). Halted, in this order:
@@ -196,7 +210,7 @@ impl<T: Config> Pallet<T> {
 		agg: Aggregate,
 		params: &OracleParams,
 		now: Moment,
-		history: &[HistoryEntry],
+		reference: impl FnOnce(Moment) -> Option<FixedU128>,
 	) -> Transition {
 		let band = Self::breaker_band(key, params);
 		let mut state = KeyState {
@@ -210,7 +224,7 @@ impl<T: Config> Pallet<T> {
 		let (record, breaker) = match (prev.halt, agg.value) {
 			(None, Some(value)) => {
 				let start = now.saturating_sub(params.breaker_window).max(prev.reference_from);
-				match math::time_weighted_average(history, start, now) {
+				match reference(start) {
 					Some(reference) if math::deviates_by(value, reference, band) => {
 						let agreed_since = Self::feeds_agree(&agg, params).then_some(now);
 						state.halt = Some(Halt { reference, since: now, agreed_since });
@@ -259,8 +273,40 @@ impl<T: Config> Pallet<T> {
 		let prev = KeyStates::<T>::get(key).unwrap_or_default();
 		let agg = Self::aggregate(raw, params, now);
 		let mut history = History::<T>::get(key);
-		let transition = Self::transition(key, &prev, agg, params, now, &history);
+		let transition = Self::transition(key, &prev, agg, params, now, |start| {
+			Self::reference_twap(key, &history, start, now)
+		});
 		Self::apply(key, &prev, transition, &mut history, now);
+	}
+
+	/// The breaker's reference: the TWAP of `key` over `[start, end]` from its exact ring
+	/// `history`, and from its coarse history if the window starts before the ring's oldest
+	/// step (only then is the coarse history read).
+	pub(crate) fn reference_twap(
+		key: &OracleKey,
+		history: &[HistoryEntry],
+		start: Moment,
+		end: Moment,
+	) -> Option<FixedU128> {
+		if history.first().is_some_and(|first| first.timestamp <= start) {
+			math::time_weighted_average(history, start, end)
+		} else {
+			let buckets = CoarseHistory::<T>::get(key);
+			math::twap_with_coverage(history, &buckets, start, end).map(|(value, _)| value)
+		}
+	}
+
+	/// Fold the step `dropped` the ring of `key` dropped, which ran on
+	/// `[dropped.timestamp, end)`, into its coarse history.
+	fn fold_dropped(key: &OracleKey, dropped: HistoryEntry, end: Moment) {
+		CoarseHistory::<T>::mutate(key, |buckets| {
+			let mut all = buckets.to_vec();
+			math::fold_into_buckets(&mut all, dropped.timestamp, end, dropped.value);
+			// At most `HISTORY_BUCKETS` remain after the fold; keep the newest regardless.
+			let excess = all.len().saturating_sub(HISTORY_BUCKETS as usize);
+			all.drain(..excess);
+			*buckets = BoundedVec::truncate_from(all);
+		});
 	}
 
 	/// Write a transition: the state, the history step, and the events.
@@ -274,8 +320,14 @@ impl<T: Config> Pallet<T> {
 		let Transition { state, record, breaker } = transition;
 		KeyStates::<T>::insert(key, state);
 		if let Some(value) = record {
-			if Self::record(history, now, value) {
-				History::<T>::insert(key, &*history);
+			match Self::record(history, now, value) {
+				Recorded::Unchanged => {}
+				Recorded::Changed => History::<T>::insert(key, &*history),
+				Recorded::Dropped(dropped) => {
+					History::<T>::insert(key, &*history);
+					let end = history.first().map_or(now, |first| first.timestamp);
+					Self::fold_dropped(key, dropped, end);
+				}
 			}
 		}
 		if (prev.aggregate, prev.fresh) != (state.aggregate, state.fresh) {
@@ -305,17 +357,17 @@ impl<T: Config> Pallet<T> {
 
 	/// Record the step `value` from `now` in `history`: overwrite the last step if it starts at
 	/// `now` (the same block), skip a step equal to the last one, drop the oldest step when the
-	/// ring is full. Returns whether `history` changed.
+	/// ring is full. Returns what changed (the dropped step goes to the coarse history).
 	pub(crate) fn record(
 		history: &mut BoundedVec<HistoryEntry, T::HistoryLength>,
 		now: Moment,
 		value: Option<FixedU128>,
-	) -> bool {
+	) -> Recorded {
 		let len = history.len();
 		match history.last_mut() {
 			Some(last) if last.timestamp >= now => {
 				if last.value == value {
-					return false;
+					return Recorded::Unchanged;
 				}
 				last.value = value;
 				// The overwritten step may now repeat its predecessor (or be a leading gap).
@@ -326,16 +378,18 @@ impl<T: Config> Pallet<T> {
 				if redundant {
 					history.pop();
 				}
-				true
+				Recorded::Changed
 			}
-			Some(last) if last.value == value => false,
+			Some(last) if last.value == value => Recorded::Unchanged,
 			// Nothing is known before the first step: a leading gap needs no step.
-			None if value.is_none() => false,
+			None if value.is_none() => Recorded::Unchanged,
 			_ => {
 				let entry = HistoryEntry { timestamp: now, value };
 				// Cannot fail: `HistoryLength >= 2` (integrity test) and we append at `len`.
-				let _ = history.force_insert_keep_right(len, entry);
-				true
+				match history.force_insert_keep_right(len, entry) {
+					Ok(Some(dropped)) => Recorded::Dropped(dropped),
+					_ => Recorded::Changed,
+				}
 			}
 		}
 	}
@@ -519,12 +573,10 @@ impl<T: Config> Pallet<T> {
 		let params = Params::<T>::get();
 		let agg = Self::aggregate(&RawValues::<T>::get(key), &params, now);
 		// The breaker only reads the history when it compares a new value.
-		let history = if state.halt.is_none() && agg.value.is_some() {
-			History::<T>::get(key).into_inner()
-		} else {
-			Vec::new()
-		};
-		Some(Self::transition(key, &state, agg, &params, now, &history).state)
+		let transition = Self::transition(key, &state, agg, &params, now, |start| {
+			Self::reference_twap(key, &History::<T>::get(key), start, now)
+		});
+		Some(transition.state)
 	}
 
 	/// Time-weighted average of `key` over `[end - window, end]` (ms) at time `now`: `end` is
@@ -535,14 +587,67 @@ impl<T: Config> Pallet<T> {
 		end: Moment,
 		now: Moment,
 	) -> Result<FixedU128, PriceError> {
+		Self::twap_with_coverage_at(key, window, end, now).map(|(value, _)| value)
+	}
+
+	/// [`Self::twap_at`] and its *coverage*: the ms of `[end - window, min(end, now)]` in which
+	/// `key` had an available value (the exact ring's steps, and the coarse history's buckets
+	/// pro rata for the part of the window before the ring's oldest step). A consumer compares
+	/// it with `window` to refuse a TWAP of a window mostly without prices. A zero window gives
+	/// the value in force at `end` with coverage 0. `NoHistory` without any available time.
+	///
+	/// Reads the coarse history only if the window starts before the ring's oldest step. The
+	/// options pallet reads it through `Convert<(key, window, end), Result<(twap, coverage),
+	/// PriceError>>` until `PriceProvider` has such a method.
+	pub fn twap_with_coverage_at(
+		key: &OracleKey,
+		window: Moment,
+		end: Moment,
+		now: Moment,
+	) -> Result<(FixedU128, Moment), PriceError> {
 		let history = History::<T>::get(key);
 		let capped = end.min(now);
-		let value = if window.is_zero() {
-			math::value_at(&history, capped)
+		if window.is_zero() {
+			return math::value_at(&history, capped).map(|v| (v, 0)).ok_or(PriceError::NoHistory);
+		}
+		let start = end.saturating_sub(window);
+		let buckets = if history.first().is_none_or(|first| start < first.timestamp) {
+			CoarseHistory::<T>::get(key).into_inner()
 		} else {
-			math::time_weighted_average(&history, end.saturating_sub(window), capped)
+			Vec::new()
 		};
-		value.ok_or(PriceError::NoHistory)
+		math::twap_with_coverage(&history, &buckets, start, capped).ok_or(PriceError::NoHistory)
+	}
+
+	/// The last value of `key` available at or before `end` (capped at `now`), with the end
+	/// (ms, exclusive) of the time it was available as its `timestamp`: from the exact ring, or
+	/// from the coarse history if the ring has no available step before `end`
+	/// ([`math::last_available`]). `NoHistory` if none is kept. Reads the coarse history only
+	/// when needed.
+	///
+	/// The options pallet reads it through `Convert<(key, end), Result<TimestampedValue,
+	/// PriceError>>` until `PriceProvider` has such a method.
+	pub fn last_available_at(
+		key: &OracleKey,
+		end: Moment,
+		now: Moment,
+	) -> Result<TimestampedValue, PriceError> {
+		let history = History::<T>::get(key);
+		let capped = end.min(now);
+		let found = math::last_available(&history, &[], capped).or_else(|| {
+			let buckets = CoarseHistory::<T>::get(key);
+			math::last_available(&history, &buckets, capped)
+		});
+		found
+			.map(|(until, value)| TimestampedValue { value, timestamp: until })
+			.ok_or(PriceError::NoHistory)
+	}
+
+	/// How far behind now every key's history reaches at least (ms): [`HISTORY_SPAN`]. The
+	/// options pallet checks its longest settlement window and lookback against it (its
+	/// integrity test), through `Convert<(), Moment>`.
+	pub fn history_span() -> Moment {
+		HISTORY_SPAN
 	}
 
 	/// Everything about `key` now (runtime API `OracleApi::value`); `None` if never fed.
@@ -612,6 +717,33 @@ impl<T: Config> Pallet<T> {
 			);
 			ensure!(history.windows(2).all(|w| w[0].value != w[1].value), "history repeats a step");
 		}
+		for (key, buckets) in CoarseHistory::<T>::iter() {
+			ensure!(tracked.binary_search(&key).is_ok(), "coarse history of an untracked key");
+			for b in buckets.iter() {
+				ensure!(b.start < b.end, "empty coarse bucket");
+				ensure!((b.end - 1) / HISTORY_BUCKET == b.slot(), "coarse bucket across slots");
+				ensure!(b.available <= b.end - b.start, "coarse bucket more available than long");
+				ensure!(
+					b.last.is_some_and(|(until, _)| b.start < until && until <= b.end),
+					"coarse bucket without a last value in it"
+				);
+			}
+			ensure!(
+				buckets.windows(2).all(|w| w[0].slot() < w[1].slot() && w[0].end <= w[1].start),
+				"coarse buckets not in slot order"
+			);
+			if let (Some(newest), Some(oldest)) = (buckets.last(), buckets.first()) {
+				ensure!(
+					newest.slot() - oldest.slot() < Moment::from(HISTORY_BUCKETS),
+					"coarse buckets beyond HISTORY_BUCKETS slots"
+				);
+				let ring_start = History::<T>::get(key).first().map(|e| e.timestamp);
+				ensure!(
+					ring_start.is_some_and(|start| newest.end <= start),
+					"coarse history overlaps the exact ring"
+				);
+			}
+		}
 		for key in tracked.iter() {
 			let state = KeyStates::<T>::get(key).ok_or("tracked key without state")?;
 			let raw_len = RawValues::<T>::decode_len(key).unwrap_or(0);
@@ -667,5 +799,33 @@ impl<T: Config> PriceProvider for Pallet<T> {
 
 	fn twap(key: &OracleKey, window: Moment, end: Moment) -> Result<FixedU128, PriceError> {
 		Self::twap_at(key, window, end, T::Time::now())
+	}
+}
+
+/// The TWAP of `(key, window, end)` with its coverage (ms): [`Pallet::twap_with_coverage_at`]
+/// now. A query `PriceProvider` lacks, for the options pallet's settlement.
+impl<T: Config> Convert<(OracleKey, Moment, Moment), Result<(FixedU128, Moment), PriceError>>
+	for Pallet<T>
+{
+	fn convert(
+		(key, window, end): (OracleKey, Moment, Moment),
+	) -> Result<(FixedU128, Moment), PriceError> {
+		Self::twap_with_coverage_at(&key, window, end, T::Time::now())
+	}
+}
+
+/// The last value of `(key, end)` available at or before `end`, with the end of the time it
+/// was available: [`Pallet::last_available_at`] now. For the options pallet's settlement.
+impl<T: Config> Convert<(OracleKey, Moment), Result<TimestampedValue, PriceError>> for Pallet<T> {
+	fn convert((key, end): (OracleKey, Moment)) -> Result<TimestampedValue, PriceError> {
+		Self::last_available_at(&key, end, T::Time::now())
+	}
+}
+
+/// The history every key keeps behind now (ms): [`Pallet::history_span`]. For the options
+/// pallet's integrity test.
+impl<T: Config> Convert<(), Moment> for Pallet<T> {
+	fn convert(_: ()) -> Moment {
+		Self::history_span()
 	}
 }

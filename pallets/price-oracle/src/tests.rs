@@ -9,8 +9,9 @@ use crate::{
 	},
 	math,
 	mock::*,
-	CheckFeeder, Error, Event, FeederValue, Feeders, Halt, History, HistoryEntry, KeyInfo,
-	KeyState, KeyStates, LastFeedBlock, OracleParams, Params, RawValues, TrackedKeys,
+	CheckFeeder, CoarseHistory, Error, Event, FeederValue, Feeders, Halt, History, HistoryBucket,
+	HistoryEntry, KeyInfo, KeyState, KeyStates, LastFeedBlock, OracleParams, Params, RawValues,
+	TrackedKeys, HISTORY_BUCKET, HISTORY_BUCKETS, HISTORY_SPAN, MAX_BREAKER_WINDOW,
 	MAX_IMPLIED_VOL, MAX_MAX_AGE,
 };
 use codec::{Decode, Encode};
@@ -1251,8 +1252,270 @@ fn history_ring_drops_the_oldest_steps() {
 		assert_eq!(h.len(), HISTORY_LENGTH as usize);
 		assert_eq!(h[0], (G + 6_000, Some(int(102))));
 		assert_eq!(h[5], (G + 21_000, Some(int(107))));
-		// Only the kept steps count: (102 + 103 + 104 + 105 + 106 + 107) / 6 over 6 blocks.
-		assert_eq!(twap(BTC_SPOT, 30_000, G + 24_000), Ok(fx(627, 6)));
+		// The two dropped steps (100 on [G, G+3000), 101 on [G+3000, G+6000)) are in one
+		// 5-minute slot of the coarse history (G is 200 s into its slot).
+		assert_eq!(G % HISTORY_BUCKET, 200_000);
+		assert_eq!(
+			CoarseHistory::<Test>::get(BTC_SPOT).into_inner(),
+			vec![HistoryBucket {
+				start: G,
+				end: G + 6_000,
+				available: 6_000,
+				average: fx(201, 2),
+				last: Some((G + 6_000, int(101))),
+			}]
+		);
+		// The exact steps only: (102 + 103 + 104 + 105 + 106 + 107) / 6 over 6 blocks.
+		assert_eq!(twap(BTC_SPOT, 18_000, G + 24_000), Ok(fx(627, 6)));
+		// With the dropped ones: (100 + 101 + ... + 107) / 8 over 8 blocks.
+		assert_eq!(twap(BTC_SPOT, 30_000, G + 24_000), Ok(fx(207, 2)));
+		assert_eq!(
+			PriceOracle::twap_with_coverage_at(&BTC_SPOT, 30_000, G + 24_000, now()),
+			Ok((fx(207, 2), 24_000))
+		);
+	});
+}
+
+// ------------------------------------------------------------------ coarse history
+
+/// A bucket of the coarse history.
+fn bucket(
+	start: u64,
+	end: u64,
+	available: u64,
+	average: FixedU128,
+	last: (u64, u128),
+) -> HistoryBucket {
+	HistoryBucket { start, end, available, average, last: Some((last.0, int(last.1))) }
+}
+
+/// Slot `n` of the coarse history starts at `n x 5 min`.
+const B: u64 = HISTORY_BUCKET;
+
+#[test]
+fn history_span_covers_the_longest_breaker_window() {
+	// 299 full 5-minute buckets behind the newest: 24 h 55 min, at least the 1-day bound of
+	// `breaker_window`, whatever `HistoryLength` and the block time are (the mock's ring has 6
+	// steps; the runtime's 600).
+	assert_eq!(HISTORY_SPAN, 89_700_000);
+	assert!(HISTORY_SPAN >= MAX_BREAKER_WINDOW);
+	assert_eq!(PriceOracle::history_span(), HISTORY_SPAN);
+	assert_eq!(<PriceOracle as sp_runtime::traits::Convert<(), u64>>::convert(()), HISTORY_SPAN);
+}
+
+#[test]
+fn fold_fills_one_bucket_per_slot() {
+	let mut b = Vec::new();
+	// 100 on [2.5 slots, 4.25 slots): three slots.
+	math::fold_into_buckets(&mut b, 5 * B / 2, 17 * B / 4, Some(int(100)));
+	assert_eq!(
+		b,
+		vec![
+			bucket(5 * B / 2, 3 * B, B / 2, int(100), (3 * B, 100)),
+			bucket(3 * B, 4 * B, B, int(100), (4 * B, 100)),
+			bucket(4 * B, 17 * B / 4, B / 4, int(100), (17 * B / 4, 100)),
+		]
+	);
+	// 200 for the rest of slot 4 but a quarter: the average is time-weighted, (100 x 1 + 200
+	// x 2) / 3 quarters = 166.66..., each part rounded down.
+	math::fold_into_buckets(&mut b, 17 * B / 4, 19 * B / 4, Some(int(200)));
+	let avg = FixedU128::from_inner(166_666_666_666_666_666_666);
+	assert_eq!(b[2], bucket(4 * B, 19 * B / 4, 3 * B / 4, avg, (19 * B / 4, 200)));
+	// Unavailable until slot 7: extends slot 4's bucket, creates none.
+	math::fold_into_buckets(&mut b, 19 * B / 4, 7 * B, None);
+	assert_eq!(b.len(), 3);
+	assert_eq!(b[2], bucket(4 * B, 5 * B, 3 * B / 4, avg, (19 * B / 4, 200)));
+	// A two-day step: only the last HISTORY_BUCKETS slots are visited and kept.
+	let days = 2 * 86_400_000;
+	math::fold_into_buckets(&mut b, 7 * B, 7 * B + days, Some(int(300)));
+	assert_eq!(b.len(), HISTORY_BUCKETS as usize);
+	let last_slot = (7 * B + days - 1) / B;
+	assert_eq!(b[0].slot(), last_slot - u64::from(HISTORY_BUCKETS) + 1);
+	assert_eq!(b[HISTORY_BUCKETS as usize - 1].end, 7 * B + days);
+	assert!(b.iter().all(|x| x.available == B && x.average == int(300)));
+	// A zero or negative step folds nothing.
+	let before = b.clone();
+	math::fold_into_buckets(&mut b, 10, 10, Some(int(1)));
+	assert_eq!(b, before);
+}
+
+#[test]
+fn twap_with_coverage_joins_buckets_and_steps() {
+	// Buckets: 100 over all of slot 10, 200 over half of slot 11 (its interval is the whole
+	// slot); steps from 12 slots: 300, then unavailable from 12.5 slots.
+	let buckets = [
+		bucket(10 * B, 11 * B, B, int(100), (11 * B, 100)),
+		bucket(11 * B, 12 * B, B / 2, int(200), (23 * B / 2, 200)),
+	];
+	let h = [step(12 * B, Some(300)), step(25 * B / 2, None)];
+	let twap = |s, e| math::twap_with_coverage(&h, &buckets, s, e);
+	// Everything: (100 x B + 200 x B/2 + 300 x B/2) / (2 B).
+	assert_eq!(twap(10 * B, 13 * B), Some((int(175), 2 * B)));
+	// The window cuts slot 10's bucket in half: half its available time counts,
+	// (100 x 1/2 + 200 x 1/2 + 300 x 1/2) / (3/2).
+	assert_eq!(twap(21 * B / 2, 13 * B), Some((int(200), 3 * B / 2)));
+	// And slot 11's bucket in half (pro rata of its interval: a quarter slot available),
+	// (200 x 1/4 + 300 x 1/2) / (3/4) = 266.66... (rounded down)
+	assert_eq!(
+		twap(23 * B / 2, 13 * B),
+		Some((FixedU128::from_inner(266_666_666_666_666_666_666), 3 * B / 4))
+	);
+	// Only the steps.
+	assert_eq!(twap(12 * B, 13 * B), Some((int(300), B / 2)));
+	// Only the unavailable part, or nothing.
+	assert_eq!(twap(25 * B / 2, 13 * B), None);
+	assert_eq!(twap(0, 10 * B), None);
+	assert_eq!(twap(13 * B, 13 * B), None);
+	// Without buckets the coverage counts the steps only.
+	assert_eq!(math::twap_with_coverage(&h, &[], 10 * B, 13 * B), Some((int(300), B / 2)));
+}
+
+#[test]
+fn last_available_value_from_steps_then_buckets() {
+	let buckets = [
+		bucket(10 * B, 11 * B, B, int(100), (11 * B, 100)),
+		bucket(11 * B, 12 * B, B / 2, int(200), (23 * B / 2, 200)),
+	];
+	let h = [step(12 * B, Some(300)), step(25 * B / 2, None), step(13 * B, Some(400))];
+	let last = |end| math::last_available(&h, &buckets, end);
+	// The step in force, until `end`.
+	assert_eq!(last(14 * B), Some((14 * B, int(400))));
+	// In the gap: the step before it, until the gap started.
+	assert_eq!(last(51 * B / 4), Some((25 * B / 2, int(300))));
+	// A step starting at `end` does not count.
+	assert_eq!(last(13 * B), Some((25 * B / 2, int(300))));
+	// Before the ring: the newest bucket whose last value ends by then.
+	assert_eq!(last(12 * B), Some((23 * B / 2, int(200))));
+	// Slot 11's last value runs past the end: skipped, slot 10's is taken.
+	assert_eq!(last(45 * B / 4), Some((11 * B, int(100))));
+	assert_eq!(last(10 * B), None);
+	// A ring whose steps before `end` are all unavailable looks in the buckets.
+	let h = [step(12 * B, None), step(13 * B, Some(400))];
+	assert_eq!(math::last_available(&h, &buckets, 25 * B / 2), Some((23 * B / 2, int(200))));
+}
+
+#[test]
+fn coverage_and_last_value_through_feeds() {
+	ExtBuilder::default().params(loose_params()).build_and_execute(|| {
+		feed(ALICE, &[(BTC_SPOT, int(100))]);
+		next_block();
+		feed(ALICE, &[(BTC_SPOT, int(200))]);
+		// 200 (fed at G+3000) ages out after G+33000; the refresh at G+36000 records the gap.
+		set_now(G + 36_000);
+		PriceOracle::on_initialize(13);
+		set_now(G + 45_000);
+		System::set_block_number(16);
+		feed(ALICE, &[(BTC_SPOT, int(150))]);
+		set_now(G + 48_000);
+		let cov = |w, e| PriceOracle::twap_with_coverage_at(&BTC_SPOT, w, e, now());
+		// [G, G+48000]: 100 for 3 s, 200 for 33 s, the gap for 9 s, 150 for 3 s.
+		// (100 x 3 + 200 x 33 + 150 x 3) / 39 = 188.46...
+		assert_eq!(cov(48_000, G + 48_000), Ok((FixedU128::from_rational(7_350, 39), 39_000)));
+		// [G+30000, G+48000]: 200 for 6 s and 150 for 3 s cover half of the 18 s window.
+		assert_eq!(cov(18_000, G + 48_000), Ok((FixedU128::from_rational(550, 3), 9_000)));
+		assert_eq!(cov(9_000, G + 45_000), Err(PriceError::NoHistory));
+		// A zero window: the value in force, coverage 0.
+		assert_eq!(cov(0, G + 4_000), Ok((int(200), 0)));
+		let last = |e| PriceOracle::last_available_at(&BTC_SPOT, e, now());
+		// In the gap: 200, available until G+36000.
+		assert_eq!(
+			last(G + 40_000),
+			Ok(TimestampedValue { value: int(200), timestamp: G + 36_000 })
+		);
+		// Now (the end is capped at now): 150, available until now.
+		assert_eq!(
+			last(G + 60_000),
+			Ok(TimestampedValue { value: int(150), timestamp: G + 48_000 })
+		);
+		assert_eq!(last(G), Err(PriceError::NoHistory));
+		// The same through the `Convert` queries the options pallet uses.
+		use sp_runtime::traits::Convert;
+		type Twap = Result<(FixedU128, u64), PriceError>;
+		type Last = Result<TimestampedValue, PriceError>;
+		assert_eq!(
+			<PriceOracle as Convert<_, Twap>>::convert((BTC_SPOT, 18_000u64, G + 48_000)),
+			cov(18_000, G + 48_000)
+		);
+		assert_eq!(
+			<PriceOracle as Convert<_, Last>>::convert((BTC_SPOT, G + 40_000)),
+			last(G + 40_000)
+		);
+	});
+}
+
+/// Feed `value` as ALICE at time `t`, in a new block.
+fn feed_at(t: u64, value: FixedU128) {
+	set_now(t);
+	System::set_block_number(System::block_number() + 1);
+	feed(ALICE, &[(BTC_SPOT, value)]);
+}
+
+#[test]
+fn a_short_ring_still_keeps_a_day_of_history() {
+	// Quorum 1, values fresh for a day: a change every minute for 26 hours, far more steps than
+	// the ring's 6.
+	let params = OracleParams { max_age: 86_400_000, ..loose_params() };
+	ExtBuilder::default().params(params).build_and_execute(|| {
+		let minutes = 26 * 60u64;
+		for k in 0..=minutes {
+			feed_at(G + k * 60_000, if k % 2 == 0 { int(100) } else { int(101) });
+		}
+		let end = now();
+		assert_eq!(history(BTC_SPOT).len(), HISTORY_LENGTH as usize);
+		let buckets = CoarseHistory::<Test>::get(BTC_SPOT);
+		assert_eq!(buckets.len(), HISTORY_BUCKETS as usize);
+		// The oldest kept instant is at least HISTORY_SPAN old.
+		assert!(buckets[0].start <= end - HISTORY_SPAN);
+		// A full day is covered, every millisecond of it.
+		let (twap, covered) =
+			PriceOracle::twap_with_coverage_at(&BTC_SPOT, 86_400_000, end, end).unwrap();
+		assert_eq!(covered, 86_400_000);
+		// Alternating 100 and 101 by the minute: 100.5 give or take the buckets cut by the
+		// window's start (pro rata of their average).
+		assert!(twap.into_inner().abs_diff(fx(201, 2).into_inner()) < fx(1, 1_000).into_inner());
+		// Beyond the span the history may stop.
+		let (_, longer) =
+			PriceOracle::twap_with_coverage_at(&BTC_SPOT, 2 * 86_400_000, end, end).unwrap();
+		assert!(longer >= HISTORY_SPAN && longer < 2 * 86_400_000);
+	});
+}
+
+#[test]
+fn the_breaker_compares_with_the_coarse_history() {
+	// A 1-hour breaker window, a 10% band, values fresh for an hour.
+	let params = OracleParams {
+		max_age: 3_600_000,
+		max_deviation: Permill::from_percent(10),
+		breaker_window: 3_600_000,
+		..loose_params()
+	};
+	ExtBuilder::default().params(params).build_and_execute(|| {
+		// 50 minutes alternating 100 and 101 (in the coarse history by the end), then 6
+		// minutes alternating 108 and 109 (the ring).
+		for k in 0..50u64 {
+			feed_at(G + k * 60_000, if k % 2 == 0 { int(100) } else { int(101) });
+		}
+		for k in 50..56u64 {
+			feed_at(G + k * 60_000, if k % 2 == 0 { int(108) } else { int(109) });
+		}
+		assert_eq!(history(BTC_SPOT)[0], (G + 50 * 60_000, Some(int(108))));
+		assert_eq!(status(BTC_SPOT), PriceStatus::Available);
+		// 112 is 3.2% above the ring's 108.5 but 10.5% above the hour's TWAP,
+		// (25 x 100 + 25 x 101 + 3 x 108 + 3 x 109) / 56 = 101.357...: halted.
+		System::reset_events();
+		feed_at(G + 56 * 60_000, int(112));
+		assert_eq!(status(BTC_SPOT), PriceStatus::Halted);
+		let reference = oracle_events()
+			.into_iter()
+			.find_map(|e| match e {
+				Event::BreakerTripped { value, reference, .. } if value == int(112) => {
+					Some(reference)
+				}
+				_ => None,
+			})
+			.expect("tripped");
+		let exact = FixedU128::from_rational(5_676, 56);
+		assert!(reference.into_inner().abs_diff(exact.into_inner()) <= 10);
 	});
 }
 

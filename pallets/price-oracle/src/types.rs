@@ -54,6 +54,22 @@ pub const MAX_PARAM_STEP: Permill = Permill::from_percent(50);
 /// feeder bug (e.g. a percentage sent as a fraction), not a market.
 pub const MAX_IMPLIED_VOL: FixedU128 = FixedU128::from_u32(10);
 
+/// Length (ms) of one bucket of the coarse history ([`HistoryBucket`]): 5 minutes. The steps
+/// the exact history ring drops are folded into one bucket per 5-minute slot of the clock
+/// (`timestamp / HISTORY_BUCKET`).
+pub const HISTORY_BUCKET: Moment = 300_000;
+/// Buckets of the coarse history kept per key: the last 300 slots of [`HISTORY_BUCKET`]
+/// (25 hours). A key's coarse history is at most `300 x 65` bytes (19.5 KB).
+pub const HISTORY_BUCKETS: u32 = 300;
+/// History every key keeps behind now, whatever the block time and however often its value
+/// changes (ms): `(HISTORY_BUCKETS - 1) x HISTORY_BUCKET` = 89,700,000 (24 h 55 min). An
+/// instant at least this recent is either in the exact ring or in a kept bucket: the ring drops
+/// steps oldest first into buckets, and the buckets of the last `HISTORY_BUCKETS` slots up to
+/// the newest dropped instant are kept. Every window the parameters allow fits:
+/// [`MAX_BREAKER_WINDOW`] here (the integrity test checks it), and consumers check theirs
+/// against it (the options pallet's settlement window and lookback).
+pub const HISTORY_SPAN: Moment = (HISTORY_BUCKETS as Moment - 1) * HISTORY_BUCKET;
+
 /// Default [`OracleParams::max_age`]: 60 seconds.
 pub const DEFAULT_MAX_AGE: Moment = 60_000;
 /// Default [`OracleParams::min_quorum`] (capped at `MaxFeeders`): 3 feeders.
@@ -82,6 +98,8 @@ const _: () = {
 	assert!(DEFAULT_MAX_DISPERSION.deconstruct() >= MIN_MAX_DISPERSION.deconstruct());
 	assert!(DEFAULT_MAX_DISPERSION.deconstruct() <= MAX_MAX_DISPERSION.deconstruct());
 	assert!(DEFAULT_MIN_QUORUM >= 1);
+	assert!(HISTORY_BUCKETS >= 2);
+	assert!(HISTORY_SPAN >= MAX_BREAKER_WINDOW);
 };
 
 /// The oracle's risk parameters, set at genesis and changed only by the risk-admin origin
@@ -270,6 +288,47 @@ pub struct HistoryEntry {
 	pub timestamp: Moment,
 	/// The available aggregate during the step, `None` if unavailable.
 	pub value: Option<FixedU128>,
+}
+
+/// One bucket of a key's coarse history: the steps the exact ring dropped within one
+/// [`HISTORY_BUCKET`] slot of the clock, summed. The dropped steps are contiguous (each ran until
+/// the next one started), so a bucket covers one interval `[start, end)` within its slot.
+///
+/// A bucket is created by the first available value dropped into its slot; a slot in which
+/// the key was unavailable throughout has no bucket.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct HistoryBucket {
+	/// Start (ms) of the time folded into the bucket, in its slot
+	/// `[slot x HISTORY_BUCKET, (slot + 1) x HISTORY_BUCKET)`.
+	pub start: Moment,
+	/// End (ms, exclusive) of the time folded into the bucket, in the same slot.
+	pub end: Moment,
+	/// Ms of `[start, end)` in which the key had an available value.
+	pub available: Moment,
+	/// Time-weighted average of the available values over those `available` ms (rounded down
+	/// at the last of the 18 decimals at each fold).
+	pub average: FixedU128,
+	/// The last available value of the bucket and the end (ms, exclusive) of the time it was
+	/// available in the bucket.
+	pub last: Option<(Moment, FixedU128)>,
+}
+
+impl HistoryBucket {
+	/// The [`HISTORY_BUCKET`] slot of the bucket.
+	pub fn slot(&self) -> Moment {
+		self.start / HISTORY_BUCKET
+	}
 }
 
 /// Everything about one key, for the runtime API (`OracleApi`).
