@@ -3,6 +3,11 @@
 //   node e2e/scenario/crash.js --short [--out DIR]   # --dev node, 2020-03-05..2020-03-20, 12 writers (in the test suite)
 //   node e2e/scenario/crash.js --full  [--out DIR]   # 4 validators (--chain local, patched spec), 2020-02-15..2020-04-15, 30 writers
 //
+// Options: --from YYYY-MM-DD --to YYYY-MM-DD (any window of the data set), --csv PATH (another
+// file of the same columns: Date,Open,High,Low,Close,...), --writers N, and on --dev (Sudo):
+// --fund-usd X (the treasury unstakes all but X USD of the insurance fund before trading, so a
+// crash can exhaust it) and --payout-cap X (the fund's cap per block, USD, set in 50% steps).
+//
 // 1. starts the network; 2. three feeder processes (Bob, Charlie, Dave) replay BTC-USD closes
 // (data/btc-usd-daily.csv, Yahoo Finance via parsabe/Open-data, CC BY 4.0), one day
 // per block, each with its own noise, implied vol from 30-day realized vol; 3. funds writers
@@ -30,15 +35,21 @@ const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const FULL = args.includes('--full');
 const OUT = args.includes('--out') ? args[args.indexOf('--out') + 1] : join(here, '..', '..', 'target', FULL ? 'scenario-full' : 'scenario-short');
-const FROM = FULL ? '2020-02-15' : '2020-03-05';
-const TO = FULL ? '2020-04-15' : '2020-03-20';
-const WRITERS = FULL ? 30 : 12;
+const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const FROM = opt('--from', FULL ? '2020-02-15' : '2020-03-05');
+const TO = opt('--to', FULL ? '2020-04-15' : '2020-03-20');
+const CSV = opt('--csv', BTC_CSV);
+const WRITERS = Number(opt('--writers', FULL ? 30 : 12));
+const FUND_USD = args.includes('--fund-usd') ? BigInt(opt('--fund-usd')) : null;
+const PAYOUT_CAP = args.includes('--payout-cap') ? BigInt(opt('--payout-cap')) : null;
+for (const d of [FROM, TO]) if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) { console.error(`bad date ${d}: YYYY-MM-DD`); process.exit(2); }
 const E18 = 10n ** 18n, USD = 1_000_000n, SLV = 10n ** 12n, BTC = 2;
 const log = (...a) => console.log(new Date().toISOString().slice(11, 19), ...a);
 
-const csv = readFileSync(BTC_CSV, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','))
+const csv = readFileSync(CSV, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','))
   .filter((r) => r[0] >= FROM && r[0] <= TO && r[4] !== 'null').map((r) => ({ date: r[0], close: Number(r[4]) }));
 const DAYS = csv.length;
+if (DAYS < 2) { console.error(`${CSV} has ${DAYS} rows in ${FROM}..${TO}`); process.exit(2); }
 const first = csv[0].close;
 
 function marginPalletAccount() {
@@ -117,7 +128,7 @@ function holdFeed(feeders, price) {
 
 function runFeederProcess(wsUrl, suri, seed) {
   return new Promise((resolve) => {
-    const child = spawn(nodeBinary(), ['feeder', '--rpc', wsUrl, '--suri', suri, '--csv', BTC_CSV, '--asset', 'BTC',
+    const child = spawn(nodeBinary(), ['feeder', '--rpc', wsUrl, '--suri', suri, '--csv', CSV, '--asset', 'BTC',
       '--from', FROM, '--to', TO, '--blocks-per-row', '1', '--noise-bps', '20', '--seed', String(seed),
       '--realized-vol-window', '30'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
@@ -173,6 +184,34 @@ async function main() {
   const feeders = ['Bob', 'Charlie', 'Dave'].map((n) => kr.addFromUri(`//${n}`));
   const hasSudo = !!api.query.sudo && (await api.query.sudo.key()).isSome;
   log(`network up (${net.nodes.length} node(s)), ${DAYS} days ${FROM}..${TO}, ${WRITERS} writers`);
+  if ((FUND_USD !== null || PAYOUT_CAP !== null) && !hasSudo) throw new Error('--fund-usd and --payout-cap need Sudo (--dev)');
+  const sudo = async (call) => {
+    const r = await submitAndFinalize(api, api.tx.sudo.sudo(call), alice);
+    const ev = r.events.find(({ event }) => event.section === 'sudo' && event.method === 'Sudid');
+    if (!ev || ev.event.data[0].isErr) throw new Error(`sudo ${call.method.section}.${call.method.method} failed`);
+  };
+  if (PAYOUT_CAP !== null) {
+    let cap = (await api.query.insuranceFund.params()).payoutCapPerBlock.toBigInt();
+    const target = PAYOUT_CAP * USD;
+    while (cap !== target) {
+      cap = target < cap ? (cap / 2n > target ? cap / 2n : target) : (cap + cap / 2n < target ? cap + cap / 2n : target);
+      await sudo(api.tx.insuranceFund.setParams({ ...(await api.query.insuranceFund.params()).toJSON(), payoutCapPerBlock: cap }));
+    }
+    log(`insurance fund payout cap ${PAYOUT_CAP} USD per block`);
+  }
+  if (FUND_USD !== null) {
+    // The treasury (a pallet account, Sudo dispatches as it) unstakes all but FUND_USD.
+    const treasury = encodeAddress(u8aConcat(stringToU8a('modl'), stringToU8a('sv/trsry'), new Uint8Array(20)), 42);
+    const shares = (await api.query.insuranceFund.shares(treasury)).unwrap().toBigInt();
+    const keep = FUND_USD * USD; // one share unit per USD unit at genesis
+    if (shares > keep) {
+      const r = await submitAndFinalize(api, api.tx.sudo.sudoAs(treasury, api.tx.insuranceFund.requestUnstake(shares - keep)), alice);
+      const unlockAt = findEvents(r.events, 'insuranceFund', 'UnstakeRequested')[0].data.unlockAt.toNumber();
+      await waitFor(async () => (await api.rpc.chain.getHeader()).number.toNumber() >= unlockAt, 120_000, 1000);
+      await submitAndFinalize(api, api.tx.sudo.sudoAs(treasury, api.tx.insuranceFund.withdrawUnstaked()), alice);
+    }
+    log(`insurance fund cash ${(await api.call.insuranceFundApi.fundInfo()).toJSON().cash / 1e6} USD`);
+  }
 
   let stopHold = holdFeed(feeders, () => first);
   await waitFor(async () => (await api.call.oracleApi.value({ Spot: BTC })).toJSON()?.value != null, 60_000, 1000);
@@ -259,19 +298,24 @@ async function main() {
         if (v.liquidatable) { unhealthy++; if (firstLiquidatable[a] === undefined) firstLiquidatable[a] = n; }
       }
       const fund = (await at.call.insuranceFundApi.fundInfo()).toJSON();
+      const [uncovered, cashIndex] = (await at.call.marginApi.losses()).toJSON();
       const evs = await at.query.system.events();
+      let socialized = 0n, badDebt = 0n, fundPaid = 0n;
       for (const { event } of evs) {
         if (event.section === 'margin' && event.method === 'Liquidated') {
           const d = event.data;
           liquidations.push({ block: n, account: d[0].toString(), keeper: d[1].toJSON(), equityBefore: signedOf(d[2]).toString(), maintenanceMarginBefore: d[3].toString(), equityAfter: signedOf(d[4]).toString(), initialMarginAfter: d[5].toString(), notional: d[6].toString(), penalty: d[7].toString(), healthBefore: Number(signedOf(d[2])) / Math.max(Number(d[3].toString()), 1) });
         }
+        if (event.section === 'margin' && event.method === 'LossSocialized') socialized += BigInt(event.data.amount.toString());
+        if (event.section === 'margin' && event.method === 'BadDebt') badDebt += BigInt(event.data.amount.toString());
+        if (event.section === 'insuranceFund' && event.method === 'BadDebtCovered') fundPaid += BigInt(event.data.covered.toString());
         if (['margin', 'options', 'insuranceFund', 'referenda'].includes(event.section) && !['OrderPlaced'].includes(event.method)) {
           events.push({ block: n, event: `${event.section}.${event.method}`, data: event.data.toJSON() });
         }
       }
       const mm = (await at.query.options.params()).toJSON().mmRate;
       if (referendum && mmEnactedAt === null && mm === referendum.to) mmEnactedAt = n;
-      blocks.push({ block: n, price: price?.value != null ? fixedNum(price.value) : null, priceStatus: statusOf(price), impliedVol: iv?.value != null ? fixedNum(iv.value) : null, impliedVolStatus: statusOf(iv), unhealthy, fundCash: fund.cash, fundValue: fund.value, mmRate: mm });
+      blocks.push({ block: n, price: price?.value != null ? fixedNum(price.value) : null, priceStatus: statusOf(price), impliedVol: iv?.value != null ? fixedNum(iv.value) : null, impliedVolStatus: statusOf(iv), unhealthy, fundCash: fund.cash, fundValue: fund.value, coverageRatio: fund.coverageRatio == null ? null : fixedNum(fund.coverageRatio), uncoveredBadDebt: String(uncovered), cashIndex: Number(BigInt(cashIndex.value)) / 1e18, cashIndexEpoch: cashIndex.epoch, badDebt: badDebt.toString(), fundPaid: fundPaid.toString(), socialized: socialized.toString(), mmRate: mm });
     } catch (e) { /* a block that is pruned or a transient RPC error: skip */ }
   });
 
@@ -352,6 +396,13 @@ async function main() {
 
   const report = {
     scenario: FULL ? 'full' : 'short', network: FULL ? '4 validators (--chain local, patched)' : '--dev', from: FROM, to: TO, days: DAYS,
+    csv: CSV, fundUsd: FUND_USD === null ? null : String(FUND_USD), payoutCapUsd: PAYOUT_CAP === null ? null : String(PAYOUT_CAP),
+    waterfall: {
+      badDebt: blocks.reduce((a, b) => a + BigInt(b.badDebt ?? 0), 0n).toString(),
+      paidByFund: blocks.reduce((a, b) => a + BigInt(b.fundPaid ?? 0), 0n).toString(),
+      socialized: blocks.reduce((a, b) => a + BigInt(b.socialized ?? 0), 0n).toString(),
+      blocksWithUncoveredDebt: blocks.filter((b) => BigInt(b.uncoveredBadDebt ?? 0) > 0n).length,
+    },
     data: 'BTC-USD daily closes, Yahoo Finance via parsabe/Open-data, CC BY 4.0',
     trades, liquidations, liquidationDelays: delays, referendum: { ...referendum, enactedAt: mmEnactedAt },
     settlements, blocks, conservation: { usdHeldByMarginPallet: held.toString(), sumOfCash: cashSum.toString(), collateralHeld: Object.fromEntries(Object.entries(coll).map(([k, v]) => [k, v.toString()])) },
@@ -366,10 +417,11 @@ async function main() {
     '',
     `- ${trades.length} writers sold ${trades.reduce((a, t) => a + t.quantity, 0)} BTC option contracts (0.1 BTC each) at leverage 1.2x-3.0x of initial margin.`,
     `- Lowest oracle price ${crash.price?.toFixed(2)} USD at block #${crash.block}; ${liquidations.length} automatic liquidations of ${Object.keys(perAccount).length} accounts, max delay after trigger ${maxDelay} block(s).`,
-    `- Penalties to the insurance fund: ${liquidations.reduce((a, l) => a + Number(l.penalty), 0) / 1e6} USD; bad debt events: ${events.filter((e) => e.event === 'margin.BadDebt').length}; bad debt the fund still owes: ${owed} units; cash index ${cashIndex.value} (epoch ${cashIndex.epoch}).`,
+    `- Penalties to the insurance fund: ${liquidations.reduce((a, l) => a + Number(l.penalty), 0) / 1e6} USD; bad debt events: ${events.filter((e) => e.event === 'margin.BadDebt').length}; bad debt the fund still owes: ${owed} units.`,
     `- Oracle: BTC spot unavailable in ${blocks.filter((b) => b.priceStatus !== 'available' && b.priceStatus !== 'Available').length} of ${blocks.length} blocks, implied vol in ${blocks.filter((b) => b.impliedVolStatus !== 'available' && b.impliedVolStatus !== 'Available').length} (no liquidation happens on an unavailable price).`,
     `- Referendum #${referendum?.index} raised the options maintenance margin ${referendum?.from} -> ${referendum?.to} ppm; in force from block #${mmEnactedAt}.`,
     `- ${settlements.length} series settled from the oracle TWAP: ${settlements.map((s) => `${s.kind} ${Number(s.strike).toFixed(2)} @ ${s.settlementPrice.toFixed(2)} pays ${Number(s.payoutPerContract) / 1e6} USD/contract`).join('; ')}.`,
+    `- Loss waterfall: bad debt ${Number(report.waterfall.badDebt) / 1e6} USD; paid by the fund ${Number(report.waterfall.paidByFund) / 1e6} USD (owed across ${report.waterfall.blocksWithUncoveredDebt} blocks); socialized ${Number(report.waterfall.socialized) / 1e6} USD; cash index ${cashIndex.value / 1e18} (epoch ${cashIndex.epoch}).`,
     `- Custody: USD held by the margin pallet ${held} + owed by the fund ${owed} >= sum of cash ${cashSum}.`,
     `- Result: ${failures.length === 0 ? 'all assertions passed' : 'FAILED: ' + failures.join('; ')}`,
   ].join('\n');

@@ -20,8 +20,9 @@ use sp_runtime::{traits::Convert, SaturatedConversion};
 pub(crate) struct Aggregate {
 	/// Median of the fresh values, `None` below the quorum.
 	pub value: Option<FixedU128>,
-	/// Dispersion of the fresh values, `(max - min) / median` as a fraction of the median
-	/// ([`math::dispersion`], rounded up); `None` below the quorum or with a zero median.
+	/// Dispersion of the tightest quorum of fresh values, `(max - min) / median` as a fraction
+	/// of the median of all of them ([`math::dispersion`], rounded up); `None` below the quorum
+	/// or with a zero median.
 	pub dispersion: Option<FixedU128>,
 	/// Number of fresh values.
 	pub fresh: u32,
@@ -154,8 +155,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The aggregate of `raw` at `now`: the median of the values with
-	/// `now - timestamp <= max_age` and their dispersion if there are at least `min_quorum` of
-	/// them.
+	/// `now - timestamp <= max_age` and the dispersion of the tightest `min_quorum` of them
+	/// (`(max - min) / median` over consecutive sorted values) if there are at least
+	/// `min_quorum` of them.
 	pub(crate) fn aggregate(
 		raw: &[FeederValue<T::AccountId>],
 		params: &OracleParams,
@@ -176,12 +178,17 @@ impl<T: Config> Pallet<T> {
 				valid_until: Moment::MAX,
 			};
 		}
-		// `median` sorts `fresh`: its ends are then the extremes.
+		// `median` sorts `fresh`. The dispersion is that of the tightest quorum of values
+		// (consecutive once sorted): a quorum that agrees is agreement, so one feeder off the
+		// others (a fault or an attack) cannot hold a halted key forever.
 		let value = math::median(&mut fresh);
-		let dispersion = match (fresh.first(), fresh.last(), value) {
-			(Some(min), Some(max), Some(median)) => math::dispersion(*min, *max, median),
-			_ => None,
-		};
+		let quorum = (params.min_quorum.max(1) as usize).min(fresh.len()).max(1);
+		let dispersion = value.and_then(|median| {
+			fresh
+				.windows(quorum)
+				.filter_map(|w| math::dispersion(*w.first()?, *w.last()?, median))
+				.min()
+		});
 		Aggregate { value, dispersion, fresh: count, valid_until }
 	}
 

@@ -624,6 +624,25 @@ fn real_crash_halts_then_resumes_by_itself_after_the_cooloff() {
 	});
 }
 
+/// One feeder off the others (a fault, or an attacker keeping the key halted) does not stop
+/// the cool-off: a quorum of feeds that agree is agreement (the tightest `min_quorum` values).
+#[test]
+fn one_feeder_off_the_others_cannot_hold_a_halted_key() {
+	ExtBuilder::default().build_and_execute(|| {
+		let abcd = [ALICE, BOB, CHARLIE, DAVE];
+		feed_all(BTC_SPOT, &abcd, &[100, 100, 100, 100]);
+		next_block();
+		// Three feeders move to 80; Dave stays at 100 (25% off): the tightest three agree.
+		feed_all(BTC_SPOT, &abcd, &[80, 80, 80, 100]);
+		assert_eq!(get(BTC_SPOT), Err(PriceError::Halted));
+		assert!(agreed_since(BTC_SPOT).is_some());
+		feed_blocks_until(BTC_SPOT, &abcd, &[int(80), int(80), int(80), int(100)], G + 66_000);
+		// Resumed at the median of all four (80) after the cool-off, Dave notwithstanding.
+		assert_eq!(value(BTC_SPOT), Ok(int(80)));
+		assert_eq!(status(BTC_SPOT), PriceStatus::Available);
+	});
+}
+
 /// Feeds that disagree by more than `max_dispersion` (one at the old level, two at the new)
 /// keep the key halted past the cool-off; a disagreement restarts it, and the key resumes a
 /// full cool-off after the feeds agree again (a dispersion exactly at the bound agrees).
