@@ -468,6 +468,12 @@ pub trait MarginLedger<AccountId> {
 	/// per-block payout cap. The fund's cash backs it, so the fund's stakers may not withdraw
 	/// while it is non-zero.
 	fn uncovered_bad_debt() -> Balance;
+	/// USD units `who` can pay now from its cash, its collateral at haircut value and its long
+	/// positions at mark (its short positions' liabilities not counted), less the bad debt it
+	/// owes if it is the insurance fund; its cash alone (less that) if a price is unavailable.
+	/// At an option settlement, what the insurance fund cannot pay of its short's payout is
+	/// cut from the longs' payouts.
+	fn payable(who: &AccountId) -> Balance;
 }
 
 /// Cover for bad debt. Implemented by `pallet-insurance-fund`; used by `pallet-margin`.

@@ -8,9 +8,10 @@
 //! - the fund takes every bad debt over (its cash, swollen by the writers' mark payments for the
 //!   puts it took, backs them) and pays exactly its cap per block, oldest first;
 //! - nothing is socialized while the fund's cash backs what it owes;
-//! - at settlement the fund's puts pay out, its cash no longer backs the rest, and the rest, and
-//!   then the fund's realized deficit, are socialized in that block and the next: charged to
-//!   the buyer's settlement payout, the only profit in the system;
+//! - at settlement the fund's puts pay out: what it cannot pay of them (its cash less what it
+//!   still owes) is cut from the longs' payouts when the settlement starts, before anyone is
+//!   paid, so the loss falls on the buyer's profit (the opposing position) and nothing is
+//!   socialized onto other cash holders; the fund goes on paying what it owes at its cap;
 //! - after every block: USD held + uncovered bad debt >= sum of every account's cash
 //!   (`try_state`), uncovered bad debt <= the fund's cash, and custody covers every claim;
 //!   the USD supply and the USD held never change (nothing enters or leaves).
@@ -67,7 +68,7 @@ fn liquidate_round() -> usize {
 }
 
 #[test]
-fn a_crash_beyond_the_fund_is_paid_by_the_fund_first_then_socialized_at_settlement() {
+fn a_crash_beyond_the_fund_is_paid_by_the_fund_then_cut_from_the_opposing_longs_at_settlement() {
 	dev_ext().execute_with(|| {
 		next_block();
 		feed(50_000);
@@ -120,61 +121,64 @@ fn a_crash_beyond_the_fund_is_paid_by_the_fund_first_then_socialized_at_settleme
 			fund_seed / USD as i128
 		);
 
-		// Until expiry: the fund pays its cap every block; nothing is socialized.
+		// Until expiry: the fund pays its cap every block; nothing is socialized. At the
+		// settlement the fund's puts pay out: what it cannot pay of them (its cash, less what
+		// it still owes) is cut from the buyer's payout when the settlement starts, before
+		// anyone is paid; after it, the fund goes on paying what it owes at its cap.
 		let mut paid_blocks = 0;
 		let mut socialized: i128 = 0;
-		let mut fund_deficit: i128 = 0;
-		let mut buyer_at_settlement = None;
+		let mut shortfall: Option<u128> = None;
+		let buyer_before = <Margin as MarginLedger<AccountId>>::cash(&buyer);
 		for _ in 0..400 {
 			let (_, uncovered_before, _, _) = usd_ledger();
 			next_block();
 			feed(35_000);
-			let settled = pallet_options::Series::<Runtime>::get(series)
-				.is_none_or(|s| !matches!(s.status, pallet_options::SeriesStatus::Trading));
 			check_block(held_at_start, supply);
-			for e in margin_events() {
-				match e {
-					pallet_margin::Event::LossSocialized { amount, .. } => {
-						assert!(settled, "socialized before the fund's cash ran out");
-						socialized += amount as i128;
-					}
-					pallet_margin::Event::FundDeficitSocialized { amount } => {
-						fund_deficit += amount as i128
-					}
+			for e in System::events() {
+				match e.event {
+					RuntimeEvent::Margin(pallet_margin::Event::LossSocialized {
+						amount, ..
+					}) => socialized += amount as i128,
+					RuntimeEvent::Options(pallet_options::Event::SettlementStarted {
+						series: s,
+						fund_shortfall,
+						..
+					}) if s == series => shortfall = Some(fund_shortfall),
 					_ => {}
 				}
 			}
 			let (_, uncovered, _, _) = usd_ledger();
-			if !settled {
-				assert_eq!(uncovered, (uncovered_before - cap).max(0), "the cap, every block");
+			assert_eq!(uncovered, (uncovered_before - cap).max(0), "the cap, every block");
+			if uncovered_before > 0 {
 				paid_blocks += 1;
-			} else if buyer_at_settlement.is_none() {
-				buyer_at_settlement = Some(<Margin as MarginLedger<AccountId>>::cash(&buyer));
 			}
 			let done = pallet_options::Series::<Runtime>::get(series)
 				.is_some_and(|s| s.status == pallet_options::SeriesStatus::Settled);
-			if done && uncovered == 0 && usd_ledger().3 >= 0 {
+			if done && uncovered == 0 {
 				break;
 			}
 		}
+		let shortfall = shortfall.expect("the series settled") as i128;
 		let (held, uncovered, cash, fund_cash) = usd_ledger();
 		assert_eq!(uncovered, 0);
-		assert!(fund_cash >= 0, "the fund's deficit was socialized: cash {fund_cash}");
-		assert!(socialized > 0, "the fund could not pay everything");
-		// What the fund paid over the blocks plus what was socialized is the bad debt, plus the
-		// fund's realized deficit (the seed it had, and lost, on the puts).
-		let dust = held - cash;
-		assert!((0..=10_000).contains(&dust), "rounding dust {dust} units");
+		assert_eq!(socialized, 0, "the loss fell on the opposing long, not on cash holders");
+		assert!(shortfall > 0, "the fund could not pay all of its puts");
+		assert!(fund_cash >= 0, "the fund paid what it could: cash {fund_cash}");
+		// The buyer received its 1,000 puts' payout less the fund's shortfall.
+		let payout = WRITERS as i128 * 15_000 * USD as i128;
 		let buyer_now = <Margin as MarginLedger<AccountId>>::cash(&buyer);
+		assert!(
+			(buyer_now - buyer_before - (payout - shortfall)).abs() <= 1,
+			"buyer {buyer_before} -> {buyer_now}, payout {payout}, shortfall {shortfall}"
+		);
+		assert_eq!(held, cash, "nothing socialized: custody equals the sum of cash exactly");
 		println!(
-			"fund paid {paid_blocks} blocks x {} USD; socialized {} USD of uncovered debt and {} USD \
-			 of the fund's realized deficit; buyer's cash {} USD after the settlement, {} USD now; \
-			 rounding dust {dust} units",
+			"fund paid its cap in {paid_blocks} blocks x {} USD; at settlement it could not pay {} \
+			 USD of its puts' {} USD: cut from the buyer's payout; socialized 0; fund cash {} USD",
 			cap / USD as i128,
-			(socialized - fund_deficit) / USD as i128,
-			fund_deficit / USD as i128,
-			buyer_at_settlement.unwrap_or_default() / USD as i128,
-			buyer_now / USD as i128,
+			shortfall / USD as i128,
+			payout / USD as i128,
+			fund_cash / USD as i128,
 		);
 	});
 }

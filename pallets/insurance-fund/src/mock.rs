@@ -134,6 +134,9 @@ impl MarginLedger<AccountId> for MockLedger {
 	fn uncovered_bad_debt() -> Balance {
 		UncoveredBadDebt::get()
 	}
+	fn payable(who: &AccountId) -> Balance {
+		solvent_primitives::positive_part(Cash::get(who)).saturating_sub(UncoveredBadDebt::get())
+	}
 }
 
 /// Position provider of the tests: only the open interest matters here.

@@ -35,4 +35,8 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 	fn uncovered_bad_debt() -> Balance {
 		UncoveredBadDebt::<T>::get()
 	}
+
+	fn payable(who: &T::AccountId) -> Balance {
+		Self::payable_of(who)
+	}
 }

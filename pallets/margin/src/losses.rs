@@ -192,6 +192,27 @@ impl<T: Config> Pallet<T> {
 			.saturating_sub(UncoveredBadDebt::<T>::get())
 	}
 
+	/// What `who` can pay now (USD units): cash + collateral at haircut value + long positions
+	/// at mark, less [`UncoveredBadDebt`] if `who` is the fund; its cash alone (less that) if
+	/// a price is unavailable. See `MarginLedger::payable`.
+	pub fn payable_of(who: &T::AccountId) -> Balance {
+		let owed =
+			if *who == T::BadDebt::fund_account() { UncoveredBadDebt::<T>::get() } else { 0 };
+		let assets = match Self::risk(who) {
+			Ok(r) => {
+				let longs: SignedBalance = r
+					.positions
+					.iter()
+					.map(|p| p.mark_value)
+					.filter(|v| *v > 0)
+					.fold(0, |a, v| a.saturating_add(v));
+				r.cash.saturating_add(to_signed(r.collateral_value)).saturating_add(longs)
+			}
+			Err(_) => Self::account(who).cash,
+		};
+		positive_part(assets).saturating_sub(owed)
+	}
+
 	/// Put `debt` (USD units, a bankrupt account's negative cash, already credited back to it)
 	/// through the waterfall: to the fund within its capacity, paid within the per-block cap
 	/// or left as [`UncoveredBadDebt`]; the rest socialized. Returns `(to the fund, paid by the

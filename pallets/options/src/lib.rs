@@ -397,16 +397,21 @@ pub mod pallet {
 		/// available before the expiry, or the current one).
 		SettlementPriceSet { series: SeriesId, price: Price, reference: Price },
 		/// Settlement began at `price` (USD per whole unit) from `source`:
-		/// `payout_per_contract` and `total_payout` in USD units.
+		/// `payout_per_contract` and `total_payout` in USD units; `fund_shortfall` (USD units)
+		/// is what the insurance fund cannot pay of its short in the series, cut from the
+		/// longs' payouts pro rata.
 		SettlementStarted {
 			series: SeriesId,
 			price: Price,
 			payout_per_contract: Balance,
 			total_payout: Balance,
 			source: SettlementSource,
+			fund_shortfall: Balance,
 		},
-		/// A position was settled: a long (`quantity > 0`) received `amount` USD units, a short
-		/// (`< 0`) paid `amount` (`|quantity| x payout_per_contract`).
+		/// A position was settled: a long (`quantity > 0`) received `amount` USD units (its
+		/// `quantity x payout_per_contract`, less its share of the fund's shortfall), a short
+		/// (`< 0`) paid `amount` (`|quantity| x payout_per_contract`; the fund, less its
+		/// shortfall).
 		SettledPosition { series: SeriesId, who: T::AccountId, quantity: i64, amount: Balance },
 		/// A settlement transfer of `amount` USD units failed (ledger error); the position is
 		/// settled without it and the dust absorbs the difference.

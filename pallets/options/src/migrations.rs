@@ -351,6 +351,7 @@ pub mod v3 {
 			source: SettlementSource::Twap,
 			payout_per_contract: old.payout_per_contract,
 			total_payout: old.total_payout,
+			fund_shortfall: 0,
 			collected: old.collected,
 			paid: old.paid,
 			dust: old.dust,

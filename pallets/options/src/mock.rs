@@ -334,6 +334,10 @@ impl MarginLedger<AccountId> for MockLedger {
 	fn uncovered_bad_debt() -> Balance {
 		0
 	}
+	/// Cash only: the mock has no collateral.
+	fn payable(who: &AccountId) -> Balance {
+		solvent_primitives::positive_part(Cash::get(who))
+	}
 }
 
 #[cfg(feature = "runtime-benchmarks")]

@@ -61,10 +61,10 @@ use frame_support::{
 };
 use solvent_option_pricing::intrinsic;
 use solvent_primitives::{
-	to_signed, Balance, Moment, OracleKey, Price, PriceError, PriceProvider, SeriesId, Side,
-	SignedBalance, TimestampedValue,
+	to_signed, Balance, MarginLedger, Moment, OracleKey, Price, PriceError, PriceProvider,
+	SeriesId, Side, SignedBalance, TimestampedValue,
 };
-use sp_arithmetic::{FixedU128, Rounding};
+use sp_arithmetic::{helpers_128bit::multiply_by_rational_with_rounding, FixedU128, Rounding};
 use sp_runtime::traits::{AccountIdConversion, Convert};
 
 /// The oracle as the settlement needs it: [`PriceProvider`] and three queries it lacks, each an
@@ -404,6 +404,17 @@ impl<T: Config> Pallet<T> {
 			Rounding::Down,
 		);
 		let total_payout = payout_per_contract.saturating_mul(u128::from(info.open_interest));
+		// The fund's short (taken over from liquidated accounts): what it cannot pay of it is
+		// cut from the longs' payouts now, before anyone is paid.
+		let fund = T::InsuranceFundAccount::get();
+		let fund_owes = Positions::<T>::get(id, &fund)
+			.filter(|q| *q < 0)
+			.map_or(0, |q| payout_per_contract.saturating_mul(u128::from(q.unsigned_abs())));
+		let fund_shortfall = if fund_owes == 0 {
+			0
+		} else {
+			fund_owes.saturating_sub(T::Ledger::payable(&fund).min(fund_owes))
+		};
 		Settlements::<T>::insert(
 			id,
 			Settlement {
@@ -411,6 +422,7 @@ impl<T: Config> Pallet<T> {
 				source,
 				payout_per_contract,
 				total_payout,
+				fund_shortfall,
 				collected: 0,
 				paid: 0,
 				dust: 0,
@@ -427,6 +439,7 @@ impl<T: Config> Pallet<T> {
 			payout_per_contract,
 			total_payout,
 			source,
+			fund_shortfall,
 		});
 	}
 
@@ -452,6 +465,29 @@ impl<T: Config> Pallet<T> {
 		(n, done)
 	}
 
+	/// What `n` contracts of `who` (+ long, - short) receive or pay at settlement `st`
+	/// (USD units): a long `floor(n x pc x (P - fund shortfall) / P)`, the insurance fund's
+	/// short `n x pc - fund shortfall`, any other short `n x pc`.
+	fn settlement_amount(st: &Settlement, who: &T::AccountId, quantity: i64) -> Balance {
+		let gross = st.payout_per_contract.saturating_mul(u128::from(quantity.unsigned_abs()));
+		if st.fund_shortfall == 0 || st.total_payout == 0 {
+			return gross;
+		}
+		if quantity > 0 {
+			multiply_by_rational_with_rounding(
+				gross,
+				st.total_payout.saturating_sub(st.fund_shortfall),
+				st.total_payout,
+				Rounding::Down,
+			)
+			.unwrap_or(0)
+		} else if *who == T::InsuranceFundAccount::get() {
+			gross.saturating_sub(st.fund_shortfall)
+		} else {
+			gross
+		}
+	}
+
 	/// Settle one position: pay or collect, remove it, emit [`Event::SettledPosition`].
 	fn settle_position(
 		id: SeriesId,
@@ -461,8 +497,7 @@ impl<T: Config> Pallet<T> {
 		quantity: i64,
 	) {
 		let n = quantity.unsigned_abs();
-		// `n x pc` USD units: a long receives it, a short pays it.
-		let amount = st.payout_per_contract.saturating_mul(u128::from(n));
+		let amount = Self::settlement_amount(st, who, quantity);
 		if quantity > 0 {
 			match Self::transfer(account, who, amount) {
 				Ok(()) => st.paid = st.paid.saturating_add(amount),
@@ -508,8 +543,8 @@ impl<T: Config> Pallet<T> {
 		);
 		let account = Self::settlement_account(id);
 		let n = quantity.unsigned_abs();
-		let amount =
-			st.payout_per_contract.checked_mul(u128::from(n)).ok_or(Error::<T>::Overflow)?;
+		st.payout_per_contract.checked_mul(u128::from(n)).ok_or(Error::<T>::Overflow)?;
+		let amount = Self::settlement_amount(&st, who, quantity);
 		let value = if quantity > 0 {
 			Self::transfer(&account, who, amount)?;
 			st.paid = st.paid.saturating_add(amount);

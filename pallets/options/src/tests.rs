@@ -1390,6 +1390,7 @@ fn expiry_stops_trading_and_cancels_resting_orders_within_the_budget() {
 					payout_per_contract: 0,
 					total_payout: 0,
 					source: SettlementSource::Twap,
+					fund_shortfall: 0,
 				},
 				Event::SeriesSettled { series: id, collected: 0, paid: 0, dust: 0 },
 			]
@@ -1479,6 +1480,7 @@ fn itm_call_settles_exactly() {
 					payout_per_contract: 3_000_500_000,
 					total_payout: 9_001_500_000,
 					source: SettlementSource::Twap,
+					fund_shortfall: 0,
 				},
 			]
 		);
@@ -1503,6 +1505,49 @@ fn itm_call_settles_exactly() {
 				dust: 0
 			}
 		);
+	});
+}
+
+/// The insurance fund, short in a series it took over from liquidated writers, can pay only
+/// part of its payout: the rest is cut from the longs' payouts, pro rata, when the settlement
+/// starts (before anyone is paid), so the loss falls on the opposing positions' profit and no
+/// long can withdraw a payout the fund could not make.
+#[test]
+fn a_fund_short_it_cannot_pay_is_cut_from_the_longs_payouts() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = list(btc(Call, 60_000, E2));
+		Cash::insert(FUND, 1_000_000 * USD as i128);
+		trade(ALICE, FUND, id, 2); // the fund is short 2
+		trade(BOB, CHARLIE, id, 1); // Charlie, short 1, pays in full
+							  // The fund can pay 1,000 USD of its 2 x 3,000 = 6,000.
+		Cash::insert(FUND, 1_000 * USD as i128);
+		let before = [ALICE, BOB, CHARLIE, FUND].map(cash);
+		System::reset_events();
+		settle(id, fixed(63_000));
+		assert_eq!(
+			options_events()[1],
+			Event::SettlementStarted {
+				series: id,
+				price: fixed(63_000),
+				payout_per_contract: 3_000 * USD,
+				total_payout: 9_000 * USD,
+				source: SettlementSource::Twap,
+				fund_shortfall: 5_000 * USD,
+			}
+		);
+		// Longs: 3,000 x (9,000 - 5,000) / 9,000 = 1,333.33 USD a contract.
+		let after = [ALICE, BOB, CHARLIE, FUND].map(cash);
+		let delta: Vec<_> = after.iter().zip(before.iter()).map(|(a, b)| a - b).collect();
+		assert_eq!(
+			delta,
+			// The fund: paid 1,000 USD, received the unit of rounding dust.
+			vec![2_666_666_666, 1_333_333_333, -3_000 * USD as i128, -(1_000 * USD as i128) + 1]
+		);
+		let st = Settlements::<Test>::get(id).unwrap();
+		assert_eq!((st.collected, st.paid), (4_000 * USD, 3_999_999_999));
+		// One unit of rounding dust to the fund; the settlement account ends at zero.
+		assert_eq!(st.dust, 1);
+		assert_eq!(cash(Options::settlement_account(id)), 0);
 	});
 }
 
@@ -1820,6 +1865,7 @@ fn no_price_in_the_lookback_waits_and_the_risk_admin_settles_within_the_band() {
 					payout_per_contract: 7_000 * USD,
 					total_payout: 14_000 * USD,
 					source: SettlementSource::Governance,
+					fund_shortfall: 0,
 				},
 			]
 		);
@@ -3109,6 +3155,7 @@ fn migration_v3_adds_the_fallbacks_and_looks_up_waiting_series_again() {
 				source: SettlementSource::Twap,
 				payout_per_contract: old.payout_per_contract,
 				total_payout: old.total_payout,
+				fund_shortfall: 0,
 				collected: old.collected,
 				paid: old.paid,
 				dust: old.dust,

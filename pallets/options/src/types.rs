@@ -439,6 +439,13 @@ pub struct Settlement {
 	pub payout_per_contract: Balance,
 	/// `P` = open interest x payout per contract (USD units).
 	pub total_payout: Balance,
+	/// What the insurance fund, short in the series (it took the position over from a
+	/// liquidated account), cannot pay of its payout (`MarginLedger::payable`), USD units: it
+	/// pays the rest, and the longs' payouts are cut by it pro rata (each long receives
+	/// `floor(n x pc x (P - shortfall) / P)`), so the loss falls on the profit of the opposing
+	/// positions, in the block the series settles, before anyone is paid (the deleveraging of
+	/// dYdX v4, at the settlement price).
+	pub fund_shortfall: Balance,
 	/// Paid in by the shorts so far (USD units).
 	pub collected: Balance,
 	/// Paid out to the longs so far (USD units); for a settlement started before storage
