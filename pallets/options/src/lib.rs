@@ -263,6 +263,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Settlements<T: Config> = StorageMap<_, Twox64Concat, SeriesId, Settlement>;
 
+	/// What the insurance fund is to pay, USD units, for its short positions in series whose
+	/// settlement has started and that it has not paid yet: a settlement that starts counts
+	/// it against what the fund can pay, so several series of one expiry cannot each count the
+	/// fund's whole cash.
+	#[pallet::storage]
+	pub type FundSettlementCommitted<T: Config> = StorageValue<_, Balance, ValueQuery>;
+
 	/// Net position (contracts; + long, - short) of an account in a series. No zero entries.
 	#[pallet::storage]
 	pub type Positions<T: Config> = StorageDoubleMap<

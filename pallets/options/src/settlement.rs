@@ -413,7 +413,13 @@ impl<T: Config> Pallet<T> {
 		let fund_shortfall = if fund_owes == 0 {
 			0
 		} else {
-			fund_owes.saturating_sub(T::Ledger::payable(&fund).min(fund_owes))
+			let committed = FundSettlementCommitted::<T>::get();
+			let can_pay = T::Ledger::payable(&fund).saturating_sub(committed);
+			let shortfall = fund_owes.saturating_sub(can_pay.min(fund_owes));
+			FundSettlementCommitted::<T>::put(
+				committed.saturating_add(fund_owes.saturating_sub(shortfall)),
+			);
+			shortfall
 		};
 		Settlements::<T>::insert(
 			id,
@@ -510,6 +516,9 @@ impl<T: Config> Pallet<T> {
 				Err(e) => Self::transfer_failed(id, who, amount, e),
 			}
 			st.shorts_settled = st.shorts_settled.saturating_add(n);
+			if *who == T::InsuranceFundAccount::get() {
+				FundSettlementCommitted::<T>::mutate(|c| *c = c.saturating_sub(amount));
+			}
 		}
 		Positions::<T>::remove(id, who);
 		Self::remove_from_position_index(who, id);

@@ -1551,6 +1551,42 @@ fn a_fund_short_it_cannot_pay_is_cut_from_the_longs_payouts() {
 	});
 }
 
+/// Two series of one expiry in which the fund is short start settling in the same block: the
+/// second counts what the first already takes of the fund's cash (found on a live node: each
+/// compared its own payout with all of the fund's cash, so neither cut the longs and the
+/// fund's deficit was socialized over every cash holder instead).
+#[test]
+fn two_fund_shorts_settling_together_share_what_the_fund_can_pay() {
+	ExtBuilder::default().build_and_execute(|| {
+		let a = list(btc(Call, 60_000, E2));
+		let b = list(btc(Call, 61_000, E2));
+		Cash::insert(FUND, 1_000_000 * USD as i128);
+		trade(ALICE, FUND, a, 1); // the fund owes 3,000 at 63,000
+		trade(BOB, FUND, b, 1); // and 2,000
+		Cash::insert(FUND, 4_000 * USD as i128);
+		System::reset_events();
+		set_twap(BTC, fixed(63_000));
+		set_now(E2);
+		for _ in 0..10 {
+			next_block();
+		}
+		let shortfalls: Vec<_> = options_events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::SettlementStarted { series, fund_shortfall, .. } => {
+					Some((series, fund_shortfall))
+				}
+				_ => None,
+			})
+			.collect();
+		// 4,000 for 5,000: the first series gets its 3,000, the second 1,000 of its 2,000.
+		assert_eq!(shortfalls, vec![(a, 0), (b, 1_000 * USD)]);
+		assert_eq!(status(b), SeriesStatus::Settled);
+		assert_eq!(crate::FundSettlementCommitted::<Test>::get(), 0);
+		assert_eq!(cash(FUND), 0);
+	});
+}
+
 #[test]
 fn otm_options_settle_at_zero_and_puts_pay_strike_minus_price() {
 	ExtBuilder::default().build_and_execute(|| {
