@@ -199,15 +199,7 @@ impl<T: Config> Pallet<T> {
 		let owed =
 			if *who == T::BadDebt::fund_account() { UncoveredBadDebt::<T>::get() } else { 0 };
 		let assets = match Self::risk(who) {
-			Ok(r) => {
-				let longs: SignedBalance = r
-					.positions
-					.iter()
-					.map(|p| p.mark_value)
-					.filter(|v| *v > 0)
-					.fold(0, |a, v| a.saturating_add(v));
-				r.cash.saturating_add(to_signed(r.collateral_value)).saturating_add(longs)
-			}
+			Ok(r) => r.cash.saturating_add(r.realizable_backing()),
 			Err(_) => Self::account(who).cash,
 		};
 		positive_part(assets).saturating_sub(owed)
@@ -291,13 +283,7 @@ impl<T: Config> Pallet<T> {
 			return progress;
 		};
 		progress.fund_priced = true;
-		let longs: SignedBalance = risk
-			.positions
-			.iter()
-			.map(|p| p.mark_value)
-			.filter(|v| *v > 0)
-			.fold(0, |a, v| a.saturating_add(v));
-		let backing = to_signed(risk.collateral_value).saturating_add(longs);
+		let backing = risk.realizable_backing();
 		let mut cash = risk.cash;
 		if uncovered > positive_part(cash) {
 			let paid = uncovered.min(positive_part(cash.saturating_add(backing)));

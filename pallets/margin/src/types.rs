@@ -256,6 +256,16 @@ impl RiskSnapshot {
 	pub fn margin(&self) -> MarginSnapshot {
 		MarginSnapshot { equity: self.equity, requirement: self.requirement }
 	}
+	/// What the account could turn into USD without settling its shorts (USD units): the
+	/// haircut value of its collateral plus the mark value of its long positions. Short
+	/// positions' liabilities are not counted: they are realized when they settle.
+	pub fn realizable_backing(&self) -> SignedBalance {
+		self.positions
+			.iter()
+			.map(|p| p.mark_value)
+			.filter(|v| *v > 0)
+			.fold(to_signed(self.collateral_value), |a, v| a.saturating_add(v))
+	}
 	/// Recompute `equity` from cash, collateral and unrealized PnL.
 	pub fn refresh_equity(&mut self) {
 		self.equity = self

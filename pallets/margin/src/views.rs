@@ -133,9 +133,10 @@ impl<T: Config> Pallet<T> {
 		ensure!(uncovered <= positive_part(fund_cash), "uncovered bad debt above the fund's cash");
 		if fund_cash < 0 {
 			if let Ok(risk) = Self::risk(&fund) {
-				let longs: SignedBalance = risk.positions.iter().map(|p| p.mark_value.max(0)).sum();
-				let assets = risk.cash + to_signed(risk.collateral_value) + longs;
-				ensure!(assets >= 0, "the fund's realized deficit was not socialized");
+				ensure!(
+					risk.cash.saturating_add(risk.realizable_backing()) >= 0,
+					"the fund's realized deficit was not socialized"
+				);
 			}
 		}
 		for (asset, amount) in held.iter() {
