@@ -30,6 +30,13 @@ if ! python3 -c 'import matplotlib' >/dev/null 2>&1; then
 		echo "setup: matplotlib not installed: scenario plots will be skipped"
 fi
 
+# scripts/compose-native.py reads docker/docker-compose.yml with PyYAML.
+if ! python3 -c 'import yaml' >/dev/null 2>&1; then
+	echo "setup: pip install --user pyyaml"
+	python3 -m pip install --user --quiet pyyaml 2>/dev/null ||
+		python3 -m pip install --user --quiet --break-system-packages pyyaml
+fi
+
 # Rust: the wasm target of the runtime and the std sources it is built from.
 if ! command -v rustup >/dev/null 2>&1; then
 	echo "setup: rustup not found; installing it (https://rustup.rs)"
