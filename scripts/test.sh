@@ -33,6 +33,9 @@ node e2e/scenario/crash.js --short --out "${SCENARIO_OUT:-$CARGO_TARGET_DIR/scen
 step "zombienet smoke network (2 validators)"
 zombienet/run.sh smoke
 
+step "zombienet faults (4 validators: one paused, two paused, a restart with state read back)"
+zombienet/run.sh faults
+
 step "docker compose services run natively (bootnode + 4 validators finalize; no Docker on CI)"
 python3 scripts/compose-native.py --node "$SOLVENT_NODE"
 
