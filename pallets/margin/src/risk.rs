@@ -38,9 +38,9 @@
 //!    its price is missing. Such a liquidation moves positions until equity covers the
 //!    initial margin at that same value (the least the owner can be made to close); its
 //!    penalty and keeper reward come only out of equity without that value (a value the
-//!    oracle cannot confirm must not pay a keeper out of the pool). If the
-//!    oracle knows no bound at all (the asset never had a price), the account is not
-//!    liquidated until it does.
+//!    oracle cannot confirm must not pay a keeper out of the pool). If the oracle knows no
+//!    bound at all (the asset never had a price, or every trace of it is gone), the account
+//!    is not liquidated until it does.
 //!
 //!    **Bankruptcy waits.** If the positions are all closed and equity is still negative,
 //!    the bad debt is not declared and the collateral is not seized while any collateral
@@ -52,7 +52,9 @@
 //!    `MAX_BREAKER_COOLOFF`, 6 hours; 5 minutes by default) or at a risk-admin reset. A stale
 //!    key (no quorum) has no such bound: it waits for the feeders, or for governance to
 //!    replace them. As soon as the price is available, the liquidation scan finds the account
-//!    through [`Debtors`] and the automatic batch runs the bankruptcy.
+//!    through [`Debtors`] and the automatic batch runs the bankruptcy. Until then the loss
+//!    (at least `-equity` at the upper bound) is not yet in the insurance fund's value: the
+//!    fund holds the positions it took over at mark and the account's debt as its cash.
 //! 4. **The automatic batch** is never held up by an account it cannot price or act on.
 //!    [`Pallet::liquidatable_risk`] leaves out an account whose positions cannot be priced
 //!    and one whose only remaining step is a bankruptcy that waits, so the scan does not put
