@@ -184,6 +184,26 @@ pub trait PriceProvider {
 	fn implied_vol(asset: AssetId) -> Result<FixedU128, PriceError> {
 		Self::get(&OracleKey::ImpliedVol(asset)).map(|v| v.value)
 	}
+
+	/// A credible **upper bound** of the spot price of `asset` (USD per whole unit), also while
+	/// the price is unavailable: the available spot price if there is one; otherwise the
+	/// highest of the prices the oracle still knows for it that its feeders' majority stands
+	/// behind (`pallet-price-oracle`: the last accepted aggregate, the circuit breaker's
+	/// reference, the quorum median it is holding back, the median of every feeder's latest
+	/// value). Never a value only a minority of feeders submitted.
+	///
+	/// **Not a price to value anything at.** It is for a decision that must not go against the
+	/// holder of `asset` on an unavailable price: the margin pallet counts a collateral asset
+	/// whose price is unavailable at this bound (no haircut) to decide whether its owner is
+	/// liquidatable, so that a large holding does not get its owner liquidated unfairly, while
+	/// dust does not save an account that is liquidatable without it.
+	///
+	/// Errors: the oracle knows no price of `asset` at all ([`PriceError::NoHistory`]), or the
+	/// default implementation's error. The default is [`Self::spot`]: an oracle that keeps no
+	/// history knows no bound while the price is unavailable.
+	fn spot_upper_bound(asset: AssetId) -> Result<Price, PriceError> {
+		Self::spot(asset)
+	}
 }
 
 /// Kind of a European option.
@@ -446,7 +466,9 @@ pub trait MarginLedger<AccountId> {
 	/// Move `amount` of cash from `from` to `to` inside the margin ledger. `from` may go
 	/// negative; callers check margin afterwards ([`Self::ensure_trade_margin`]).
 	fn transfer_cash(from: &AccountId, to: &AccountId, amount: Balance) -> DispatchResult;
-	/// Equity and requirements of `who` now, with every needed price available.
+	/// Equity and requirements of `who` now, as the initial-margin checks see them: every
+	/// position priced (an error otherwise), collateral whose price is unavailable counted at
+	/// zero (the least it can be worth). The `before` of [`Self::ensure_trade_margin`].
 	fn margin_snapshot(who: &AccountId) -> Result<MarginSnapshot, DispatchError>;
 	/// The margin rule of a trade, checked on every account a trade changed: `Ok` if `who` is
 	/// fully margined now ([`MarginSnapshot::is_fully_margined`]), or, when the trade only
@@ -454,7 +476,10 @@ pub trait MarginLedger<AccountId> {
 	/// maintenance surplus is at least `min(0, surplus before)`: a trade may leave an account
 	/// below maintenance only if it was already below and is no worse.
 	fn ensure_trade_margin(who: &AccountId, before: Option<&MarginSnapshot>) -> DispatchResult;
-	/// Equity of `who`: haircut collateral value + cash + unrealized PnL.
+	/// Equity of `who`: haircut collateral value + cash + unrealized PnL, with every needed
+	/// price available (an implementation whose [`Self::margin_snapshot`] counts unavailable
+	/// collateral at zero overrides this to fail instead: a value, e.g. the insurance fund's
+	/// share price, must not be understated).
 	fn equity(who: &AccountId) -> Result<SignedBalance, DispatchError> {
 		Self::margin_snapshot(who).map(|s| s.equity)
 	}

@@ -62,7 +62,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Move `amount` of `asset` from `who`'s margin account to `recipient`'s tokens (`who` and
 	/// `recipient` are the same for a signed withdrawal), if `who` stays fully margined
-	/// afterwards (equity >= initial margin + open-order margin, every price available).
+	/// afterwards (equity >= initial margin + open-order margin, its positions priced,
+	/// collateral whose price is unavailable counted at zero: [`Pallet::ensure_initial_margin_of`]).
 	///
 	/// Emits [`Event::Withdrawn`]. Errors: [`Error::ZeroAmount`], [`Error::InsufficientCash`],
 	/// [`Error::InsufficientCollateral`], [`Error::PriceUnavailable`],

@@ -16,8 +16,19 @@ impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
 		Self::move_cash(from, to, amount)
 	}
 
+	/// The initial-margin figures: collateral whose price is unavailable counts at zero
+	/// ([`Pallet::initial_margin_risk`]), as in [`Pallet::check_trade_margin`], which compares
+	/// with this snapshot.
 	fn margin_snapshot(who: &T::AccountId) -> Result<MarginSnapshot, DispatchError> {
-		Self::risk(who).map(|s| s.margin()).map_err(|_| Error::<T>::PriceUnavailable.into())
+		Self::initial_margin_risk(who)
+			.map(|s| s.margin())
+			.map_err(|_| Error::<T>::PriceUnavailable.into())
+	}
+
+	/// Exact: fails if any price is unavailable ([`Pallet::risk`]). The insurance fund prices
+	/// its shares with it; collateral counted at zero would let a staker buy in cheap.
+	fn equity(who: &T::AccountId) -> Result<SignedBalance, DispatchError> {
+		Self::risk(who).map(|s| s.equity).map_err(|_| Error::<T>::PriceUnavailable.into())
 	}
 
 	fn ensure_trade_margin(who: &T::AccountId, before: Option<&MarginSnapshot>) -> DispatchResult {

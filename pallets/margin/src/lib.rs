@@ -26,8 +26,14 @@
 //! from [`Config::Prices`] (only available prices: fresh, quorum, not halted) and requirements
 //! and PnL from [`Config::Positions`], which knows the products. An account is liquidatable
 //! when `equity < maintenance margin`. Withdrawals (and, through
-//! [`solvent_primitives::MarginLedger::ensure_initial_margin`], every risk-increasing trade)
-//! need every price available and `equity >= initial margin` afterwards.
+//! [`solvent_primitives::MarginLedger::ensure_trade_margin`], every risk-increasing trade)
+//! need `equity >= initial margin` afterwards.
+//!
+//! An unavailable price blocks only what depends on it (`risk.rs`, "Unavailable prices"):
+//! initial-margin checks count collateral whose price is unavailable at zero; the liquidation
+//! test counts it at the oracle's upper bound (so dust never saves an account and a large
+//! holding never condemns one); a bankruptcy waits for the price; positions that cannot be
+//! priced block their account's checks and liquidation.
 //!
 //! ## Liquidation
 //! Positions move to the insurance fund's margin account (the backstop liquidator) at mark,
@@ -269,7 +275,9 @@ pub mod pallet {
 		/// `amount` (smallest units of `asset`) moved from `who`'s margin account to its tokens.
 		Withdrawn { who: T::AccountId, asset: AssetId, amount: Balance },
 		/// `who` was liquidated. USD units; `keeper` is `None` for automatic liquidation;
-		/// `penalty` and `keeper_reward` are what `who` paid the fund and the keeper.
+		/// `penalty` and `keeper_reward` are what `who` paid the fund and the keeper. Equity
+		/// counts collateral whose price is unavailable at the oracle's upper bound
+		/// ([`Pallet::liquidation_risk`]).
 		Liquidated {
 			who: T::AccountId,
 			keeper: Option<T::AccountId>,
@@ -315,8 +323,14 @@ pub mod pallet {
 		/// deducted as the account is written. Its cash was worth this much less from the
 		/// block of each loss on.
 		CashHaircut { who: T::AccountId, amount: Balance },
-		/// An account of an automatic batch was no longer liquidatable when its turn came.
+		/// An account of an automatic batch was no longer liquidatable when its turn came, or
+		/// could not be liquidated (a price it needs is unavailable).
 		LiquidationSkipped { who: T::AccountId },
+		/// `who`'s liquidation closed its last position with negative equity (`equity`, USD
+		/// units, its collateral at the oracle's upper bound where unavailable), but the
+		/// bankruptcy (collateral seizure, bad debt) waits: the index price of collateral
+		/// `assets` is unavailable. The automatic batch runs it once the prices are back.
+		BankruptcyDeferred { who: T::AccountId, equity: SignedBalance, assets: Vec<AssetId> },
 		/// Parameters of collateral `asset` set.
 		CollateralParamsSet { asset: AssetId, params: CollateralParams },
 		/// Liquidation parameters set.
@@ -360,6 +374,9 @@ pub mod pallet {
 		UnsupportedCollateral,
 		/// A keeper cannot liquidate its own account.
 		SelfLiquidation,
+		/// The account is bankrupt (no positions, negative equity), but the bankruptcy waits
+		/// for the index price of a collateral asset it holds (see [`Event::BankruptcyDeferred`]).
+		BankruptcyAwaitsPrice,
 		/// A deposit that opens a margin account is below [`MarginParams::min_deposit`].
 		DepositBelowMinimum,
 	}
@@ -426,8 +443,9 @@ pub mod pallet {
 		}
 
 		/// Withdraw `amount` of `asset` (smallest units) from the signer's margin account to its
-		/// tokens. Needs every price the account's equity uses available and equity >= initial
-		/// margin + the margin of its resting orders afterwards.
+		/// tokens. Needs the account's positions priced and equity >= initial margin + the
+		/// margin of its resting orders afterwards, collateral whose price is unavailable
+		/// counted at zero (that asset itself may be withdrawn on the same check).
 		///
 		/// Origin: signed. Emits [`Event::Withdrawn`].
 		/// Errors: [`Error::ZeroAmount`], [`Error::InsufficientCash`],
@@ -445,9 +463,10 @@ pub mod pallet {
 		///
 		/// Origin: signed (anyone but `account`). Emits [`Event::Liquidated`],
 		/// [`Event::PositionLiquidated`] per position, and on bankruptcy
-		/// [`Event::CollateralSeized`], [`Event::BadDebt`], [`Event::LossSocialized`].
+		/// [`Event::CollateralSeized`], [`Event::BadDebt`], [`Event::LossSocialized`] (or
+		/// [`Event::BankruptcyDeferred`] while a collateral price is unavailable).
 		/// Errors: [`Error::SelfLiquidation`], [`Error::NotLiquidatable`],
-		/// [`Error::PriceUnavailable`].
+		/// [`Error::PriceUnavailable`], [`Error::BankruptcyAwaitsPrice`].
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::liquidate(T::MaxPositions::get()))]
 		pub fn liquidate(

@@ -1,7 +1,9 @@
 //! Liquidation: partial close-out to the insurance fund at mark, liquidation penalty, keeper
 //! reward, bankruptcy (collateral seizure, bad debt into the loss waterfall of `losses.rs`), and
 //! the automatic batch of the offchain workers. An account is priced once per liquidation
-//! ([`Pallet::risk`]); its figures follow each move exactly, without pricing it again.
+//! ([`Pallet::liquidation_risk`]); its figures follow each move exactly, without pricing it
+//! again. Collateral whose price is unavailable counts at the oracle's upper bound, and a
+//! bankruptcy waits for its price: see "Unavailable prices" in `risk.rs`.
 
 use crate::{pallet::*, types::*, weights::WeightInfo};
 use alloc::vec::Vec;
@@ -40,7 +42,8 @@ impl<T: Config> Pallet<T> {
 	/// is worth); `MM released` the maintenance margin they carried, so a liquidation never
 	/// lowers the account's maintenance surplus (`equity - MM`: it was below zero and only
 	/// rises); `room` the account's positive equity left (a bankrupt account pays nothing: the
-	/// fund would be paying itself).
+	/// fund would be paying itself), not counting collateral whose price is unavailable (its
+	/// upper-bound value may not be there: the keeper would be paid out of the pool).
 	pub fn liquidation_fees(
 		params: &MarginParams,
 		keeper: bool,
@@ -93,17 +96,23 @@ impl<T: Config> Pallet<T> {
 	/// Liquidate `who` if it is liquidatable; `keeper` (if any, never `who`) earns the keeper
 	/// reward.
 	///
+	/// Priced at [`Pallet::liquidation_risk`]: collateral whose index price is unavailable
+	/// counts at the oracle's upper bound, without haircut (rule 3 of `risk.rs`).
+	///
 	/// All or nothing: if any step fails, nothing changes. Errors: [`Error::SelfLiquidation`],
-	/// [`Error::PriceUnavailable`], [`Error::NotLiquidatable`], or the position provider's
-	/// error.
+	/// [`Error::PriceUnavailable`] (a position cannot be priced, or the oracle knows no bound
+	/// of a collateral price), [`Error::NotLiquidatable`], [`Error::BankruptcyAwaitsPrice`]
+	/// (only a bankruptcy is left to do, and it waits for a collateral price), or the position
+	/// provider's error.
 	pub fn do_liquidate(
 		who: &T::AccountId,
 		keeper: Option<&T::AccountId>,
 	) -> Result<LiquidationOutcome, DispatchError> {
 		ensure!(keeper != Some(who), Error::<T>::SelfLiquidation);
 		ensure!(!T::ProtocolAccounts::is_protocol_account(who), Error::<T>::NotLiquidatable);
-		let snapshot = Self::risk(who).map_err(|_| Error::<T>::PriceUnavailable)?;
+		let snapshot = Self::liquidation_risk(who).map_err(|_| Error::<T>::PriceUnavailable)?;
 		ensure!(Self::is_liquidatable(who, &snapshot), Error::<T>::NotLiquidatable);
+		ensure!(!Self::bankruptcy_awaits_price(who, &snapshot), Error::<T>::BankruptcyAwaitsPrice);
 		let outcome = with_storage_layer(|| Self::close_out(who, keeper, snapshot))?;
 		// The fund may have paid cash for what it took over: no later call in this block may
 		// find its books unbacked.
@@ -113,7 +122,8 @@ impl<T: Config> Pallet<T> {
 
 	/// The liquidation of `who`, priced once in `s`: cancel its orders, move positions to the
 	/// fund (largest maintenance margin first) until equity covers the initial margin, then,
-	/// with no position left and negative equity, the bankruptcy.
+	/// with no position left and negative equity, the bankruptcy, or, while a collateral
+	/// price is unavailable, [`Event::BankruptcyDeferred`].
 	fn close_out(
 		who: &T::AccountId,
 		keeper: Option<&T::AccountId>,
@@ -139,6 +149,9 @@ impl<T: Config> Pallet<T> {
 		} else {
 			Permill::zero()
 		});
+		// Fees come only out of equity the oracle confirms: not out of the upper-bound value of
+		// collateral whose price is unavailable (rule 3 of `risk.rs`), which may not be there.
+		let unconfirmed = to_signed(s.unpriced_value());
 		let mut remaining = Vec::with_capacity(positions.len());
 		for position in positions {
 			let deficit = s.initial().saturating_sub(s.equity);
@@ -161,7 +174,7 @@ impl<T: Config> Pallet<T> {
 				moved.notional,
 				moved.value,
 				released,
-				positive_part(s.equity),
+				positive_part(s.equity.saturating_sub(unconfirmed)),
 			);
 			Self::move_cash(who, &fund, fees.penalty)?;
 			if let Some(keeper) = keeper {
@@ -187,9 +200,19 @@ impl<T: Config> Pallet<T> {
 		}
 		s.positions = remaining;
 
-		// 3. Bankruptcy: no position left and negative equity.
+		// 3. Bankruptcy: no position left and negative equity. Not while a collateral price is
+		// unavailable: the deficit depends on it (rule 3 of `risk.rs`); the scan finds the
+		// account again through `Debtors` once the price is back.
 		if s.equity < 0 && s.positions.is_empty() {
-			outcome.bad_debt = Self::settle_bad_debt(who, &fund, &mut s)?;
+			if s.unpriced.is_empty() {
+				outcome.bad_debt = Self::settle_bad_debt(who, &fund, &mut s)?;
+			} else {
+				Self::deposit_event(Event::BankruptcyDeferred {
+					who: who.clone(),
+					equity: s.equity,
+					assets: s.unpriced.clone(),
+				});
+			}
 		}
 
 		Self::deposit_event(Event::Liquidated {

@@ -137,11 +137,16 @@ impl solvent_primitives::ProtocolAccounts<AccountId> for MockProtocolAccounts {
 // ---------------------------------------------------------------------------- oracle
 
 /// Oracle of the tests: a settable spot price per asset; an asset without a price is
-/// unavailable (`NoQuorum`).
+/// unavailable (`NoQuorum`, or `Halted` with an upper bound set by [`halt_price`]).
 pub struct MockOracle;
 
 #[frame_support::storage_alias(verbatim)]
 pub type Spot = StorageMap<MockOracle, Blake2_128Concat, AssetId, Price>;
+
+/// The upper bound the oracle reports while an asset's price is halted
+/// (`PriceProvider::spot_upper_bound`).
+#[frame_support::storage_alias(verbatim)]
+pub type UpperBound = StorageMap<MockOracle, Blake2_128Concat, AssetId, Price>;
 
 impl PriceProvider for MockOracle {
 	/// The oracle tracks the spot of BTC, ETH, DOGE and SOL (not of `UNPRICED_ID`).
@@ -151,31 +156,46 @@ impl PriceProvider for MockOracle {
 
 	fn get(key: &OracleKey) -> Result<TimestampedValue, PriceError> {
 		match key {
-			OracleKey::Spot(asset) => Spot::get(asset)
-				.map(|value| TimestampedValue { value, timestamp: 0 })
-				.ok_or(PriceError::NoQuorum),
+			OracleKey::Spot(asset) => match (Spot::get(asset), UpperBound::contains_key(asset)) {
+				(Some(value), _) => Ok(TimestampedValue { value, timestamp: 0 }),
+				(None, true) => Err(PriceError::Halted),
+				(None, false) => Err(PriceError::NoQuorum),
+			},
 			OracleKey::ImpliedVol(_) => Err(PriceError::NoQuorum),
 		}
 	}
 	fn status(key: &OracleKey) -> PriceStatus {
 		match Self::get(key) {
 			Ok(_) => PriceStatus::Available,
+			Err(PriceError::Halted) => PriceStatus::Halted,
 			Err(_) => PriceStatus::NoQuorum,
 		}
 	}
 	fn twap(key: &OracleKey, _: u64, _: u64) -> Result<FixedU128, PriceError> {
 		Self::get(key).map(|v| v.value)
 	}
+	fn spot_upper_bound(asset: AssetId) -> Result<Price, PriceError> {
+		Self::spot(asset).or_else(|_| UpperBound::get(asset).ok_or(PriceError::NoHistory))
+	}
 }
 
-/// Set the spot price of `asset` to `usd` whole dollars.
+/// Set the spot price of `asset` to `usd` whole dollars (lifting any halt).
 pub fn set_price(asset: AssetId, usd: u128) {
 	Spot::insert(asset, FixedU128::saturating_from_integer(usd));
+	UpperBound::remove(asset);
 }
 
-/// Make the price of `asset` unavailable.
+/// Halt the price of `asset` (unavailable, `Halted`); the oracle's upper bound of it is
+/// `bound_usd` whole dollars.
+pub fn halt_price(asset: AssetId, bound_usd: u128) {
+	Spot::remove(asset);
+	UpperBound::insert(asset, FixedU128::saturating_from_integer(bound_usd));
+}
+
+/// Make the price of `asset` unavailable, with no upper bound known.
 pub fn remove_price(asset: AssetId) {
 	Spot::remove(asset);
+	UpperBound::remove(asset);
 }
 
 /// Spot of BTC in USD units, rounded down.

@@ -179,11 +179,14 @@ fn withdraw_rejections_change_nothing() {
 	});
 }
 
+/// Rule 2 of `risk.rs`: positions whose underlying's price is unavailable block every
+/// initial-margin check of their account (the mock's puts are on BTC).
 #[test]
-fn unavailable_price_blocks_withdraw_but_not_deposit() {
+fn unpriceable_positions_block_withdraw_but_not_deposit() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 1_000 * USD));
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 10_000 * USD));
 		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), BTC_ID, BTC));
+		open_put(ALICE, 1, -1, 50_000 * USD);
 		remove_price(BTC_ID);
 		assert_noop!(
 			Margin::withdraw(RuntimeOrigin::signed(ALICE), USD_ID, USD),
@@ -1399,5 +1402,331 @@ fn the_trade_margin_rule() {
 		assert_noop!(rule(Some(&smaller)), Error::<Test>::InsufficientMargin);
 		// Protocol accounts are exempt.
 		assert_ok!(Margin::check_trade_margin(&fund(), None));
+	});
+}
+
+// ------------------------------------------------------------------------- issue 15: unavailable prices
+
+/// ETH balance of `who`'s margin account (wei).
+fn eth_held(who: AccountId) -> solvent_primitives::Balance {
+	Accounts::<Test>::get(who).and_then(|a| a.collateral.get(&ETH_ID).copied()).unwrap_or(0)
+}
+
+/// Rule 3 of `risk.rs`: one wei of ETH does not tie a BTC account's liquidation to ETH's
+/// halted key. Counted at the upper bound (3,000 USD per ETH, no haircut) it is worth one
+/// unit (10^-6 USD, rounded up), and the account is liquidated as without it.
+#[test]
+fn dust_of_a_halted_collateral_does_not_save_an_account_below_maintenance() {
+	ExtBuilder::default().build_and_execute(|| {
+		short_puts(ALICE, 10_000, 1);
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), ETH_ID, 1));
+		halt_price(ETH_ID, 3_000);
+		set_price(BTC_ID, 45_000);
+		// Strictly priced, the account cannot be valued at all (as before this rule).
+		assert_eq!(Margin::risk(&ALICE), Err(solvent_primitives::PriceError::Halted));
+		// At the upper bound: equity 10,000 - 5,000 + 0.000001 < MM 8,375.
+		let s = Margin::liquidation_risk(&ALICE).unwrap();
+		assert_eq!(s.equity, usd(5_000) + 1);
+		assert_eq!(s.requirement.maintenance, 8_375 * USD);
+		assert_eq!(s.unpriced, vec![ETH_ID]);
+		assert!(Margin::account_view(&ALICE).liquidatable);
+		assert_eq!(Margin::liquidation_candidates(10), (vec![ALICE], 1));
+		assert!(validate(vec![ALICE], 1, TransactionSource::InBlock));
+		assert_ok!(Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![ALICE]), 1));
+		// The put is closed in full as for a BTC-only account: mark 5,000 to the fund, penalty
+		// 1% x 45,000 = 450. The wei stays: the account is solvent, nothing is seized.
+		assert_eq!(quantity_of(ALICE, 1), 0);
+		assert_eq!(quantity_of(fund(), 1), -1);
+		assert_eq!(cash(ALICE), usd(10_000 - 5_000 - 450));
+		assert_eq!(eth_held(ALICE), 1);
+		assert_eq!(
+			margin_events().last(),
+			Some(&Event::Liquidated {
+				who: ALICE,
+				keeper: None,
+				equity_before: usd(5_000) + 1,
+				maintenance_margin_before: 8_375 * USD,
+				equity_after: usd(4_550) + 1,
+				initial_margin_after: 0,
+				notional: 45_000 * USD,
+				penalty: 450 * USD,
+				keeper_reward: 0,
+				positions_closed: 1,
+			})
+		);
+		assert_eq!(Margin::liquidation_candidates(10), (vec![], 0));
+	});
+}
+
+/// Rule 3 of `risk.rs`: a holding of a halted asset that covers the account at the upper
+/// bound keeps it from liquidation; the same holding under a lower bound does not.
+#[test]
+fn a_halted_holding_that_covers_the_account_at_the_upper_bound_is_not_liquidated() {
+	ExtBuilder::default().build_and_execute(|| {
+		// 10,000 cash, 2 ETH, 1 short put K = 50,000.
+		short_puts(ALICE, 10_000, 1);
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), ETH_ID, 2 * ETH));
+		set_price(BTC_ID, 45_000);
+		// ETH halts after a crash; the oracle's bound is the pre-halt 3,000.
+		halt_price(ETH_ID, 3_000);
+		// At zero the account would be far below MM (5,000 < 8,375); at the bound it is not:
+		// 5,000 + 2 x 3,000 = 11,000.
+		assert_eq!(Margin::initial_margin_risk(&ALICE).unwrap().equity, usd(5_000));
+		assert_eq!(Margin::liquidation_risk(&ALICE).unwrap().equity, usd(11_000));
+		assert_noop!(
+			Margin::liquidate(RuntimeOrigin::signed(KEEPER), ALICE),
+			Error::<Test>::NotLiquidatable
+		);
+		assert_eq!(Margin::liquidation_candidates(10), (vec![], 0));
+		assert!(!validate(vec![ALICE], 1, TransactionSource::InBlock));
+		assert!(!Margin::account_view(&ALICE).liquidatable);
+		// Below maintenance even at a bound of 1,500 (5,000 + 3,000 = 8,000 < 8,375): the
+		// keeper liquidates, closing until equity covers IM at that bound. Deficit 11,750 -
+		// 8,000 = 3,750, relief 11,750 - 1.5% x 45,000 = 11,075: the one put. Fees on 45,000:
+		// penalty 450, reward 225 (room 8,000).
+		halt_price(ETH_ID, 1_500);
+		assert_ok!(Margin::liquidate(RuntimeOrigin::signed(KEEPER), ALICE));
+		assert_eq!(quantity_of(ALICE, 1), 0);
+		assert_eq!(cash(ALICE), usd(10_000 - 5_000 - 450 - 225));
+		assert_eq!(cash(KEEPER), usd(225));
+		assert_eq!(eth_held(ALICE), 2 * ETH);
+	});
+}
+
+/// Rule 1 of `risk.rs`: initial-margin checks count a halted collateral asset at zero. Fully
+/// margined without it, the account withdraws USD and the halted asset itself, and trades.
+#[test]
+fn an_account_margined_without_its_halted_collateral_can_withdraw() {
+	ExtBuilder::default().build_and_execute(|| {
+		// 20,000 cash, 1 ETH, 1 short put K = 50,000 at 50,000: IM 7,500, MM 3,750.
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 20_000 * USD));
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), ETH_ID, ETH));
+		open_put(ALICE, 1, -1, 50_000 * USD);
+		halt_price(ETH_ID, 3_000);
+		let tokens = <Assets as frame_support::traits::fungibles::Inspect<AccountId>>::balance;
+		let usd_before = tokens(USD_ID, &ALICE);
+		// 20,000 - 12,000 = 8,000 >= 7,500.
+		assert_ok!(Margin::withdraw(RuntimeOrigin::signed(ALICE), USD_ID, 12_000 * USD));
+		assert_eq!(cash(ALICE), usd(8_000));
+		assert_eq!(tokens(USD_ID, &ALICE), usd_before + 12_000 * USD);
+		// The trade margin rule and the snapshot a trade compares with: ETH at zero.
+		let ledger_snapshot = <Margin as MarginLedger<AccountId>>::margin_snapshot(&ALICE).unwrap();
+		assert_eq!(ledger_snapshot.equity, usd(8_000));
+		assert_eq!(ledger_snapshot.requirement.initial, 7_500 * USD);
+		assert_ok!(<Margin as MarginLedger<AccountId>>::ensure_trade_margin(&ALICE, None));
+		// A value must not be understated: the ledger's equity (the insurance fund's share
+		// price) still fails while ETH is halted.
+		assert_eq!(
+			<Margin as MarginLedger<AccountId>>::equity(&ALICE),
+			Err(Error::<Test>::PriceUnavailable.into())
+		);
+		// The halted asset itself: counted at zero, removing it changes no measured equity.
+		let eth_before = tokens(ETH_ID, &ALICE);
+		assert_ok!(Margin::withdraw(RuntimeOrigin::signed(ALICE), ETH_ID, ETH));
+		assert_eq!(eth_held(ALICE), 0);
+		assert_eq!(tokens(ETH_ID, &ALICE), eth_before + ETH);
+		// Beyond the margin: 7,400 < 7,500.
+		assert_noop!(
+			Margin::withdraw(RuntimeOrigin::signed(ALICE), USD_ID, 600 * USD),
+			Error::<Test>::InsufficientMargin
+		);
+	});
+}
+
+/// Rule 1 of `risk.rs`, the attack: an account margined only thanks to its ETH cannot take
+/// anything out (USD or the ETH) while ETH is halted; nothing changes.
+#[test]
+fn an_account_not_margined_without_its_halted_collateral_cannot_withdraw() {
+	ExtBuilder::default().build_and_execute(|| {
+		// 5,000 cash + 1 ETH (3,000 x 0.85 = 2,550): equity 7,550 >= IM 7,500.
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 5_000 * USD));
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), ETH_ID, ETH));
+		open_put(ALICE, 1, -1, 50_000 * USD);
+		assert_ok!(Margin::ensure_initial_margin_of(&ALICE));
+		halt_price(ETH_ID, 3_000);
+		assert_noop!(
+			Margin::withdraw(RuntimeOrigin::signed(ALICE), USD_ID, USD),
+			Error::<Test>::InsufficientMargin
+		);
+		assert_noop!(
+			Margin::withdraw(RuntimeOrigin::signed(ALICE), ETH_ID, ETH),
+			Error::<Test>::InsufficientMargin
+		);
+		assert_noop!(
+			Margin::withdraw(RuntimeOrigin::signed(ALICE), ETH_ID, 1),
+			Error::<Test>::InsufficientMargin
+		);
+		assert_eq!(
+			<Margin as MarginLedger<AccountId>>::ensure_trade_margin(&ALICE, None),
+			Err(Error::<Test>::InsufficientMargin.into())
+		);
+		assert_eq!(cash(ALICE), usd(5_000));
+		assert_eq!(eth_held(ALICE), ETH);
+		// Not liquidatable either: at the bound, 5,000 + 3,000 >= MM 3,750.
+		assert_eq!(Margin::liquidation_candidates(10), (vec![], 0));
+		// Back: withdrawals within the margin work again (7,550 - 50 >= 7,500).
+		set_price(ETH_ID, 3_000);
+		assert_ok!(Margin::withdraw(RuntimeOrigin::signed(ALICE), USD_ID, 50 * USD));
+	});
+}
+
+/// Alice: 10,000 cash, 0.1 ETH, one short put K = 80,000 at BTC 50,000 (mark 30,000). ETH
+/// halts with an upper bound of 3,000: at the bound, equity = 10,000 - 30,000 + 300 =
+/// -19,700.
+fn bankrupt_alice_with_halted_eth() {
+	assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 10_000 * USD));
+	assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), ETH_ID, ETH / 10));
+	open_put(ALICE, 1, -1, 80_000 * USD);
+	halt_price(ETH_ID, 3_000);
+	assert_eq!(Margin::liquidation_risk(&ALICE).unwrap().equity, usd(-19_700));
+}
+
+/// Rule 3 of `risk.rs`: a bankruptcy waits while a collateral price is unavailable, and the
+/// automatic batch runs it once the price is back. The custody invariant holds throughout.
+#[test]
+fn bankruptcy_waits_for_the_collateral_price_and_runs_when_it_returns() {
+	ExtBuilder::default().build_and_execute(|| {
+		bankrupt_alice_with_halted_eth();
+		assert_eq!(Margin::liquidation_candidates(10), (vec![ALICE], 1));
+		assert_ok!(Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![ALICE]), 1));
+		// The put went to the fund (Alice paid its 30,000 mark; no penalty from negative
+		// equity); no seizure, no bad debt.
+		assert_eq!(quantity_of(ALICE, 1), 0);
+		assert_eq!(quantity_of(fund(), 1), -1);
+		assert_eq!(cash(ALICE), usd(-20_000));
+		assert_eq!(eth_held(ALICE), ETH / 10);
+		assert!(Debtors::<Test>::contains_key(ALICE));
+		assert_eq!(eth_held(fund()), 0);
+		assert_eq!(cash(fund()), FUND_SEED as i128 + usd(30_000));
+		assert_eq!(UncoveredBadDebt::<Test>::get(), 0);
+		let events = margin_events();
+		assert_eq!(
+			events[events.len() - 2],
+			Event::BankruptcyDeferred { who: ALICE, equity: usd(-19_700), assets: vec![ETH_ID] }
+		);
+		assert!(!events
+			.iter()
+			.any(|e| matches!(e, Event::BadDebt { .. } | Event::CollateralSeized { .. })));
+		Margin::do_try_state().unwrap();
+
+		// While ETH is halted: not a candidate (it would head every batch), a keeper gets a
+		// specific error, a batch naming it is invalid, and Alice cannot take her ETH out.
+		assert_eq!(Margin::liquidation_candidates(10), (vec![], 0));
+		assert!(!Margin::account_view(&ALICE).liquidatable);
+		assert_noop!(
+			Margin::liquidate(RuntimeOrigin::signed(KEEPER), ALICE),
+			Error::<Test>::BankruptcyAwaitsPrice
+		);
+		assert!(!validate(vec![ALICE], 0, TransactionSource::InBlock));
+		assert_noop!(
+			Margin::withdraw(RuntimeOrigin::signed(ALICE), ETH_ID, ETH / 10),
+			Error::<Test>::InsufficientMargin
+		);
+		run_to_block(5);
+		Margin::do_try_state().unwrap();
+		assert_eq!(cash(ALICE), usd(-20_000));
+
+		// ETH resumes at 2,000: the scan finds Alice through the debtors, the batch runs the
+		// bankruptcy. 0.1 ETH seized at 2,000 x 0.85 = 170; bad debt 20,000 - 170 = 19,830,
+		// covered by the fund.
+		set_price(ETH_ID, 2_000);
+		assert_eq!(Margin::liquidation_candidates(10), (vec![ALICE], 0));
+		assert!(validate(vec![ALICE], 0, TransactionSource::InBlock));
+		assert_ok!(Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![ALICE]), 0));
+		assert_eq!(Accounts::<Test>::get(ALICE), None);
+		assert!(!Debtors::<Test>::contains_key(ALICE));
+		assert_eq!(eth_held(fund()), ETH / 10);
+		assert_eq!(cash(fund()), FUND_SEED as i128 + usd(30_000 - 170 - 19_830));
+		let events = margin_events();
+		assert!(events.contains(&Event::CollateralSeized {
+			who: ALICE,
+			asset: ETH_ID,
+			amount: ETH / 10,
+			value: 170 * USD
+		}));
+		assert!(events.contains(&Event::BadDebt {
+			who: ALICE,
+			amount: 19_830 * USD,
+			to_fund: 19_830 * USD,
+			paid: 19_830 * USD,
+			socialized: 0
+		}));
+		Margin::do_try_state().unwrap();
+		run_to_block(6);
+	});
+}
+
+/// Rule 4 of `risk.rs`: with ETH halted, accounts the batch cannot price or act on (a
+/// bankruptcy that waits, dust of an asset the oracle knows no bound of) neither head the
+/// candidates nor stop a batch: a BTC-only account below maintenance is liquidated in the
+/// same block.
+#[test]
+fn accounts_waiting_for_a_price_do_not_hold_up_the_batch() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Charlie: BTC put + one wei of ETH; Bob: BTC put only. Healthy at 50,000.
+		short_puts(CHARLIE, 10_000, 1);
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(CHARLIE), ETH_ID, 1));
+		short_puts(BOB, 10_000, 1);
+		bankrupt_alice_with_halted_eth();
+		assert_ok!(Margin::liquidate_batch(RuntimeOrigin::none(), batch(vec![ALICE]), 1));
+		assert_eq!(cash(ALICE), usd(-20_000));
+
+		// BTC falls to 45,000: Bob and Charlie are below MM (5,000 < 8,375). Alice's deficit
+		// (19,700 + 0) is the largest, but her bankruptcy waits: not a candidate.
+		set_price(BTC_ID, 45_000);
+		assert_eq!(Margin::liquidation_candidates(10), (vec![BOB, CHARLIE], 2));
+		// The oracle loses every trace of ETH's price (no bound): Charlie cannot be judged
+		// either; Bob can.
+		remove_price(ETH_ID);
+		assert_eq!(Margin::liquidation_candidates(10), (vec![BOB], 1));
+		assert_noop!(
+			Margin::liquidate(RuntimeOrigin::signed(KEEPER), CHARLIE),
+			Error::<Test>::PriceUnavailable
+		);
+		// A batch that names them first: they are skipped, Bob is liquidated in this block.
+		assert!(validate(vec![ALICE, CHARLIE, BOB], 2, TransactionSource::InBlock));
+		System::reset_events();
+		assert_ok!(Margin::liquidate_batch(
+			RuntimeOrigin::none(),
+			batch(vec![ALICE, CHARLIE, BOB]),
+			2
+		));
+		assert_eq!(quantity_of(BOB, 1), 0);
+		assert_eq!(cash(BOB), usd(10_000 - 5_000 - 450));
+		assert_eq!(quantity_of(CHARLIE, 1), -1);
+		assert_eq!(cash(ALICE), usd(-20_000));
+		let events = margin_events();
+		assert_eq!(events[0], Event::LiquidationSkipped { who: ALICE });
+		assert_eq!(events[1], Event::LiquidationSkipped { who: CHARLIE });
+		assert!(matches!(events.last(), Some(Event::Liquidated { who: BOB, .. })));
+	});
+}
+
+/// Rule 3 of `risk.rs`, the fee attack: a keeper's reward is not paid out of the upper-bound
+/// value of a halted holding (the owner may be bankrupt once the price is back, and the pool
+/// would have paid the keeper).
+#[test]
+fn liquidation_fees_come_only_out_of_confirmed_equity() {
+	ExtBuilder::default().build_and_execute(|| {
+		// 5,500 cash, 2 ETH, 1 short put K = 50,000; BTC 45,000, ETH halted with a bound of
+		// 1,500: equity 500 + 3,000 = 3,500 < MM 8,375, of which 500 is confirmed.
+		short_puts(ALICE, 5_500, 1);
+		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), ETH_ID, 2 * ETH));
+		set_price(BTC_ID, 45_000);
+		halt_price(ETH_ID, 1_500);
+		assert_eq!(Margin::liquidation_risk(&ALICE).unwrap().unpriced_value(), 3_000 * USD);
+		assert_ok!(Margin::liquidate(RuntimeOrigin::signed(KEEPER), ALICE));
+		// Fees on 45,000 notional within room 500: penalty 450, reward 50 (not 225).
+		assert_eq!(quantity_of(ALICE, 1), 0);
+		assert_eq!(cash(KEEPER), usd(50));
+		assert_eq!(cash(ALICE), 0);
+		assert_eq!(eth_held(ALICE), 2 * ETH);
+		match margin_events().last() {
+			Some(Event::Liquidated { penalty, keeper_reward, equity_after, .. }) => {
+				assert_eq!((*penalty, *keeper_reward), (450 * USD, 50 * USD));
+				assert_eq!(*equity_after, usd(3_000));
+			}
+			other => panic!("unexpected {other:?}"),
+		}
 	});
 }

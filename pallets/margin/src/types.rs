@@ -217,14 +217,34 @@ impl<MaxAssets: Get<u32>> MarginAccount<MaxAssets> {
 	}
 }
 
+/// How [`crate::Pallet::risk_with`] counts a collateral asset whose index price is unavailable
+/// (stale, no quorum, or halted by the circuit breaker). The rules and why each is safe are in
+/// the docs of `risk.rs`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum UnpricedCollateral {
+	/// The computation fails with the oracle's error: values that must be exact (the insurance
+	/// fund's value, what an account can pay, the invariants).
+	Fail,
+	/// At zero: initial-margin checks (withdrawals, orders, risk-increasing fills).
+	AtZero,
+	/// At the oracle's upper bound (`PriceProvider::spot_upper_bound`), without haircut: the
+	/// liquidation test. Fails if the oracle knows no bound.
+	AtUpperBound,
+}
+
 /// Risk figures of an account at current prices, priced once. All amounts in USD units
 /// (6 decimals).
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct RiskSnapshot {
 	/// Cash (settlement asset), signed.
 	pub cash: SignedBalance,
-	/// Each non-settlement collateral asset: `(asset, amount, haircut value)`.
+	/// Each non-settlement collateral asset: `(asset, amount, haircut value)`; for an asset in
+	/// [`Self::unpriced`], the value its [`UnpricedCollateral`] rule gave it.
 	pub collateral: Vec<(AssetId, Balance, Balance)>,
+	/// The collateral assets whose index price was unavailable, counted by an
+	/// [`UnpricedCollateral`] rule instead of at their haircut value (empty with
+	/// [`UnpricedCollateral::Fail`]). A bankruptcy waits while it is not empty.
+	pub unpriced: Vec<AssetId>,
 	/// Sum over non-settlement collateral of `value x (1 - haircut)`, rounded down.
 	pub collateral_value: Balance,
 	/// Requirements and unrealized PnL of the positions and resting orders (from the position
@@ -265,6 +285,14 @@ impl RiskSnapshot {
 			.map(|p| p.mark_value)
 			.filter(|v| *v > 0)
 			.fold(to_signed(self.collateral_value), |a, v| a.saturating_add(v))
+	}
+	/// The value counted for the collateral in [`Self::unpriced`] (USD units): zero or the
+	/// upper-bound value, by the [`UnpricedCollateral`] rule the snapshot was taken with.
+	pub fn unpriced_value(&self) -> Balance {
+		self.collateral
+			.iter()
+			.filter(|(asset, _, _)| self.unpriced.contains(asset))
+			.fold(0, |sum: Balance, (_, _, value)| sum.saturating_add(*value))
 	}
 	/// Recompute `equity` from cash, collateral and unrealized PnL.
 	pub fn refresh_equity(&mut self) {
@@ -315,7 +343,8 @@ pub struct AccountView {
 	/// Equity / maintenance margin (`None` when the maintenance margin is zero or a price is
 	/// unavailable). Below 1 the account is liquidatable.
 	pub health: Option<FixedI128>,
-	/// Whether `liquidate` would accept the account now.
+	/// Whether `liquidate` would accept the account now (also while `equity` is `None` because
+	/// a collateral price is unavailable: see `Pallet::liquidatable_risk`).
 	pub liquidatable: bool,
 	/// The account's positions, priced at mark. Empty while a price they need is unavailable
 	/// (`price_error` says which); their quantities stay readable in the position provider's

@@ -51,7 +51,9 @@ impl<T: Config> Pallet<T> {
 				maintenance_margin: 0,
 				unrealized_pnl: 0,
 				health: None,
-				liquidatable: false,
+				// Collateral whose price is unavailable does not keep the account from being
+				// liquidated (rule 3 of `risk.rs`); positions that cannot be priced do.
+				liquidatable: Self::liquidatable_risk(who).is_some(),
 				positions: Vec::new(),
 				cash_haircut,
 				price_error: Some(e),

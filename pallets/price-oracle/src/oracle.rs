@@ -10,7 +10,8 @@ use frame_support::{
 	traits::{Contains, Get, Time},
 };
 use solvent_primitives::{
-	within_step, Moment, OracleKey, PriceError, PriceProvider, PriceStatus, TimestampedValue,
+	within_step, AssetId, Moment, OracleKey, PriceError, PriceProvider, PriceStatus,
+	TimestampedValue,
 };
 use sp_arithmetic::{traits::Zero, FixedU128};
 use sp_runtime::{traits::Convert, SaturatedConversion};
@@ -650,6 +651,45 @@ impl<T: Config> Pallet<T> {
 			.ok_or(PriceError::NoHistory)
 	}
 
+	/// A credible upper bound of `key`'s value at `now`
+	/// ([`PriceProvider::spot_upper_bound`]): the available aggregate if the key is available;
+	/// otherwise the highest of
+	///
+	/// 1. the last accepted aggregate: the last value available to consumers at or before
+	///    `now` ([`Self::last_available_at`], the exact ring, else the coarse history: up to
+	///    [`HISTORY_SPAN`] back);
+	/// 2. while halted, the circuit breaker's reference (the TWAP of accepted aggregates the
+	///    halting one deviated from, [`Halt::reference`]);
+	/// 3. while halted, the quorum median the breaker holds back ([`KeyState::aggregate`]);
+	/// 4. the median of every current feeder's latest value, fresh or stale ([`RawValues`]).
+	///
+	/// Each is a price a majority of the feeders stands behind (an accepted aggregate, a TWAP
+	/// of them, or a median), so no minority of feeders can raise the bound: the maximum of the
+	/// raw values is deliberately not a candidate (one feeder submitting `10^9` would
+	/// otherwise let a dust holding cover any loss). The highest of them covers both ways a key
+	/// becomes unavailable: a halt on a crash (the pre-halt price, 1 and 2, is the higher), a
+	/// halt on a jump (the held-back median, 3 and 4), and staleness (the last accepted price
+	/// and the feeders' last values).
+	///
+	/// Reads at most the key's state, raw values (`MaxFeeders`), exact ring (`HistoryLength`)
+	/// and, if the ring holds no available step, its coarse history ([`HISTORY_BUCKETS`]).
+	/// Errors: [`PriceError::NoHistory`] if none of them exists (never fed, or every value
+	/// aged out of the history and every feeder removed).
+	pub fn upper_bound_at(key: &OracleKey, now: Moment) -> Result<FixedU128, PriceError> {
+		let state = Self::current_state(key, now).unwrap_or_default();
+		if let (PriceStatus::Available, Some(value)) = (state.status(), state.aggregate) {
+			return Ok(value);
+		}
+		let mut latest: Vec<FixedU128> = RawValues::<T>::get(key).iter().map(|r| r.value).collect();
+		let candidates = [
+			Self::last_available_at(key, now, now).ok().map(|v| v.value),
+			state.halt.map(|h| h.reference),
+			state.aggregate,
+			math::median(&mut latest),
+		];
+		candidates.into_iter().flatten().max().ok_or(PriceError::NoHistory)
+	}
+
 	/// How far behind now every key's history reaches at least (ms): [`HISTORY_SPAN`]. The
 	/// options pallet checks its longest settlement window and lookback against it (its
 	/// integrity test), through `Convert<(), Moment>`.
@@ -806,6 +846,10 @@ impl<T: Config> PriceProvider for Pallet<T> {
 
 	fn twap(key: &OracleKey, window: Moment, end: Moment) -> Result<FixedU128, PriceError> {
 		Self::twap_at(key, window, end, T::Time::now())
+	}
+
+	fn spot_upper_bound(asset: AssetId) -> Result<FixedU128, PriceError> {
+		Self::upper_bound_at(&OracleKey::Spot(asset), T::Time::now())
 	}
 }
 

@@ -2263,3 +2263,57 @@ fn malformed_reset_breaker() {
 		);
 	});
 }
+
+// ------------------------------------------------------------------ upper bound (issue 15)
+
+fn upper_bound(asset: u32) -> Result<FixedU128, PriceError> {
+	<PriceOracle as PriceProvider>::spot_upper_bound(asset)
+}
+
+/// The upper bound of an unavailable spot price: the highest of the last accepted aggregate,
+/// the breaker's reference, the held-back median and the median of the feeders' latest
+/// values; never a minority feeder's value.
+#[test]
+fn upper_bound_is_the_highest_price_a_majority_stands_behind() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Never fed: no bound.
+		assert_eq!(upper_bound(BTC), Err(PriceError::NoHistory));
+		// Available: the price itself.
+		feed_all(BTC_SPOT, &ABC, &[100, 100, 100]);
+		assert_eq!(upper_bound(BTC), Ok(int(100)));
+		next_block();
+		// A crash halts the key: the median 50 is held back; the bound is the pre-halt 100.
+		feed_all(BTC_SPOT, &[ALICE, BOB], &[50, 50]);
+		assert_eq!(get(BTC_SPOT), Err(PriceError::Halted));
+		assert_eq!(upper_bound(BTC), Ok(int(100)));
+		// One feeder (of five) submits an absurd price: the medians move to
+		// (50 + 100) / 2 = 75 at most (still halted), the bound stays 100.
+		feed(DAVE, &[(BTC_SPOT, int(1_000_000))]);
+		assert_eq!(state(BTC_SPOT).aggregate, Some(int(75)));
+		assert_eq!(get(BTC_SPOT), Err(PriceError::Halted));
+		assert_eq!(upper_bound(BTC), Ok(int(100)));
+	});
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &ABC, &[100, 100, 100]);
+		next_block();
+		// A jump halts the key: the held-back median 150 is the bound.
+		feed_all(BTC_SPOT, &ABC, &[150, 150, 150]);
+		assert_eq!(get(BTC_SPOT), Err(PriceError::Halted));
+		assert_eq!(upper_bound(BTC), Ok(int(150)));
+	});
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &ABC, &[100, 100, 102]);
+		next_block();
+		feed_all(BTC_SPOT, &ABC, &[104, 104, 104]);
+		// The feeds stop: 33 s later (max age 30 s) no quorum; the bound is the last accepted
+		// aggregate (104), kept in the history, also the median of the stale values.
+		for _ in 0..11 {
+			next_block();
+		}
+		assert_eq!(status(BTC_SPOT), PriceStatus::NoQuorum);
+		assert_eq!(upper_bound(BTC), Ok(int(104)));
+		// One feeder comes back lower: no quorum yet, the bound does not fall.
+		feed(ALICE, &[(BTC_SPOT, int(90))]);
+		assert_eq!(upper_bound(BTC), Ok(int(104)));
+	});
+}
