@@ -468,9 +468,9 @@ pub mod pallet {
 		/// The insurance fund offered `quantity` contracts of its position back to the market:
 		/// order `order_id` on `side` (sell its long, buy back its short) at `price` (USD units
 		/// per contract, the mark adjusted by `unwind_spread` in the fund's favour). `mark`: the
-		/// mark per contract it was priced from (USD units). Followed by the order's
-		/// [`Event::OrderPlaced`], its fills ([`Event::OrderFilled`]), and `resting`, the
-		/// contracts left in the book.
+		/// mark per contract it was priced from (USD units). Emitted after the order's
+		/// [`Event::OrderPlaced`] and fills ([`Event::OrderFilled`]); `resting`: the contracts
+		/// left in the book (0 if filled in full or placed immediate-or-cancel).
 		InventoryQuoted {
 			series: SeriesId,
 			order_id: OrderId,
@@ -772,7 +772,10 @@ pub mod pallet {
 		/// margin rule** on the maker (`MarginLedger::ensure_trade_margin`: fully margined
 		/// after the fill, resting orders included; or, if the fill only closed part of its
 		/// position, no worse against its maintenance margin than before): a failing maker is
-		/// rolled back and its order cancelled. The taker is held to the same rule once, after
+		/// rolled back and its order cancelled. A resting order of the insurance fund (its unwind
+		/// quote, `unwind.rs`) is reduce-only: cut to what still closes the fund's position
+		/// before it fills ([`Event::InventoryQuoteReduced`]), or cancelled
+		/// ([`CancelReason::ReduceOnly`]). The taker is held to the same rule once, after
 		/// its last fill and its resting remainder; its failure fails the call. Unfilled part:
 		/// `GoodTilCancelled` rests (cancelled instead if it still crosses when matching
 		/// stopped), `ImmediateOrCancel` is cancelled, `FillOrKill` fails the call, `PostOnly`
