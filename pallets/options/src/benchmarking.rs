@@ -389,6 +389,10 @@ mod benchmarks {
 				.settlement_price_band
 				.saturating_sub(tenth(old.settlement_price_band))
 				.max(SETTLEMENT_PRICE_BAND_BOUNDS.0),
+			unwind_spread: old
+				.unwind_spread
+				.saturating_add(tenth(old.unwind_spread))
+				.min(UNWIND_SPREAD_BOUNDS.1),
 		};
 
 		#[extrinsic_call]
@@ -670,6 +674,45 @@ mod benchmarks {
 		}
 
 		assert!(AccountOrders::<T>::get(&who).is_empty());
+		Ok(())
+	}
+
+	/// The unwinding of `n` series of the insurance fund's inventory in one block: each holds a
+	/// quote from before the mark moved, so each visit cancels it and places the new one (which
+	/// rests without fills; fills are charged on top as `place_order` charges them).
+	#[benchmark]
+	fn unwind_inventory(
+		n: Linear<0, { T::MaxUnwindQuotesPerBlock::get() }>,
+	) -> Result<(), BenchmarkError> {
+		setup_market::<T>();
+		let fund = T::InsuranceFundAccount::get();
+		let mut ids = Vec::new();
+		for i in 0..n {
+			let id = new_series::<T>(OptionKind::Call, 60_000 + i * 1_000, 1)?;
+			open_pair::<T>(id, &fund, &funded::<T>("unwind-writer", i), 1)?;
+			ids.push(id);
+		}
+		// Quoted at the current mark; then the underlying moves, so every quote is replaced.
+		let _ = Pallet::<T>::do_unwind_inventory(n);
+		let before: Vec<_> = ids.iter().map(FundQuotes::<T>::get).collect();
+		if before.iter().any(|q| q.is_none()) {
+			return Err(BenchmarkError::Stop("fund not quoted"));
+		}
+		T::BenchmarkHelper::set_prices(
+			ASSET,
+			FixedU128::from_u32(61_000),
+			FixedU128::from_rational(8, 10),
+		);
+
+		#[block]
+		{
+			let _ = Pallet::<T>::do_unwind_inventory(n);
+		}
+
+		for (id, old) in ids.iter().zip(before) {
+			let new = FundQuotes::<T>::get(id);
+			assert!(new.is_some() && new != old, "quote not replaced");
+		}
 		Ok(())
 	}
 

@@ -129,6 +129,7 @@ impl<T: Config> Pallet<T> {
 		);
 		if done {
 			Orders::<T>::remove(order_id);
+			Self::forget_fund_quote(order_id, order);
 		} else {
 			Orders::<T>::insert(order_id, &*order);
 		}
@@ -176,6 +177,7 @@ impl<T: Config> Pallet<T> {
 		for id in index.ids {
 			if let Some(order) = Orders::<T>::take(id) {
 				Self::remove_from_book(order.series, order.side, id);
+				Self::forget_fund_quote(id, &order);
 				Self::deposit_event(Event::OrderCancelled {
 					order_id: id,
 					who: order.owner,
@@ -193,6 +195,7 @@ impl<T: Config> Pallet<T> {
 	/// [`Event::OrderCancelled`]; the caller removes its book entry.
 	pub(crate) fn drop_order(order_id: OrderId, order: &Order<T::AccountId>, reason: CancelReason) {
 		Orders::<T>::remove(order_id);
+		Self::forget_fund_quote(order_id, order);
 		Self::update_index(
 			&order.owner,
 			order.series,
@@ -208,6 +211,28 @@ impl<T: Config> Pallet<T> {
 			remaining: order.remaining,
 			reason,
 		});
+	}
+
+	/// Drop the insurance fund's [`FundQuotes`] entry of `order`'s series if `order_id` is the
+	/// fund's quote there: the order left the book.
+	fn forget_fund_quote(order_id: OrderId, order: &Order<T::AccountId>) {
+		if order.owner == T::InsuranceFundAccount::get()
+			&& FundQuotes::<T>::get(order.series) == Some(order_id)
+		{
+			FundQuotes::<T>::remove(order.series);
+		}
+	}
+
+	/// Take the resting order `order_id` down to `remaining` contracts (no more than it has):
+	/// its [`Orders`] entry and its owner's totals. The book entry (id and price) is unchanged.
+	pub(crate) fn shrink_order(order_id: OrderId, order: &mut Order<T::AccountId>, remaining: u64) {
+		let removed = order.remaining.saturating_sub(remaining);
+		if removed == 0 {
+			return;
+		}
+		order.remaining = order.remaining.saturating_sub(removed);
+		Self::update_index(&order.owner, order.series, order.side, order.price, removed, None);
+		Orders::<T>::insert(order_id, &*order);
 	}
 
 	/// Remove `order_id` from its book side (removing an empty side).

@@ -69,6 +69,22 @@
 //! [`PriceProvider`](solvent_primitives::PriceProvider) (the TWAP's coverage, the
 //! last available price, the oracle's history span) are read through [`SettlementPrices`].
 //!
+//! ## Unwinding the insurance fund's inventory
+//! Positions the insurance fund takes over from liquidated accounts
+//! ([`Config::InsuranceFundAccount`], `pallet-margin`'s backstop) are offered back to the
+//! market, not held to expiry. Each block `on_initialize` visits at most
+//! [`Config::MaxUnwindQuotesPerBlock`] of the series the fund holds a position in, round-robin
+//! ([`UnwindCursor`]), and keeps one **reduce-only** resting order of the fund in each, on the
+//! closing side: an ask for its longs at `mark x (1 + unwind_spread)` rounded up to the tick, a
+//! bid for its shorts at `mark x (1 - unwind_spread)` rounded down to the tick
+//! ([`OptionsParams::unwind_spread`]), for its whole position ([`Pallet::unwind_quote`]). The
+//! quote is placed like any order, so resting orders that cross it fill at once; it is replaced
+//! when its price or quantity would change ([`Event::InventoryQuoted`]) and withdrawn when the
+//! series stops trading or its mark is unavailable ([`Event::InventoryQuoteCancelled`]). Every
+//! fund order is reduce-only at fill time too ([`CancelReason::ReduceOnly`]). See `unwind.rs`
+//! for the rules, the bounds and the sources (exchange liquidation desks; dYdX v4's
+//! deleveraging for contrast).
+//!
 //! ## Parameters
 //! [`OptionsParams`] in [`Params`]: genesis values, changed by [`Config::RiskAdminOrigin`]
 //! through [`Pallet::set_params`] within hard bounds and maximum steps (see [`types`]).
@@ -93,6 +109,7 @@ mod params;
 mod positions;
 mod settlement;
 mod trading;
+mod unwind;
 mod views;
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -101,6 +118,8 @@ mod benchmarking;
 mod mock;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_unwind;
 
 pub use margin::ShortMargin;
 pub use mark::{contracts_value, UnitMark};
@@ -147,8 +166,9 @@ pub mod pallet {
 	/// [`OptionsParams`] and the per-series order totals to [`AccountOrders`]
 	/// ([`crate::migrations::v1`]); 2 removed `socialized` from [`Settlement`]
 	/// ([`crate::migrations::v2`]); 3 added the settlement fallbacks' parameters to
-	/// [`OptionsParams`] and the price's source to [`Settlement`] ([`crate::migrations::v3`]).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	/// [`OptionsParams`] and the price's source to [`Settlement`] ([`crate::migrations::v3`]);
+	/// 4 added `unwind_spread` to [`OptionsParams`] ([`crate::migrations::v4`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -229,6 +249,12 @@ pub mod pallet {
 		/// (expiry, settlement-price attempt, end of settlement).
 		#[pallet::constant]
 		type MaxSettlementsPerBlock: Get<u32>;
+
+		/// Most series per block in which `on_initialize` (re)quotes the insurance fund's
+		/// unwind order (`unwind.rs`): each visit is at most a cancellation and an order
+		/// placement of at most `MaxFillsPerCall` fills.
+		#[pallet::constant]
+		type MaxUnwindQuotesPerBlock: Get<u32>;
 
 		/// Weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
@@ -323,6 +349,17 @@ pub mod pallet {
 		OpenOrders<T::MaxOpenOrdersPerAccount>,
 		ValueQuery,
 	>;
+
+	/// The insurance fund's resting unwind quote in a series: at most one per series, on the
+	/// closing side of the fund's position, for at most that position (`try_state`). Removed
+	/// when the order leaves the book (filled, cancelled, evicted, expired).
+	#[pallet::storage]
+	pub type FundQuotes<T: Config> = StorageMap<_, Twox64Concat, SeriesId, OrderId>;
+
+	/// The last series whose unwind quote `on_initialize` visited: the next block starts at the
+	/// fund's next series after it (in id order, wrapping around).
+	#[pallet::storage]
+	pub type UnwindCursor<T: Config> = StorageValue<_, SeriesId>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -428,6 +465,28 @@ pub mod pallet {
 		SeriesSettled { series: SeriesId, collected: Balance, paid: Balance, dust: SignedBalance },
 		/// The risk admin changed the parameters.
 		ParamsSet { old: OptionsParams, new: OptionsParams },
+		/// The insurance fund offered `quantity` contracts of its position back to the market:
+		/// order `order_id` on `side` (sell its long, buy back its short) at `price` (USD units
+		/// per contract, the mark adjusted by `unwind_spread` in the fund's favour). `mark`: the
+		/// mark per contract it was priced from (USD units). Emitted after the order's
+		/// [`Event::OrderPlaced`] and fills ([`Event::OrderFilled`]); `resting`: the contracts
+		/// left in the book (0 if filled in full or placed immediate-or-cancel).
+		InventoryQuoted {
+			series: SeriesId,
+			order_id: OrderId,
+			side: Side,
+			price: Balance,
+			quantity: u64,
+			mark: Balance,
+			resting: u64,
+		},
+		/// The insurance fund's unwind quote was withdrawn (to be replaced, or because the series
+		/// stopped trading, its mark is unavailable or the fund holds no position), `remaining`
+		/// contracts unfilled.
+		InventoryQuoteCancelled { series: SeriesId, order_id: OrderId, remaining: u64 },
+		/// The insurance fund's unwind quote was cut to `remaining` contracts, what still closes
+		/// its position (reduce-only): its position in the series shrank since it was quoted.
+		InventoryQuoteReduced { series: SeriesId, order_id: OrderId, remaining: u64 },
 	}
 
 	#[pallet::error]
@@ -574,14 +633,20 @@ pub mod pallet {
 		/// No reference price for the band: the oracle kept no price of the underlying before
 		/// the expiry and has none now.
 		NoReferencePrice,
+		/// `unwind_spread` is outside [`UNWIND_SPREAD_BOUNDS`].
+		UnwindSpreadOutOfBounds,
+		/// `unwind_spread` moves by more than [`MAX_UNWIND_SPREAD_STEP`].
+		UnwindSpreadStepTooLarge,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		/// Expire, cancel the orders of, and settle series past their expiry, within the
-		/// per-block bounds. Returns the weight used.
+		/// per-block bounds; then (re)quote the insurance fund's unwind orders in at most
+		/// `MaxUnwindQuotesPerBlock` series. Returns the weight used.
 		fn on_initialize(_n: BlockNumberFor<T>) -> Weight {
-			Self::process_expiries()
+			let settlement = Self::process_expiries();
+			settlement.saturating_add(Self::do_unwind_inventory(T::MaxUnwindQuotesPerBlock::get()))
 		}
 
 		fn integrity_test() {
@@ -607,8 +672,15 @@ pub mod pallet {
 				"default parameters must be within bounds"
 			);
 			assert!(
-				Pallet::<T>::max_on_initialize_weight().all_lte(T::BlockWeights::get().max_block),
-				"the heaviest on_initialize (MaxSettlementsPerBlock units) exceeds a block"
+				T::MaxUnwindQuotesPerBlock::get() > 0,
+				"MaxUnwindQuotesPerBlock must be positive"
+			);
+			assert!(
+				Pallet::<T>::max_on_initialize_weight()
+					.saturating_add(Pallet::<T>::max_unwind_weight())
+					.all_lte(T::BlockWeights::get().max_block),
+				"the heaviest on_initialize (MaxSettlementsPerBlock units and \
+				 MaxUnwindQuotesPerBlock quotes) exceeds a block"
 			);
 			// The oracle's history still holds the longest settlement window and lookback the
 			// bounds allow when the settlement price is looked up.
@@ -700,7 +772,10 @@ pub mod pallet {
 		/// margin rule** on the maker (`MarginLedger::ensure_trade_margin`: fully margined
 		/// after the fill, resting orders included; or, if the fill only closed part of its
 		/// position, no worse against its maintenance margin than before): a failing maker is
-		/// rolled back and its order cancelled. The taker is held to the same rule once, after
+		/// rolled back and its order cancelled. A resting order of the insurance fund (its unwind
+		/// quote, `unwind.rs`) is reduce-only: cut to what still closes the fund's position
+		/// before it fills ([`Event::InventoryQuoteReduced`]), or cancelled
+		/// ([`CancelReason::ReduceOnly`]). The taker is held to the same rule once, after
 		/// its last fill and its resting remainder; its failure fails the call. Unfilled part:
 		/// `GoodTilCancelled` rests (cancelled instead if it still crosses when matching
 		/// stopped), `ImmediateOrCancel` is cancelled, `FillOrKill` fails the call, `PostOnly`

@@ -321,9 +321,10 @@ pub mod v3 {
 		pub type Settlements<T: Config> = StorageMap<Pallet<T>, Twox64Concat, SeriesId, Settlement>;
 	}
 
-	/// Version 3's parameters from version 2's: the new fields at their defaults.
-	pub fn migrate_params(old: v2::OptionsParams) -> OptionsParams {
-		OptionsParams {
+	/// Version 3's parameters from version 2's: the new fields at their defaults (in version 3's
+	/// layout, [`crate::migrations::v4::v3::OptionsParams`]).
+	pub fn migrate_params(old: v2::OptionsParams) -> crate::migrations::v4::v3::OptionsParams {
+		crate::migrations::v4::v3::OptionsParams {
 			maker_fee_rate: old.maker_fee_rate,
 			taker_fee_rate: old.taker_fee_rate,
 			im_base: old.im_base,
@@ -369,7 +370,7 @@ pub mod v3 {
 			let mut reads: u64 = 2;
 			let mut writes: u64 = 0;
 			if let Some(old) = v2::Params::<T>::get() {
-				Params::<T>::put(migrate_params(old));
+				crate::migrations::v4::v3::Params::<T>::put(migrate_params(old));
 				writes = writes.saturating_add(1);
 			}
 			Settlements::<T>::translate::<v2::Settlement, _>(|_, old| {
@@ -412,8 +413,10 @@ pub mod v3 {
 			ensure!(count_after == count, "settlement records lost by the migration");
 			ensure!(paid_after == paid, "settlement records changed by the migration");
 			ensure!(Params::<T>::exists() == had_params, "parameters lost by the migration");
-			Pallet::<T>::check_bounds(&Params::<T>::get())
-				.map_err(|_| "migrated parameters out of bounds")?;
+			if let Some(p) = crate::migrations::v4::v3::Params::<T>::get() {
+				Pallet::<T>::check_bounds(&crate::migrations::v4::migrate_params(p))
+					.map_err(|_| "migrated parameters out of bounds")?;
+			}
 			for (_, id) in ActiveSeries::<T>::get() {
 				let status = Series::<T>::get(id).map(|s| s.status);
 				ensure!(
@@ -421,11 +424,126 @@ pub mod v3 {
 					"a series still waits for the risk admin without a new lookup"
 				);
 			}
-			Pallet::<T>::do_try_state()
+			// The pallet's invariants read version 4's layout: checked after `v4`.
+			Ok(())
 		}
 	}
 
 	/// Version 2 -> 3 of the options pallet, run once (the storage version guards it).
 	pub type MigrateV2ToV3<T> =
 		VersionedMigration<2, 3, MigrateToV3<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
+}
+
+/// Version 3 -> 4: the insurance fund's inventory is unwound (`unwind.rs`): [`OptionsParams`]
+/// gains `unwind_spread` at its default ([`DEFAULT_UNWIND_SPREAD`], 1%). The new maps
+/// ([`FundQuotes`], [`UnwindCursor`]) start empty.
+///
+/// Single block: one read and one write of the parameters.
+pub mod v4 {
+	use crate::{pallet::*, types::*};
+	#[cfg(feature = "try-runtime")]
+	use alloc::vec::Vec;
+	use core::marker::PhantomData;
+	use frame_support::{
+		migrations::VersionedMigration,
+		pallet_prelude::*,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+	};
+	use solvent_primitives::{Balance, Moment};
+	use sp_arithmetic::{FixedI128, Permill};
+
+	/// The storage layout of version 3.
+	pub mod v3 {
+		use super::*;
+
+		/// [`OptionsParams`] before `unwind_spread`.
+		#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+		pub struct OptionsParams {
+			pub maker_fee_rate: Permill,
+			pub taker_fee_rate: Permill,
+			pub im_base: Permill,
+			pub im_min: Permill,
+			pub mm_rate: Permill,
+			pub rate: FixedI128,
+			pub settlement_window: Moment,
+			pub expiry_interval: Moment,
+			pub expiry_offset: Moment,
+			pub min_time_to_expiry: Moment,
+			pub price_band_rate: Permill,
+			pub price_band_floor: Permill,
+			pub tick_size: Balance,
+			pub min_order_quantity: u64,
+			pub min_twap_coverage: Permill,
+			pub settlement_lookback: Moment,
+			pub settlement_price_band: Permill,
+		}
+
+		/// Version 3's parameters.
+		#[frame_support::storage_alias]
+		pub type Params<T: Config> = StorageValue<Pallet<T>, OptionsParams>;
+	}
+
+	/// Version 4's parameters from version 3's: `unwind_spread` at its default.
+	pub fn migrate_params(old: v3::OptionsParams) -> OptionsParams {
+		OptionsParams {
+			maker_fee_rate: old.maker_fee_rate,
+			taker_fee_rate: old.taker_fee_rate,
+			im_base: old.im_base,
+			im_min: old.im_min,
+			mm_rate: old.mm_rate,
+			rate: old.rate,
+			settlement_window: old.settlement_window,
+			expiry_interval: old.expiry_interval,
+			expiry_offset: old.expiry_offset,
+			min_time_to_expiry: old.min_time_to_expiry,
+			price_band_rate: old.price_band_rate,
+			price_band_floor: old.price_band_floor,
+			tick_size: old.tick_size,
+			min_order_quantity: old.min_order_quantity,
+			min_twap_coverage: old.min_twap_coverage,
+			settlement_lookback: old.settlement_lookback,
+			settlement_price_band: old.settlement_price_band,
+			unwind_spread: DEFAULT_UNWIND_SPREAD,
+		}
+	}
+
+	/// The migration's body; run it through [`MigrateV3ToV4`].
+	pub struct MigrateToV4<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for MigrateToV4<T> {
+		fn on_runtime_upgrade() -> Weight {
+			match v3::Params::<T>::get() {
+				Some(old) => {
+					Params::<T>::put(migrate_params(old));
+					T::DbWeight::get().reads_writes(1, 1)
+				}
+				None => T::DbWeight::get().reads(1),
+			}
+		}
+
+		/// Version 3's parameters, if any.
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+			Ok(v3::Params::<T>::get().encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			let before = Option::<v3::OptionsParams>::decode(&mut &state[..])
+				.map_err(|_| "pre-upgrade state")?;
+			if let Some(old) = before {
+				ensure!(
+					Params::<T>::get() == migrate_params(old),
+					"parameters changed by the migration"
+				);
+				Pallet::<T>::check_bounds(&Params::<T>::get())
+					.map_err(|_| "migrated parameters out of bounds")?;
+			}
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// Version 3 -> 4 of the options pallet, run once (the storage version guards it).
+	pub type MigrateV3ToV4<T> =
+		VersionedMigration<3, 4, MigrateToV4<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
 }

@@ -2,7 +2,9 @@
 
 use crate::{pallet::*, types::*};
 use frame_support::{ensure, pallet_prelude::DispatchResult};
-use solvent_primitives::{fraction_within_step as permill_step, in_bounds, within_step};
+use solvent_primitives::{
+	fraction_distance, fraction_within_step as permill_step, in_bounds, within_step,
+};
 
 impl<T: Config> Pallet<T> {
 	/// Hard bounds and consistency of `p` (no step check). Used at genesis and by
@@ -16,7 +18,7 @@ impl<T: Config> Pallet<T> {
 	/// [`Error::PriceBandRateOutOfBounds`], [`Error::PriceBandFloorOutOfBounds`],
 	/// [`Error::TickSizeOutOfBounds`], [`Error::MinOrderQuantityOutOfBounds`],
 	/// [`Error::MinTwapCoverageOutOfBounds`], [`Error::SettlementLookbackOutOfBounds`],
-	/// [`Error::SettlementPriceBandOutOfBounds`].
+	/// [`Error::SettlementPriceBandOutOfBounds`], [`Error::UnwindSpreadOutOfBounds`].
 	pub fn check_bounds(p: &OptionsParams) -> Result<(), Error<T>> {
 		ensure!(p.maker_fee_rate <= MAX_FEE_RATE, Error::<T>::MakerFeeOutOfBounds);
 		ensure!(p.taker_fee_rate <= MAX_FEE_RATE, Error::<T>::TakerFeeOutOfBounds);
@@ -65,6 +67,10 @@ impl<T: Config> Pallet<T> {
 		ensure!(
 			in_bounds(p.settlement_price_band, SETTLEMENT_PRICE_BAND_BOUNDS),
 			Error::<T>::SettlementPriceBandOutOfBounds
+		);
+		ensure!(
+			in_bounds(p.unwind_spread, UNWIND_SPREAD_BOUNDS),
+			Error::<T>::UnwindSpreadOutOfBounds
 		);
 		Ok(())
 	}
@@ -153,6 +159,10 @@ impl<T: Config> Pallet<T> {
 		ensure!(
 			permill_step(old.settlement_price_band, new.settlement_price_band, MAX_PARAM_STEP),
 			Error::<T>::SettlementPriceBandStepTooLarge
+		);
+		ensure!(
+			fraction_distance(old.unwind_spread, new.unwind_spread) <= MAX_UNWIND_SPREAD_STEP,
+			Error::<T>::UnwindSpreadStepTooLarge
 		);
 		Ok(())
 	}

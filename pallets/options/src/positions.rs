@@ -47,6 +47,9 @@ impl<T: Config> Pallet<T> {
 	/// long moved: `to` pays `from` the mark value rounded down; a short moved: `from` pays `to`
 	/// the mark value rounded up (each side realizes exactly the mark value it carried).
 	///
+	/// If `from` or `to` is the insurance fund, its unwind quote in the series is cut to what still
+	/// closes its new position, or cancelled ([`CancelReason::ReduceOnly`]).
+	///
 	/// In a series whose settlement has started the contracts are not moved (the settlement
 	/// cursor could miss the receiver): they are settled early at the settlement price, as
 	/// the settlement will settle the rest ([`Pallet::settle_contracts`]), and `value` is the
@@ -95,6 +98,11 @@ impl<T: Config> Pallet<T> {
 						Self::change_position(id, &info.terms, from, moved.saturating_neg())?;
 					oi_delta += Self::change_position(id, &info.terms, to, moved)?;
 					Self::apply_open_interest(id, oi_delta)?;
+					// The fund's unwind quote stays reduce-only: cut to its new position.
+					let fund = T::InsuranceFundAccount::get();
+					if *from == fund || *to == fund {
+						Self::trim_fund_quote(id);
+					}
 					let value = if moved > 0 {
 						let v =
 							contracts_value(quantity, size, position.mark_price, Rounding::Down);

@@ -36,6 +36,15 @@ fn trade(buyer: AccountId, seller: AccountId, series: SeriesId, qty: u64) {
 	place(buyer, series, Buy, 100 * USD, qty, Ioc);
 }
 
+/// The insurance fund short `qty` contracts of `series` and `long` long them, as after a
+/// liquidation (positions only: every order of the fund is reduce-only, so it cannot sell).
+fn fund_position(series: SeriesId, long: AccountId, qty: i64) {
+	let terms = Series::<Test>::get(series).unwrap().terms;
+	let mut d = Options::change_position(series, &terms, &long, qty).unwrap();
+	d += Options::change_position(series, &terms, &FUND, -qty).unwrap();
+	Options::apply_open_interest(series, d).unwrap();
+}
+
 fn pos(series: SeriesId, who: AccountId) -> i64 {
 	Positions::<Test>::get(series, who).unwrap_or(0)
 }
@@ -1517,7 +1526,7 @@ fn a_fund_short_it_cannot_pay_is_cut_from_the_longs_payouts() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = list(btc(Call, 60_000, E2));
 		Cash::insert(FUND, 1_000_000 * USD as i128);
-		trade(ALICE, FUND, id, 2); // the fund is short 2
+		fund_position(id, ALICE, 2); // the fund is short 2
 		trade(BOB, CHARLIE, id, 1); // Charlie, short 1, pays in full
 							  // The fund can pay 1,000 USD of its 2 x 3,000 = 6,000.
 		Cash::insert(FUND, 1_000 * USD as i128);
@@ -1561,8 +1570,8 @@ fn two_fund_shorts_settling_together_share_what_the_fund_can_pay() {
 		let a = list(btc(Call, 60_000, E2));
 		let b = list(btc(Call, 61_000, E2));
 		Cash::insert(FUND, 1_000_000 * USD as i128);
-		trade(ALICE, FUND, a, 1); // the fund owes 3,000 at 63,000
-		trade(BOB, FUND, b, 1); // and 2,000
+		fund_position(a, ALICE, 1); // the fund owes 3,000 at 63,000
+		fund_position(b, BOB, 1); // and 2,000
 		Cash::insert(FUND, 4_000 * USD as i128);
 		System::reset_events();
 		set_twap(BTC, fixed(63_000));
@@ -2085,6 +2094,7 @@ fn set_params_within_bounds_and_steps() {
 			min_twap_coverage: Permill::from_percent(70),
 			settlement_lookback: 90 * MINUTE,
 			settlement_price_band: Permill::from_percent(10),
+			unwind_spread: Permill::from_percent(3),
 		};
 		assert_ok!(Options::set_params(RuntimeOrigin::root(), new));
 		assert_eq!(Params::<Test>::get(), new);
@@ -2181,6 +2191,10 @@ fn set_params_rejects_out_of_bounds() {
 				OptionsParams { settlement_price_band: Permill::from_parts(500_001), ..p },
 				Error::SettlementPriceBandOutOfBounds,
 			),
+			(
+				OptionsParams { unwind_spread: Permill::from_parts(100_001), ..p },
+				Error::UnwindSpreadOutOfBounds,
+			),
 		];
 		for (params, error) in cases {
 			assert_noop!(Options::set_params(RuntimeOrigin::root(), params), error);
@@ -2261,6 +2275,11 @@ fn set_params_rejects_large_steps() {
 				OptionsParams { settlement_price_band: Permill::from_parts(300_001), ..p },
 				Error::SettlementPriceBandStepTooLarge,
 			),
+			// 1% -> 3.0001%: more than 2 percentage points (absolute step).
+			(
+				OptionsParams { unwind_spread: Permill::from_parts(30_001), ..p },
+				Error::UnwindSpreadStepTooLarge,
+			),
 		];
 		for (params, error) in cases {
 			assert_noop!(Options::set_params(RuntimeOrigin::root(), params), error);
@@ -2276,8 +2295,19 @@ fn set_params_rejects_large_steps() {
 				min_twap_coverage: Permill::from_percent(75),
 				settlement_lookback: 30 * MINUTE,
 				settlement_price_band: Permill::from_percent(30),
+				unwind_spread: Permill::from_percent(3),
 				..p
 			}
+		));
+		// From 3% to zero in two steps of 2 points: an absolute step reaches the lower bound.
+		let q = Params::<Test>::get();
+		assert_ok!(Options::set_params(
+			RuntimeOrigin::root(),
+			OptionsParams { unwind_spread: Permill::from_percent(1), ..q }
+		));
+		assert_ok!(Options::set_params(
+			RuntimeOrigin::root(),
+			OptionsParams { unwind_spread: Permill::zero(), ..q }
 		));
 	});
 }
@@ -2532,9 +2562,12 @@ fn params_genesis_json_round_trips() {
 		 \"expiryInterval\":86400000,\"expiryOffset\":28800000,\"minTimeToExpiry\":3600000,\
 		 \"priceBandRate\":1000000,\"priceBandFloor\":20000,\"tickSize\":10000,\
 		 \"minOrderQuantity\":1,\"minTwapCoverage\":500000,\"settlementLookback\":3600000,\
-		 \"settlementPriceBand\":200000}"
+		 \"settlementPriceBand\":200000,\"unwindSpread\":10000}"
 	);
 	assert_eq!(serde_json::from_str::<OptionsParams>(&json).unwrap(), p);
+	// A genesis JSON written before `unwindSpread` existed gets its default (1%).
+	let old_json = json.replace(",\"unwindSpread\":10000", "");
+	assert_eq!(serde_json::from_str::<OptionsParams>(&old_json).unwrap(), p);
 }
 
 // ---- malformed input: one test per extrinsic (issue 7) ----
@@ -2854,6 +2887,7 @@ fn malformed_set_params() {
 			min_twap_coverage: zero,
 			settlement_lookback: 0,
 			settlement_price_band: zero,
+			unwind_spread: zero,
 		};
 		assert_noop!(set(zeros), Error::<Test>::ImBaseOutOfBounds);
 		// Every field at its type's maximum.
@@ -2875,6 +2909,7 @@ fn malformed_set_params() {
 			min_twap_coverage: one,
 			settlement_lookback: u64::MAX,
 			settlement_price_band: one,
+			unwind_spread: one,
 		};
 		assert_noop!(set(maxes), Error::<Test>::MakerFeeOutOfBounds);
 		// Maker fee 100%.
@@ -3174,16 +3209,19 @@ fn migration_v3_adds_the_fallbacks_and_looks_up_waiting_series_again() {
 		v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
 
 		assert_eq!(Options::on_chain_storage_version(), StorageVersion::new(3));
-		assert_eq!(Options::in_code_storage_version(), StorageVersion::new(3));
+		// Written in version 3's layout; version 4 adds the unwind spread (its own test).
 		assert_eq!(
-			Params::<Test>::get(),
-			OptionsParams {
+			crate::migrations::v4::v3::Params::<Test>::get()
+				.map(crate::migrations::v4::migrate_params),
+			Some(OptionsParams {
 				min_twap_coverage: Permill::from_percent(50),
 				settlement_lookback: HOUR,
 				settlement_price_band: Permill::from_percent(20),
+				unwind_spread: Permill::from_percent(1),
 				..p
-			}
+			})
 		);
+		crate::migrations::v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
 		assert_eq!(
 			Settlements::<Test>::get(done).unwrap(),
 			crate::Settlement {

@@ -16,7 +16,9 @@ use frame_support::{
 	traits::Get,
 	BoundedVec,
 };
-use solvent_primitives::{Balance, MarginLedger, MarginSnapshot, OrderId, Price, SeriesId, Side};
+use solvent_primitives::{
+	Balance, MarginLedger, MarginSnapshot, OrderId, Price, ProtocolAccounts, SeriesId, Side,
+};
 use sp_arithmetic::{
 	helpers_128bit::multiply_by_rational_with_rounding, traits::Zero, FixedPointNumber, FixedU128,
 	Permill, Rounding,
@@ -341,7 +343,7 @@ impl<T: Config> Pallet<T> {
 			} else {
 				None
 			};
-			outcome.priced(Self::footprint(who));
+			Self::note_margin_pricing(who, &mut outcome);
 			T::Ledger::ensure_trade_margin(who, before).map_err(|e| {
 				log::debug!(target: "runtime::options", "taker margin check failed: {e:?}");
 				Error::<T>::InsufficientMargin
@@ -397,17 +399,29 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// `who`'s margin snapshot if an order on `side` can close part of its position `held`.
+	/// None for a protocol account: the margin ledger exempts it from the trade margin rule
+	/// (`pallet-margin`), and pricing it would price the insurance fund's whole inventory (up
+	/// to `MaxActiveSeries` series) and fail its unwind quotes whenever any of those prices is
+	/// unavailable.
 	fn snapshot_if_closing(
 		who: &T::AccountId,
 		held: i64,
 		side: Side,
 		outcome: &mut PlaceOrderOutcome,
 	) -> Result<Option<MarginSnapshot>, DispatchError> {
-		if !Self::may_reduce(held, side) {
+		if !Self::may_reduce(held, side) || T::ProtocolAccounts::is_protocol_account(who) {
 			return Ok(None);
 		}
 		outcome.priced(Self::footprint(who));
 		T::Ledger::margin_snapshot(who).map(Some)
+	}
+
+	/// Count the pricing of `who` by `MarginLedger::ensure_trade_margin` in `outcome` (its
+	/// footprint); none for a protocol account, which the ledger exempts without pricing it.
+	fn note_margin_pricing(who: &T::AccountId, outcome: &mut PlaceOrderOutcome) {
+		if !T::ProtocolAccounts::is_protocol_account(who) {
+			outcome.priced(Self::footprint(who));
+		}
 	}
 
 	/// The next order id.
@@ -434,6 +448,7 @@ impl<T: Config> Pallet<T> {
 		outcome: &mut PlaceOrderOutcome,
 	) -> Result<Matching, DispatchError> {
 		let series = market.series;
+		let fund = T::InsuranceFundAccount::get();
 		let mut m = Matching { remaining: quantity, ..Default::default() };
 		while m.remaining > 0 && outcome.visited < T::MaxFillsPerCall::get() {
 			let Some(best) = book.first().copied() else { break };
@@ -445,8 +460,27 @@ impl<T: Config> Pallet<T> {
 			m.book_changed = true;
 			m.removed = m.removed.saturating_add(1);
 			// Not reachable while the book is consistent (try_state): drop the entry.
-			let Some(maker_order) = Orders::<T>::get(best.order_id) else { continue };
+			let Some(mut maker_order) = Orders::<T>::get(best.order_id) else { continue };
 			let maker = maker_order.owner.clone();
+			// Every order of the insurance fund is reduce-only (its unwind quotes, `unwind.rs`):
+			// one that would now increase or flip its position (another position was transferred
+			// to it since it was quoted) is cut to what still closes, or cancelled.
+			if maker == fund {
+				let held = Positions::<T>::get(series, &maker).unwrap_or(0);
+				let closable = Self::closable(held, maker_order.side);
+				if closable == 0 {
+					Self::drop_order(best.order_id, &maker_order, CancelReason::ReduceOnly);
+					continue;
+				}
+				if closable < maker_order.remaining {
+					Self::shrink_order(best.order_id, &mut maker_order, closable);
+					Self::deposit_event(Event::InventoryQuoteReduced {
+						series,
+						order_id: best.order_id,
+						remaining: closable,
+					});
+				}
+			}
 			if maker == *who {
 				Self::drop_order(best.order_id, &maker_order, CancelReason::SelfTrade);
 				continue;
@@ -562,7 +596,7 @@ impl<T: Config> Pallet<T> {
 
 		let before =
 			if Self::is_reduce_only(maker_old, maker_new) { maker_before.as_ref() } else { None };
-		outcome.priced(Self::footprint(&maker));
+		Self::note_margin_pricing(&maker, outcome);
 		T::Ledger::ensure_trade_margin(&maker, before)
 			.map_err(|_| FillError::Maker(CancelReason::MakerMarginCheckFailed))?;
 

@@ -151,6 +151,21 @@ pub const DEFAULT_TICK_SIZE: Balance = 10_000;
 /// Default minimum order: 1 contract.
 pub const DEFAULT_MIN_ORDER_QUANTITY: u64 = 1;
 
+/// Hard bounds of [`OptionsParams::unwind_spread`]: 0%..=10% of the mark. The upper bound is
+/// the lower bound of `price_band_rate` ([`PRICE_BAND_RATE_BOUNDS`]), so the insurance fund's
+/// unwind quotes (`mark x (1 ± unwind_spread)`) lie inside the price band (up to the rounding
+/// to the tick; a quote rounded out of the band is not placed).
+pub const UNWIND_SPREAD_BOUNDS: (Permill, Permill) =
+	(Permill::from_parts(0), Permill::from_percent(10));
+/// Largest change of [`OptionsParams::unwind_spread`] in one `set_params` call: 2 percentage
+/// points, absolute (its lower bound is zero, from which a relative step allows any value).
+pub const MAX_UNWIND_SPREAD_STEP: Permill = Permill::from_percent(2);
+/// Default unwind spread: 1% of the mark, in the fund's favour. A passive quote inside the
+/// usual bid-ask spread of listed crypto options (several percent of the premium away from the
+/// mark on Deribit), so taker flow lifts it before the other makers' quotes, without the fund
+/// selling below, or buying back above, the mark it took the positions over at.
+pub const DEFAULT_UNWIND_SPREAD: Permill = Permill::from_percent(1);
+
 // The defaults are within the hard bounds and consistent (checked at compile time).
 const _: () = {
 	assert!(DEFAULT_MAKER_FEE_RATE.deconstruct() <= MAX_FEE_RATE.deconstruct());
@@ -173,6 +188,8 @@ const _: () = {
 	assert!(
 		DEFAULT_SETTLEMENT_PRICE_BAND.deconstruct() <= SETTLEMENT_PRICE_BAND_BOUNDS.1.deconstruct()
 	);
+	assert!(UNWIND_SPREAD_BOUNDS.1.deconstruct() <= PRICE_BAND_RATE_BOUNDS.0.deconstruct());
+	assert!(DEFAULT_UNWIND_SPREAD.deconstruct() <= UNWIND_SPREAD_BOUNDS.1.deconstruct());
 };
 
 /// Risk and market parameters of the options pallet, set at genesis and changed only by the
@@ -251,6 +268,17 @@ pub struct OptionsParams {
 	/// reference` of the reference (the last oracle price available before the expiry, else
 	/// the current one). Bounds [`SETTLEMENT_PRICE_BAND_BOUNDS`].
 	pub settlement_price_band: Permill,
+	/// Spread of the insurance fund's unwind quotes around the mark, in the fund's favour: it
+	/// offers the longs it took over at `mark x (1 + unwind_spread)` (rounded up to the tick)
+	/// and bids for the shorts at `mark x (1 - unwind_spread)` (rounded down to the tick); see
+	/// `unwind.rs`. Bounds [`UNWIND_SPREAD_BOUNDS`], step [`MAX_UNWIND_SPREAD_STEP`] (absolute). Defaults to
+	/// [`DEFAULT_UNWIND_SPREAD`] in a genesis JSON written before it existed.
+	#[serde(default = "default_unwind_spread")]
+	pub unwind_spread: Permill,
+}
+
+fn default_unwind_spread() -> Permill {
+	DEFAULT_UNWIND_SPREAD
 }
 
 impl Default for OptionsParams {
@@ -273,6 +301,7 @@ impl Default for OptionsParams {
 			min_twap_coverage: DEFAULT_MIN_TWAP_COVERAGE,
 			settlement_lookback: DEFAULT_SETTLEMENT_LOOKBACK,
 			settlement_price_band: DEFAULT_SETTLEMENT_PRICE_BAND,
+			unwind_spread: DEFAULT_UNWIND_SPREAD,
 		}
 	}
 }
@@ -692,6 +721,12 @@ pub enum CancelReason {
 	/// A good-til-cancelled remainder left below [`OptionsParams::min_order_quantity`] by
 	/// partial fills: it does not rest (the minimum holds for every resting order placed).
 	BelowMinimumQuantity,
+	/// The insurance fund replaced or withdrew its unwind quote (the mark, its position or the
+	/// spread changed, the series stopped trading, or its mark is unavailable).
+	InventoryRequote,
+	/// The insurance fund's quote would have increased or flipped its position (every fund
+	/// order is reduce-only): its position in the series changed since it was quoted.
+	ReduceOnly,
 }
 
 // ---------------------------------------------------------------------------- runtime API

@@ -322,6 +322,26 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		ensure!(account_orders == booked, "account order index and book differ");
+
+		// The insurance fund's unwind quotes: one per series, each a resting order of the fund
+		// in that series on the closing side of its position, for at most that position
+		// (reduce-only), and every resting order of the fund is one of them.
+		let fund = T::InsuranceFundAccount::get();
+		let mut quotes: usize = 0;
+		for (id, order_id) in FundQuotes::<T>::iter() {
+			let o = Orders::<T>::get(order_id).ok_or("fund quote without order")?;
+			ensure!(o.owner == fund && o.series == id, "fund quote of another account or series");
+			let held = Positions::<T>::get(id, &fund).unwrap_or(0);
+			ensure!(
+				o.remaining <= Self::closable(held, o.side),
+				"fund quote exceeds what closes the fund's position"
+			);
+			quotes += 1;
+		}
+		ensure!(
+			AccountOrders::<T>::get(&fund).ids.len() == quotes,
+			"a resting order of the fund is not its unwind quote"
+		);
 		Ok(())
 	}
 }

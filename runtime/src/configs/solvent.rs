@@ -107,6 +107,9 @@ parameter_types! {
 	pub const OptionsMaxFillsPerCall: u32 = 16;
 	pub const OptionsMaxPositionsPerAccount: u32 = 16;
 	pub const OptionsMaxSettlementsPerBlock: u32 = 64;
+	/// The insurance fund (re)quotes its unwind orders in at most 8 series per block: every
+	/// one of `OptionsMaxActiveSeries` (256) within 32 blocks (96 s at 3-second blocks).
+	pub const OptionsMaxUnwindQuotesPerBlock: u32 = 8;
 }
 
 /// The insurance fund's margin account (receives its share of fees).
@@ -144,6 +147,7 @@ impl pallet_options::Config for Runtime {
 	type MaxFillsPerCall = OptionsMaxFillsPerCall;
 	type MaxPositionsPerAccount = OptionsMaxPositionsPerAccount;
 	type MaxSettlementsPerBlock = OptionsMaxSettlementsPerBlock;
+	type MaxUnwindQuotesPerBlock = OptionsMaxUnwindQuotesPerBlock;
 	type WeightInfo = pallet_options::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::Options;
