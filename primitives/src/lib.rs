@@ -485,6 +485,12 @@ pub trait BadDebtCover<AccountId> {
 	/// `min(amount, payout cap left in this block, max(fund cash, 0))` and records it against
 	/// the cap. The caller moves that much out of the fund's cash in the same call.
 	fn cover(amount: Balance) -> Balance;
+	/// The fund's coverage ratio: `max(fund value, 0) / open interest notional` (both USD
+	/// units; fund value = equity of the fund's margin account less the bad debt it owes), a
+	/// fraction. `Ok(None)` when open interest is zero. Errors when a price the fund's value
+	/// or the open interest needs is unavailable. The margin pallet's initial-margin add-on
+	/// is a function of it.
+	fn coverage_ratio() -> Result<Option<FixedU128>, DispatchError>;
 }
 
 /// Which accounts are the protocol's own (the insurance fund, every option series' settlement

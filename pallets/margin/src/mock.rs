@@ -106,6 +106,7 @@ impl pallet_margin::Config for Test {
 	type MaxCollateralAssets = ConstU32<4>;
 	type MaxPositions = ConstU32<8>;
 	type MaxOpenOrders = ConstU32<4>;
+	type MaxActiveSeries = ConstU32<8>;
 	type MaxLiquidationsPerBlock = ConstU32<100>;
 	type UnsignedPriority = ConstU64<{ u64::MAX / 2 }>;
 	type WeightInfo = ();
@@ -392,13 +393,16 @@ pub fn default_collateral() -> Vec<(AssetId, CollateralParams)> {
 	]
 }
 
-/// Liquidation parameters of the tests: penalty 1%, keeper reward 0.5%, 10 per block.
+/// Liquidation parameters of the tests: penalty 1%, keeper reward 0.5%, 10 per block; coverage
+/// target 2%, maximum initial-margin add-on 50%.
 pub fn default_params() -> MarginParams {
 	MarginParams {
 		liquidation_penalty: Permill::from_percent(1),
 		keeper_reward: Permill::from_rational(5u32, 1000u32),
 		max_liquidations_per_block: 10,
 		min_deposit: 10 * USD,
+		coverage_target: Permill::from_percent(2),
+		max_im_addon: Permill::from_percent(50),
 	}
 }
 
