@@ -362,6 +362,13 @@ pub trait PositionProvider<AccountId> {
 	/// counted once), for the insurance fund's coverage ratio.
 	fn open_interest_notional() -> Result<Balance, PriceError>;
 
+	/// At least the number of series [`Self::open_interest_notional`] prices (for its
+	/// weight), read cheaply. The default, `u32::MAX`, means unknown: callers then charge
+	/// their bound on active series.
+	fn open_interest_series() -> u32 {
+		u32::MAX
+	}
+
 	/// Liquidation: cancel `who`'s resting orders (they could only add risk). Returns how many.
 	fn cancel_orders(who: &AccountId) -> u32;
 
@@ -389,6 +396,9 @@ impl<AccountId> PositionProvider<AccountId> for () {
 	}
 	fn open_interest_notional() -> Result<Balance, PriceError> {
 		Ok(0)
+	}
+	fn open_interest_series() -> u32 {
+		0
 	}
 	fn cancel_orders(_: &AccountId) -> u32 {
 		0

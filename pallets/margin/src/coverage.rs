@@ -68,10 +68,12 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Weight of [`Pallet::update_im_addon`]: the fund's positions and every series with open
-	/// interest are priced; the position provider does not tell how many series are active,
-	/// so their bound ([`Config::MaxActiveSeries`]) is charged.
+	/// interest are priced; the series are counted by the position provider
+	/// (`PositionProvider::open_interest_series`), at most [`Config::MaxActiveSeries`] (charged
+	/// when the provider does not tell).
 	pub(crate) fn update_im_addon_weight() -> Weight {
 		let fund_positions = T::Positions::position_count(&T::BadDebt::fund_account());
-		T::WeightInfo::update_im_addon(fund_positions.max(T::MaxActiveSeries::get()))
+		let series = T::Positions::open_interest_series().min(T::MaxActiveSeries::get());
+		T::WeightInfo::update_im_addon(fund_positions.max(series))
 	}
 }

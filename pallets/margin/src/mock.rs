@@ -295,6 +295,13 @@ impl PositionProvider<AccountId> for MockPositions {
 			.map(|p| p.1.unsigned_abs() as u128 * s)
 			.sum())
 	}
+	fn open_interest_series() -> u32 {
+		let mut ids: Vec<u32> =
+			Book::iter().flat_map(|(_, book)| book.into_iter()).map(|p| p.0).collect();
+		ids.sort();
+		ids.dedup();
+		ids.len() as u32
+	}
 	fn cancel_orders(who: &AccountId) -> u32 {
 		Cancels::mutate(who, |n| *n += 1);
 		RestingOrders::take(who)

@@ -7,7 +7,7 @@
 
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok, traits::GetStorageVersion};
-use solvent_primitives::{MarginLedger, MarginRequirement};
+use solvent_primitives::{MarginLedger, MarginRequirement, PositionProvider};
 use sp_arithmetic::{
 	traits::{Bounded, Zero},
 	FixedU128, Permill,
@@ -419,6 +419,10 @@ fn v3_migration_adds_the_coverage_params_with_their_defaults() {
 			min_deposit: 25 * USD,
 		};
 		old::Params::<Test>::put(v2);
+		// With `try-runtime`, its `pre_upgrade` and `post_upgrade` checks run too.
+		#[cfg(feature = "try-runtime")]
+		assert_ok!(MigrateV2ToV3::<Test>::try_on_runtime_upgrade(true));
+		#[cfg(not(feature = "try-runtime"))]
 		MigrateV2ToV3::<Test>::on_runtime_upgrade();
 		assert_eq!(Margin::on_chain_storage_version(), 3);
 		assert_eq!(
@@ -439,5 +443,46 @@ fn v3_migration_adds_the_coverage_params_with_their_defaults() {
 		assert_eq!(Params::<Test>::get().coverage_target, pct(3));
 		// The add-on in force starts at zero: the upgrade moves nobody's IM at once.
 		assert_eq!(ImAddOn::<Test>::get(), Permill::zero());
+	});
+}
+
+#[test]
+fn on_initialize_charges_the_coverage_update_by_series_and_fund_positions() {
+	use crate::weights::WeightInfo;
+	use frame_support::traits::{Get, Hooks};
+	ExtBuilder::default().build_and_execute(|| {
+		let charged = |n| {
+			<() as WeightInfo>::process_bad_debt(n)
+				.saturating_mul(2)
+				.saturating_add(<() as WeightInfo>::update_im_addon(n))
+		};
+		// No series, no fund positions.
+		assert_eq!(Margin::on_initialize(2), charged(0));
+		// Three series with open interest (the fund in none of them).
+		for id in 0..3 {
+			open_put(WHALE, id, -1, 50_000 * USD);
+		}
+		let w = Margin::on_initialize(3);
+		assert_eq!(
+			w,
+			<() as WeightInfo>::process_bad_debt(0)
+				.saturating_mul(2)
+				.saturating_add(<() as WeightInfo>::update_im_addon(3))
+		);
+		// The fund long in five more series: the waterfall prices its 5 positions, the
+		// coverage update 8 series.
+		for id in 10..15 {
+			open_put(fund(), id, 1, 50_000 * USD);
+		}
+		assert_eq!(
+			Margin::on_initialize(4),
+			<() as WeightInfo>::process_bad_debt(5)
+				.saturating_mul(2)
+				.saturating_add(<() as WeightInfo>::update_im_addon(8))
+		);
+		// A provider that does not count its series is charged the bound (8 here): the `()`
+		// provider's count is 0, the trait's default `u32::MAX`.
+		assert_eq!(<() as PositionProvider<AccountId>>::open_interest_series(), 0);
+		assert_eq!(u32::MAX.min(<Test as Config>::MaxActiveSeries::get()), 8);
 	});
 }
