@@ -548,9 +548,11 @@ pub mod pallet {
 		/// Set the liquidation parameters. Penalty at most [`MAX_LIQUIDATION_PENALTY`], keeper
 		/// reward at most [`MAX_KEEPER_REWARD`], each moving by at most [`MAX_RATE_STEP`] per
 		/// call; `max_liquidations_per_block` in `1..=MaxLiquidationsPerBlock`; minimum deposit
-		/// at most [`MAX_MIN_DEPOSIT`], moving by at most [`MAX_MIN_DEPOSIT_STEP`] of its value; coverage target at most [`MAX_COVERAGE_TARGET`],
-		/// moving by at most [`MAX_COVERAGE_TARGET_STEP`]; maximum initial-margin add-on at
-		/// most [`MAX_IM_ADDON`], moving by at most [`MAX_IM_ADDON_STEP`].
+		/// at most [`MAX_MIN_DEPOSIT`], moving by at most [`MAX_MIN_DEPOSIT_STEP`] of its
+		/// value; coverage target at most [`MAX_COVERAGE_TARGET`], moving by at most
+		/// [`MAX_COVERAGE_TARGET_STEP`]; maximum initial-margin add-on at most [`MAX_IM_ADDON`],
+		/// moving by at most [`MAX_IM_ADDON_STEP`]. The new coverage curve applies from the
+		/// next block ([`Pallet::update_im_addon`]).
 		///
 		/// Origin: [`Config::RiskAdminOrigin`]. Emits [`Event::ParamsSet`].
 		/// Errors: [`Error::ParamOutOfBounds`], [`Error::ParamStepTooLarge`].
