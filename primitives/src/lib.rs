@@ -382,6 +382,13 @@ pub trait PositionProvider<AccountId> {
 	/// counted once), for the insurance fund's coverage ratio.
 	fn open_interest_notional() -> Result<Balance, PriceError>;
 
+	/// At least the number of series [`Self::open_interest_notional`] prices (for its
+	/// weight), read cheaply. The default, `u32::MAX`, means unknown: callers then charge
+	/// their bound on active series.
+	fn open_interest_series() -> u32 {
+		u32::MAX
+	}
+
 	/// Liquidation: cancel `who`'s resting orders (they could only add risk). Returns how many.
 	fn cancel_orders(who: &AccountId) -> u32;
 
@@ -409,6 +416,9 @@ impl<AccountId> PositionProvider<AccountId> for () {
 	}
 	fn open_interest_notional() -> Result<Balance, PriceError> {
 		Ok(0)
+	}
+	fn open_interest_series() -> u32 {
+		0
 	}
 	fn cancel_orders(_: &AccountId) -> u32 {
 		0
@@ -510,6 +520,12 @@ pub trait BadDebtCover<AccountId> {
 	/// `min(amount, payout cap left in this block, max(fund cash, 0))` and records it against
 	/// the cap. The caller moves that much out of the fund's cash in the same call.
 	fn cover(amount: Balance) -> Balance;
+	/// The fund's coverage ratio: `max(fund value, 0) / open interest notional` (both USD
+	/// units; fund value = equity of the fund's margin account less the bad debt it owes), a
+	/// fraction. `Ok(None)` when open interest is zero. Errors when a price the fund's value
+	/// or the open interest needs is unavailable. The margin pallet's initial-margin add-on
+	/// is a function of it.
+	fn coverage_ratio() -> Result<Option<FixedU128>, DispatchError>;
 }
 
 /// Which accounts are the protocol's own (the insurance fund, every option series' settlement

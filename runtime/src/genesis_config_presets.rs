@@ -206,6 +206,8 @@ fn testnet_genesis(
 				keeper_reward: Permill::from_rational(5u32, 1000u32),
 				max_liquidations_per_block: 1_000,
 				min_deposit: pallet_margin::DEFAULT_MIN_DEPOSIT,
+				coverage_target: pallet_margin::DEFAULT_COVERAGE_TARGET,
+				max_im_addon: pallet_margin::DEFAULT_MAX_IM_ADDON,
 			},
 			cash: vec![(fund, INSURANCE_SEED)],
 		},

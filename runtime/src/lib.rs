@@ -190,6 +190,7 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 type Migrations = (
 	pallet_margin::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_margin::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_margin::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_options::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_options::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_options::migrations::v3::MigrateV2ToV3<Runtime>,

@@ -410,4 +410,8 @@ impl<T: Config> BadDebtCover<T::AccountId> for Pallet<T> {
 	fn cover(amount: Balance) -> Balance {
 		Self::do_cover(amount)
 	}
+
+	fn coverage_ratio() -> Result<Option<FixedU128>, DispatchError> {
+		Self::coverage_ratio()
+	}
 }

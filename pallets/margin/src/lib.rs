@@ -8,6 +8,7 @@
 //! | --- | --- |
 //! | collateral value, equity, health | [`Pallet::risk`] (`account.rs`) |
 //! | risk-increasing actions need `equity >= IM` | [`Pallet::ensure_initial_margin_of`] |
+//! | initial-margin add-on from the fund's coverage ratio | [`im_addon_curve`], `coverage.rs` |
 //! | liquidatable | [`Pallet::is_liquidatable`] |
 //! | partial liquidation, penalty, keeper reward | [`Pallet::do_liquidate`] (`liquidation.rs`) |
 //! | bad debt: insurance fund, then socialization | [`Pallet::settle_bad_debt`], `losses.rs` |
@@ -34,6 +35,15 @@
 //! test counts it at the oracle's upper bound (so dust never saves an account and a large
 //! holding never condemns one); a bankruptcy waits for the price; positions that cannot be
 //! priced block their account's checks and liquidation.
+//!
+//! ## Coverage drives margin
+//! Each block's `on_initialize` reads the insurance fund's coverage ratio (fund value / open
+//! interest notional) and sets the initial-margin add-on in force ([`ImAddOn`]) by the curve
+//! [`im_addon_curve`]: zero at or above [`MarginParams::coverage_target`], rising linearly to
+//! [`MarginParams::max_im_addon`] at a coverage of zero, rising by at most
+//! [`MAX_IM_ADDON_RISE_PER_BLOCK`] per block. Risk-increasing actions then need `equity >=
+//! (IM + open-order margin) x (1 + add-on)`; the maintenance margin, and so liquidation, is
+//! untouched, and a trade that only reduces risk is never blocked by it (`coverage.rs`).
 //!
 //! ## Liquidation
 //! Positions move to the insurance fund's margin account (the backstop liquidator) at mark,
@@ -65,6 +75,7 @@ pub mod weights;
 
 pub mod migrations;
 
+mod coverage;
 mod custody;
 mod ledger;
 mod liquidation;
@@ -79,6 +90,8 @@ mod benchmarking;
 mod mock;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_coverage;
 
 pub use types::*;
 pub use weights::WeightInfo;
@@ -126,11 +139,13 @@ pub mod pallet {
 		AssetId, BadDebtCover, Balance, PositionProvider, PriceProvider, ProtocolAccounts,
 		SignedBalance,
 	};
+	use sp_arithmetic::Permill;
 
 	/// The in-code storage version: 1 added [`MarginParams::min_deposit`] and the [`Debtors`]
 	/// index ([`crate::migrations::v1`]); 2 the cash index and the loss waterfall's storage
-	/// ([`crate::migrations::v2`]).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	/// ([`crate::migrations::v2`]); 3 the coverage target and the maximum initial-margin
+	/// add-on in [`MarginParams`] ([`crate::migrations::v3`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -170,6 +185,10 @@ pub mod pallet {
 		/// cancels them (for weights).
 		#[pallet::constant]
 		type MaxOpenOrders: Get<u32>;
+		/// Most option series with open interest at once (the position provider's bound on
+		/// active series): what computing the open interest notional, each block, may cost.
+		#[pallet::constant]
+		type MaxActiveSeries: Get<u32>;
 		/// Hard upper bound of [`MarginParams::max_liquidations_per_block`].
 		#[pallet::constant]
 		type MaxLiquidationsPerBlock: Get<u32>;
@@ -218,6 +237,13 @@ pub mod pallet {
 	/// ([`PositiveCash`]): what a loss is divided by.
 	#[pallet::storage]
 	pub type PositiveCashTotal<T: Config> = StorageValue<_, PositiveCash, ValueQuery>;
+
+	/// The initial-margin add-on in force: risk-increasing actions need `equity >= (IM +
+	/// open-order margin) x (1 + ImAddOn)`. Set only in `on_initialize` from the insurance
+	/// fund's coverage ratio ([`Pallet::update_im_addon`], curve [`im_addon_curve`]), so
+	/// constant within a block. At most [`MAX_IM_ADDON`].
+	#[pallet::storage]
+	pub type ImAddOn<T: Config> = StorageValue<_, Permill, ValueQuery>;
 
 	/// Accounts whose cash is negative (a debt their collateral backs, or bad debt). With the
 	/// position provider's index of position holders, this is what the liquidation scan
@@ -335,6 +361,14 @@ pub mod pallet {
 		CollateralParamsSet { asset: AssetId, params: CollateralParams },
 		/// Liquidation parameters set.
 		ParamsSet { params: MarginParams },
+		/// The initial-margin add-on in force ([`ImAddOn`]) changed to `im_addon`, moving
+		/// toward `curve` ([`im_addon_curve`] at `coverage_ratio`, the insurance fund's value
+		/// / open interest notional; `None`: no open interest).
+		ImAddOnChanged {
+			coverage_ratio: Option<sp_arithmetic::FixedU128>,
+			curve: Permill,
+			im_addon: Permill,
+		},
 	}
 
 	#[pallet::error]
@@ -386,11 +420,17 @@ pub mod pallet {
 		/// The loss waterfall's per-block work ([`Pallet::process_bad_debt`]); the weight
 		/// includes this block's `on_finalize` ([`Pallet::settle_fund_losses`], at most as
 		/// heavy), which the fund's positions in the block's liquidations may make heavier
-		/// by the positions taken over in it (bounded by the batch's witness).
+		/// by the positions taken over in it (bounded by the batch's witness). Then the
+		/// initial-margin add-on of the block, from the fund's coverage ratio after the
+		/// waterfall ([`Pallet::update_im_addon`]).
 		fn on_initialize(_n: BlockNumberFor<T>) -> Weight {
 			let positions = T::Positions::position_count(&T::BadDebt::fund_account());
 			Self::process_bad_debt();
-			T::WeightInfo::process_bad_debt(positions).saturating_mul(2)
+			let addon_weight = Self::update_im_addon_weight();
+			let _ = Self::update_im_addon();
+			T::WeightInfo::process_bad_debt(positions)
+				.saturating_mul(2)
+				.saturating_add(addon_weight)
 		}
 
 		/// The loss waterfall's end of block: the settlement asset held covers every account's
@@ -526,7 +566,12 @@ pub mod pallet {
 
 		/// Set the liquidation parameters. Penalty at most [`MAX_LIQUIDATION_PENALTY`], keeper
 		/// reward at most [`MAX_KEEPER_REWARD`], each moving by at most [`MAX_RATE_STEP`] per
-		/// call; `max_liquidations_per_block` in `1..=MaxLiquidationsPerBlock`.
+		/// call; `max_liquidations_per_block` in `1..=MaxLiquidationsPerBlock`; minimum deposit
+		/// at most [`MAX_MIN_DEPOSIT`], moving by at most [`MAX_MIN_DEPOSIT_STEP`] of its
+		/// value; coverage target at most [`MAX_COVERAGE_TARGET`], moving by at most
+		/// [`MAX_COVERAGE_TARGET_STEP`]; maximum initial-margin add-on at most [`MAX_IM_ADDON`],
+		/// moving by at most [`MAX_IM_ADDON_STEP`]. The new coverage curve applies from the
+		/// next block ([`Pallet::update_im_addon`]).
 		///
 		/// Origin: [`Config::RiskAdminOrigin`]. Emits [`Event::ParamsSet`].
 		/// Errors: [`Error::ParamOutOfBounds`], [`Error::ParamStepTooLarge`].

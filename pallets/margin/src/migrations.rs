@@ -43,12 +43,15 @@ pub mod v1 {
 			let mut reads: u64 = 1;
 			let mut writes: u64 = 0;
 			if let Some(old) = v0::Params::<T>::get() {
-				Params::<T>::put(MarginParams {
-					liquidation_penalty: old.liquidation_penalty,
-					keeper_reward: old.keeper_reward,
-					max_liquidations_per_block: old.max_liquidations_per_block,
-					min_deposit: DEFAULT_MIN_DEPOSIT,
-				});
+				// Version 1's layout (version 3 added the coverage parameters).
+				crate::migrations::v3::v2::Params::<T>::put(
+					crate::migrations::v3::v2::MarginParams {
+						liquidation_penalty: old.liquidation_penalty,
+						keeper_reward: old.keeper_reward,
+						max_liquidations_per_block: old.max_liquidations_per_block,
+						min_deposit: DEFAULT_MIN_DEPOSIT,
+					},
+				);
 				writes += 1;
 			}
 			// The account layout of versions 0 and 1 (v2 added the cash index).
@@ -74,7 +77,10 @@ pub mod v1 {
 		fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
 			let debtors = u64::decode(&mut &state[..]).map_err(|_| "pre-upgrade state")?;
 			ensure!(u64::from(Debtors::<T>::count()) == debtors, "debtor index incomplete");
-			ensure!(Params::<T>::exists(), "parameters lost by the migration");
+			ensure!(
+				crate::migrations::v3::v2::Params::<T>::exists(),
+				"parameters lost by the migration"
+			);
 			Ok(())
 		}
 	}
@@ -200,4 +206,92 @@ pub mod v2 {
 	/// Version 1 -> 2 of the margin pallet, run once (the storage version guards it).
 	pub type MigrateV1ToV2<T> =
 		VersionedMigration<1, 2, MigrateToV2<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
+}
+
+/// Version 2 -> 3: [`MarginParams`] gains the coverage parameters, `coverage_target`
+/// ([`DEFAULT_COVERAGE_TARGET`]) and `max_im_addon` ([`DEFAULT_MAX_IM_ADDON`]). The add-on in
+/// force ([`ImAddOn`]) starts at zero and rises by at most [`MAX_IM_ADDON_RISE_PER_BLOCK`] per
+/// block, so the upgrade moves no account's initial margin by more than that in a block.
+///
+/// One read and one write.
+pub mod v3 {
+	use crate::{pallet::*, types::*};
+	#[cfg(feature = "try-runtime")]
+	use alloc::vec::Vec;
+	use core::marker::PhantomData;
+	use frame_support::{
+		migrations::VersionedMigration,
+		pallet_prelude::*,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+	};
+	use solvent_primitives::Balance;
+	use sp_arithmetic::Permill;
+
+	/// The storage layout of versions 1 and 2.
+	pub mod v2 {
+		use super::*;
+
+		/// [`MarginParams`] before the coverage parameters.
+		#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+		pub struct MarginParams {
+			pub liquidation_penalty: Permill,
+			pub keeper_reward: Permill,
+			pub max_liquidations_per_block: u32,
+			pub min_deposit: Balance,
+		}
+
+		/// Version 2's parameters.
+		#[frame_support::storage_alias]
+		pub type Params<T: Config> = StorageValue<Pallet<T>, MarginParams>;
+	}
+
+	/// The migration's body; run it through [`MigrateV2ToV3`].
+	pub struct MigrateToV3<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for MigrateToV3<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let Some(old) = v2::Params::<T>::get() else {
+				return T::DbWeight::get().reads(1);
+			};
+			Params::<T>::put(MarginParams {
+				liquidation_penalty: old.liquidation_penalty,
+				keeper_reward: old.keeper_reward,
+				max_liquidations_per_block: old.max_liquidations_per_block,
+				min_deposit: old.min_deposit,
+				coverage_target: DEFAULT_COVERAGE_TARGET,
+				max_im_addon: DEFAULT_MAX_IM_ADDON,
+			});
+			T::DbWeight::get().reads_writes(1, 1)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+			Ok(v2::Params::<T>::get().encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			let old = Option::<v2::MarginParams>::decode(&mut &state[..])
+				.map_err(|_| "pre-upgrade state")?;
+			if let Some(old) = old {
+				let new = Params::<T>::get();
+				ensure!(
+					new.liquidation_penalty == old.liquidation_penalty
+						&& new.keeper_reward == old.keeper_reward
+						&& new.max_liquidations_per_block == old.max_liquidations_per_block
+						&& new.min_deposit == old.min_deposit,
+					"parameters changed by the migration"
+				);
+				ensure!(
+					Pallet::<T>::check_params(&new).is_ok(),
+					"migrated parameters out of bounds"
+				);
+			}
+			Ok(())
+		}
+	}
+
+	/// Version 2 -> 3 of the margin pallet, run once (the storage version guards it).
+	pub type MigrateV2ToV3<T> =
+		VersionedMigration<2, 3, MigrateToV3<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
 }

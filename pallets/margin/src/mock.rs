@@ -106,6 +106,7 @@ impl pallet_margin::Config for Test {
 	type MaxCollateralAssets = ConstU32<4>;
 	type MaxPositions = ConstU32<8>;
 	type MaxOpenOrders = ConstU32<4>;
+	type MaxActiveSeries = ConstU32<8>;
 	type MaxLiquidationsPerBlock = ConstU32<100>;
 	type UnsignedPriority = ConstU64<{ u64::MAX / 2 }>;
 	type WeightInfo = ();
@@ -314,6 +315,13 @@ impl PositionProvider<AccountId> for MockPositions {
 			.map(|p| p.1.unsigned_abs() as u128 * s)
 			.sum())
 	}
+	fn open_interest_series() -> u32 {
+		let mut ids: Vec<u32> =
+			Book::iter().flat_map(|(_, book)| book.into_iter()).map(|p| p.0).collect();
+		ids.sort();
+		ids.dedup();
+		ids.len() as u32
+	}
 	fn cancel_orders(who: &AccountId) -> u32 {
 		Cancels::mutate(who, |n| *n += 1);
 		RestingOrders::take(who)
@@ -412,13 +420,16 @@ pub fn default_collateral() -> Vec<(AssetId, CollateralParams)> {
 	]
 }
 
-/// Liquidation parameters of the tests: penalty 1%, keeper reward 0.5%, 10 per block.
+/// Liquidation parameters of the tests: penalty 1%, keeper reward 0.5%, 10 per block; coverage
+/// target 2%, maximum initial-margin add-on 50%.
 pub fn default_params() -> MarginParams {
 	MarginParams {
 		liquidation_penalty: Permill::from_percent(1),
 		keeper_reward: Permill::from_rational(5u32, 1000u32),
 		max_liquidations_per_block: 10,
 		min_deposit: 10 * USD,
+		coverage_target: Permill::from_percent(2),
+		max_im_addon: Permill::from_percent(50),
 	}
 }
 

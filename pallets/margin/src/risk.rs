@@ -175,7 +175,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// `Ok` if `who`'s positions can be priced and its equity is at least its initial margin
-	/// plus the margin of its resting orders, collateral whose price is unavailable counted at
+	/// plus the margin of its resting orders, times one plus the initial-margin add-on in force
+	/// ([`Pallet::initial_margin_required`]), collateral whose price is unavailable counted at
 	/// zero ([`Pallet::initial_margin_risk`]): the rule of every risk-increasing action (a
 	/// withdrawal, a fill that adds risk, a resting order).
 	///
@@ -183,13 +184,17 @@ impl<T: Config> Pallet<T> {
 	/// [`Error::InsufficientMargin`].
 	pub fn ensure_initial_margin_of(who: &T::AccountId) -> DispatchResult {
 		let snapshot = Self::initial_margin_risk(who).map_err(|_| Error::<T>::PriceUnavailable)?;
-		ensure!(snapshot.margin().is_fully_margined(), Error::<T>::InsufficientMargin);
+		ensure!(
+			snapshot.equity >= to_signed(Self::initial_margin_required(&snapshot.requirement)),
+			Error::<T>::InsufficientMargin
+		);
 		Ok(())
 	}
 
 	/// **The trade margin rule**, applied by the position provider to both sides of every fill
 	/// (`MarginLedger::ensure_trade_margin`). After the trade, `who` must be fully margined
-	/// (equity >= initial margin + open-order margin), or, if `before` (its snapshot from
+	/// (equity >= (initial margin + open-order margin) x (1 + the initial-margin add-on in
+	/// force), [`Pallet::initial_margin_required`]), or, if `before` (its snapshot from
 	/// before the trade) is given because the trade only closed part of its positions:
 	///
 	/// ```text
@@ -206,7 +211,8 @@ impl<T: Config> Pallet<T> {
 	/// than the band lets the premium exceed the mark, so the surplus alone would let such an
 	/// account pay its last equity and more to a colluding seller; no trade may create bad
 	/// debt (negative equity) or deepen it. Protocol accounts are exempt: the fund takes
-	/// positions over as the backstop by design.
+	/// positions over as the backstop by design. The second branch compares figures without
+	/// the add-on, so the add-on never blocks a trade that only reduces risk (`coverage.rs`).
 	///
 	/// Collateral whose price is unavailable counts at zero, after as before (the position
 	/// provider takes `before` through `MarginLedger::margin_snapshot`, which does the same):
@@ -223,7 +229,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let after =
 			Self::initial_margin_risk(who).map_err(|_| Error::<T>::PriceUnavailable)?.margin();
-		if after.is_fully_margined() {
+		if after.equity >= to_signed(Self::initial_margin_required(&after.requirement)) {
 			return Ok(());
 		}
 		let before = before.ok_or(Error::<T>::InsufficientMargin)?;

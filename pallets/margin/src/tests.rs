@@ -1185,6 +1185,8 @@ fn malformed_set_params() {
 				keeper_reward: Permill::zero(),
 				max_liquidations_per_block: 0,
 				min_deposit: 0,
+				coverage_target: Permill::zero(),
+				max_im_addon: Permill::zero(),
 			}),
 			Error::<Test>::ParamOutOfBounds
 		);
@@ -1195,6 +1197,8 @@ fn malformed_set_params() {
 				keeper_reward: Permill::one(),
 				max_liquidations_per_block: u32::MAX,
 				min_deposit: u128::MAX,
+				coverage_target: Permill::one(),
+				max_im_addon: Permill::one(),
 			}),
 			Error::<Test>::ParamOutOfBounds
 		);

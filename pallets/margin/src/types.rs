@@ -8,7 +8,7 @@ use scale_info::TypeInfo;
 use solvent_primitives::{
 	AssetId, Balance, MarginRequirement, MarginSnapshot, PositionRisk, PriceError, SignedBalance,
 };
-use sp_arithmetic::{FixedI128, FixedPointNumber, FixedU128, Permill};
+use sp_arithmetic::{FixedI128, FixedPointNumber, FixedU128, PerThing, Permill};
 
 extern crate alloc;
 use alloc::vec::Vec;
@@ -38,6 +38,26 @@ pub const MAX_MIN_DEPOSIT: Balance = 10_000 * 1_000_000;
 pub const MAX_MIN_DEPOSIT_STEP: Permill = Permill::from_percent(50);
 /// Default minimum deposit of a new margin account: 10 USD.
 pub const DEFAULT_MIN_DEPOSIT: Balance = 10 * 1_000_000;
+
+/// Largest [`MarginParams::coverage_target`] (50%: a fund worth half the open interest).
+pub const MAX_COVERAGE_TARGET: Permill = Permill::from_percent(50);
+/// Largest change of [`MarginParams::coverage_target`] per `set_params` call, in absolute
+/// terms (1 percentage point).
+pub const MAX_COVERAGE_TARGET_STEP: Permill = Permill::from_percent(1);
+/// Default [`MarginParams::coverage_target`]: 2%.
+pub const DEFAULT_COVERAGE_TARGET: Permill = Permill::from_percent(2);
+/// Largest [`MarginParams::max_im_addon`] (100%: initial margin at most doubled).
+pub const MAX_IM_ADDON: Permill = Permill::from_percent(100);
+/// Largest change of [`MarginParams::max_im_addon`] per `set_params` call, in absolute terms
+/// (25 percentage points).
+pub const MAX_IM_ADDON_STEP: Permill = Permill::from_percent(25);
+/// Default [`MarginParams::max_im_addon`]: 50%.
+pub const DEFAULT_MAX_IM_ADDON: Permill = Permill::from_percent(50);
+/// Most the initial-margin add-on in force ([`crate::ImAddOn`]) rises per block (1 percentage
+/// point; it falls to the curve at once). From zero to the default maximum of 50% takes 50
+/// blocks (150 s at 3-second blocks): open interest inflated for one block (a self-trade
+/// opened and closed) moves everyone's initial margin by at most 1%.
+pub const MAX_IM_ADDON_RISE_PER_BLOCK: Permill = Permill::from_percent(1);
 
 /// Risk parameters of one collateral asset.
 #[derive(
@@ -95,6 +115,16 @@ pub struct MarginParams {
 	/// counts at its haircut value). At most [`MAX_MIN_DEPOSIT`]. Every margin account is state
 	/// each validator stores, so opening one costs capital as well as a fee.
 	pub min_deposit: Balance,
+	/// Coverage ratio (insurance fund value / open interest notional) below which the initial
+	/// margin of risk-increasing actions carries an add-on (the curve: [`im_addon_curve`]).
+	/// At most [`MAX_COVERAGE_TARGET`], moving by at most [`MAX_COVERAGE_TARGET_STEP`] per
+	/// call; zero turns the add-on off.
+	pub coverage_target: Permill,
+	/// The add-on at a coverage ratio of zero (fund value zero or negative): initial margin
+	/// and open-order margin are multiplied by at most `1 + max_im_addon`. At most
+	/// [`MAX_IM_ADDON`], moving by at most [`MAX_IM_ADDON_STEP`] per call; zero turns the
+	/// add-on off.
+	pub max_im_addon: Permill,
 }
 
 impl Default for MarginParams {
@@ -104,8 +134,56 @@ impl Default for MarginParams {
 			keeper_reward: Permill::from_rational(5u32, 1000u32),
 			max_liquidations_per_block: 100,
 			min_deposit: DEFAULT_MIN_DEPOSIT,
+			coverage_target: DEFAULT_COVERAGE_TARGET,
+			max_im_addon: DEFAULT_MAX_IM_ADDON,
 		}
 	}
+}
+
+/// **The coverage curve**: the initial-margin add-on for coverage ratio `coverage` (insurance
+/// fund value / open interest notional; `None` when open interest is zero), linear in the
+/// shortfall below the target:
+///
+/// ```text
+/// add-on = max_im_addon x clamp((coverage_target - coverage) / coverage_target, 0, 1)
+/// ```
+///
+/// rounded up to the next part per million; zero without open interest, with a zero target,
+/// or at or above the target; `max_im_addon` at a coverage of zero (a fund worth zero or
+/// less). With the defaults (target 2%, maximum 50%):
+///
+/// | coverage ratio | add-on | initial margin of 1,000 USD becomes |
+/// | --- | --- | --- |
+/// | no open interest, or >= 2% | 0 | 1,000 USD |
+/// | 1.5% | 12.5% | 1,125 USD |
+/// | 1% | 25% | 1,250 USD |
+/// | 0.5% | 37.5% | 1,375 USD |
+/// | 0 (fund value <= 0) | 50% | 1,500 USD |
+///
+/// Source: Solvent's own rule (issue 15, point 5), in the spirit of a clearing house's margin
+/// add-ons (CPMI-IOSCO PFMI, Principle 6) in their simplest monotone form: a thinner fund
+/// makes new risk dearer, never existing risk liquidatable (the maintenance margin is
+/// untouched).
+pub fn im_addon_curve(coverage: Option<FixedU128>, params: &MarginParams) -> Permill {
+	let Some(coverage) = coverage else { return Permill::zero() };
+	let target = FixedU128::from_rational(
+		u128::from(params.coverage_target.deconstruct()),
+		u128::from(Permill::ACCURACY),
+	);
+	if params.max_im_addon.is_zero() || coverage >= target {
+		return Permill::zero();
+	}
+	// target > coverage >= 0, so target > 0 and the shortfall is in (0, target].
+	let shortfall = target.into_inner().saturating_sub(coverage.into_inner());
+	let max = params.max_im_addon.deconstruct();
+	let parts = sp_arithmetic::helpers_128bit::multiply_by_rational_with_rounding(
+		u128::from(max),
+		shortfall,
+		target.into_inner(),
+		sp_arithmetic::Rounding::Up,
+	)
+	.unwrap_or(u128::from(max));
+	Permill::from_parts(u32::try_from(parts).unwrap_or(max).min(max))
 }
 
 /// The value of positive cash, lowered by socialized losses: an account's positive cash `c`
@@ -338,6 +416,18 @@ pub struct AccountView {
 	pub open_order_margin: Balance,
 	/// Maintenance margin of the positions.
 	pub maintenance_margin: Balance,
+	/// The initial-margin add-on in force ([`crate::ImAddOn`], set each block from the
+	/// insurance fund's coverage ratio by [`im_addon_curve`]).
+	pub im_addon: Permill,
+	/// What the add-on adds to the initial margin plus open-order margin (USD units, rounded
+	/// up): risk-increasing actions need `equity >= (initial_margin + open_order_margin) +
+	/// im_addon_margin`. Not counted by the maintenance margin or by liquidation. 0 while a
+	/// price is unavailable.
+	pub im_addon_margin: Balance,
+	/// The insurance fund's coverage ratio now (fund value / open interest notional, a
+	/// fraction): below [`MarginParams::coverage_target`] the add-on rises. `None` without
+	/// open interest or while a price it needs is unavailable.
+	pub coverage_ratio: Option<FixedU128>,
 	/// Unrealized PnL of the positions at mark.
 	pub unrealized_pnl: SignedBalance,
 	/// Equity / maintenance margin (`None` when the maintenance margin is zero or a price is

@@ -27,6 +27,8 @@ impl<T: Config> Pallet<T> {
 				}
 			})
 			.collect();
+		let im_addon = ImAddOn::<T>::get();
+		let coverage_ratio = Self::coverage_ratio().ok().flatten();
 		match Self::risk(who) {
 			Ok(snapshot) => AccountView {
 				cash: account.cash,
@@ -35,6 +37,9 @@ impl<T: Config> Pallet<T> {
 				initial_margin: snapshot.requirement.initial,
 				open_order_margin: snapshot.requirement.open_orders,
 				maintenance_margin: snapshot.requirement.maintenance,
+				im_addon,
+				im_addon_margin: im_addon.mul_ceil(snapshot.requirement.initial_with_orders()),
+				coverage_ratio,
 				unrealized_pnl: snapshot.requirement.unrealized_pnl,
 				health: snapshot.health(),
 				liquidatable: Self::is_liquidatable(who, &snapshot),
@@ -49,6 +54,9 @@ impl<T: Config> Pallet<T> {
 				initial_margin: 0,
 				open_order_margin: 0,
 				maintenance_margin: 0,
+				im_addon,
+				im_addon_margin: 0,
+				coverage_ratio,
 				unrealized_pnl: 0,
 				health: None,
 				// Collateral whose price is unavailable does not keep the account from being

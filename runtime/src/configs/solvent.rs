@@ -89,6 +89,7 @@ impl pallet_margin::Config for Runtime {
 	type MaxCollateralAssets = MaxCollateralAssets;
 	type MaxPositions = OptionsMaxPositionsPerAccount;
 	type MaxOpenOrders = OptionsMaxOpenOrdersPerAccount;
+	type MaxActiveSeries = OptionsMaxActiveSeries;
 	type MaxLiquidationsPerBlock = MaxLiquidationsPerBlock;
 	type UnsignedPriority = LiquidationPriority;
 	type WeightInfo = pallet_margin::weights::SubstrateWeight<Runtime>;
