@@ -206,6 +206,36 @@ fn safe_mode_halts_trading_while_feeds_liquidations_deposits_and_settlement_go_o
 		);
 		assert_eq!(cash(&trader_), trader_cash);
 		assert_eq!(position(series, &trader_), 0);
+		// The attack: wrapping the trade in a whitelisted pallet's call does not get it through
+		// (Sudo is whitelisted, but only the sudo key passes it; the runtime has no utility or
+		// proxy pallet that would dispatch an inner call as the signer).
+		let wrapped = pallet_sudo::Call::<Runtime>::sudo_as {
+			who: <Runtime as frame_system::Config>::Lookup::unlookup(trader_.clone()),
+			call: Box::new(place_order_call(series, Side::Buy, high, 1)),
+		};
+		assert_eq!(
+			dispatch(signed(&trader_), wrapped),
+			Err(pallet_sudo::Error::<Runtime>::RequireSudo.into())
+		);
+		assert_eq!(position(series, &trader_), 0);
+		// A risk-admin referendum may still change risk parameters during the halt.
+		let params = pallet_options::Params::<Runtime>::get();
+		let raised = pallet_options::OptionsParams {
+			mm_rate: sp_runtime::Permill::from_parts(params.mm_rate.deconstruct() * 11 / 10),
+			..params.clone()
+		};
+		assert_eq!(
+			dispatch(
+				risk_admin(),
+				pallet_options::Call::<Runtime>::set_params { params: raised.clone() }
+			),
+			Ok(())
+		);
+		assert_eq!(pallet_options::Params::<Runtime>::get(), raised);
+		assert_eq!(
+			dispatch(risk_admin(), pallet_options::Call::<Runtime>::set_params { params }),
+			Ok(())
+		);
 
 		// The trader may cancel its resting bid (releases its open-order margin) and add margin.
 		assert_eq!(
