@@ -8,6 +8,8 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_balances, Balances]
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
+	[pallet_safe_mode, SafeMode]
+	[pallet_tx_pause, TxPause]
 	[pallet_price_oracle, PriceOracle]
 	[pallet_margin, Margin]
 	[pallet_options, Options]

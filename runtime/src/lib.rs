@@ -34,8 +34,10 @@ pub use pallet_balances::Call as BalancesCall;
 pub use pallet_margin::Call as MarginCall;
 pub use pallet_options::Call as OptionsCall;
 pub use pallet_price_oracle::Call as PriceOracleCall;
+pub use pallet_safe_mode::Call as SafeModeCall;
 pub use pallet_sudo::Call as SudoCall;
 pub use pallet_timestamp::Call as TimestampCall;
+pub use pallet_tx_pause::Call as TxPauseCall;
 pub use solvent_primitives::{assets as collateral, AssetId};
 #[cfg(any(feature = "std", test))]
 pub use sp_runtime::BuildStorage;
@@ -254,6 +256,12 @@ mod runtime {
 	pub type Referenda = pallet_referenda;
 	#[runtime::pallet_index(14)]
 	pub type Origins = pallet_solvent_origins;
+
+	// Emergency brake (`configs::emergency`).
+	#[runtime::pallet_index(15)]
+	pub type SafeMode = pallet_safe_mode;
+	#[runtime::pallet_index(16)]
+	pub type TxPause = pallet_tx_pause;
 
 	// Solvent.
 	#[runtime::pallet_index(20)]

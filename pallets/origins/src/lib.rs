@@ -36,6 +36,9 @@ pub mod pallet {
 		/// A referendum on the risk-admin track passed: may change risk parameters within
 		/// their bounds.
 		RiskAdmin,
+		/// A referendum on the emergency track passed: may brake (safe mode, call pauses),
+		/// cancel or kill referenda and manage oracle feeders.
+		EmergencyAdmin,
 	}
 
 	/// Whether the referendum tracks use the fast (dev) periods. Set at genesis only.
@@ -71,11 +74,90 @@ impl<O: Into<Result<Origin, O>> + From<Origin>> frame_support::traits::EnsureOri
 	fn try_origin(o: O) -> Result<Self::Success, O> {
 		o.into().and_then(|o| match o {
 			Origin::RiskAdmin => Ok(()),
+			other => Err(O::from(other)),
 		})
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]
 	fn try_successful_origin() -> Result<O, ()> {
 		Ok(O::from(Origin::RiskAdmin))
+	}
+}
+
+/// `EnsureOrigin` that accepts only [`Origin::EmergencyAdmin`] (combine with `EnsureRoot` in
+/// the runtime: `EitherOfDiverse<EnsureRoot<_>, EmergencyAdmin>`). A `RiskAdmin` origin is
+/// refused, and so is any signed or unsigned origin.
+pub struct EmergencyAdmin;
+impl<O: Into<Result<Origin, O>> + From<Origin>> frame_support::traits::EnsureOrigin<O>
+	for EmergencyAdmin
+{
+	type Success = ();
+
+	fn try_origin(o: O) -> Result<Self::Success, O> {
+		o.into().and_then(|o| match o {
+			Origin::EmergencyAdmin => Ok(()),
+			other => Err(O::from(other)),
+		})
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn try_successful_origin() -> Result<O, ()> {
+		Ok(O::from(Origin::EmergencyAdmin))
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use frame_support::traits::EnsureOrigin;
+
+	/// A stand-in for the runtime origin: either a custom origin or something else.
+	#[derive(Debug, PartialEq, Clone)]
+	enum TestOrigin {
+		Custom(Origin),
+		Signed(u64),
+	}
+	impl From<Origin> for TestOrigin {
+		fn from(o: Origin) -> Self {
+			TestOrigin::Custom(o)
+		}
+	}
+	impl From<TestOrigin> for Result<Origin, TestOrigin> {
+		fn from(o: TestOrigin) -> Self {
+			match o {
+				TestOrigin::Custom(c) => Ok(c),
+				other => Err(other),
+			}
+		}
+	}
+
+	#[test]
+	fn each_custom_origin_passes_only_its_own_check() {
+		let risk = TestOrigin::Custom(Origin::RiskAdmin);
+		let emergency = TestOrigin::Custom(Origin::EmergencyAdmin);
+		let signed = TestOrigin::Signed(1);
+		assert_eq!(<RiskAdmin as EnsureOrigin<TestOrigin>>::try_origin(risk.clone()), Ok(()));
+		assert_eq!(
+			<EmergencyAdmin as EnsureOrigin<TestOrigin>>::try_origin(emergency.clone()),
+			Ok(())
+		);
+		// The attack: a risk-admin referendum cannot brake, an emergency one cannot change
+		// risk parameters, and a signed account is neither; each refusal hands the origin back.
+		assert_eq!(
+			<EmergencyAdmin as EnsureOrigin<TestOrigin>>::try_origin(risk.clone()),
+			Err(risk.clone())
+		);
+		assert_eq!(
+			<RiskAdmin as EnsureOrigin<TestOrigin>>::try_origin(emergency.clone()),
+			Err(emergency)
+		);
+		assert_eq!(
+			<EmergencyAdmin as EnsureOrigin<TestOrigin>>::try_origin(signed.clone()),
+			Err(signed.clone())
+		);
+		assert_eq!(
+			<RiskAdmin as EnsureOrigin<TestOrigin>>::try_origin(signed.clone()),
+			Err(signed)
+		);
 	}
 }

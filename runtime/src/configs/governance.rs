@@ -1,6 +1,9 @@
-//! OpenGov: referenda with conviction voting, the scheduler and preimages, and two tracks:
-//! **root** (any call, as Root) and **risk_admin** (dispatches as the `RiskAdmin` origin, which
-//! every risk-parameter setter of our pallets accepts within its hard bounds and step limits).
+//! OpenGov: referenda with conviction voting, the scheduler and preimages, and three tracks:
+//! **root** (any call, as Root), **risk_admin** (dispatches as the `RiskAdmin` origin, which
+//! every risk-parameter setter of our pallets accepts within its hard bounds and step limits)
+//! and **emergency** (dispatches as the `EmergencyAdmin` origin: the emergency brake of
+//! [`super::emergency`] (safe mode, call pauses), cancelling and killing referenda, and
+//! adding or removing oracle feeders; short periods and a high approval threshold).
 //!
 //! Track periods are fast on the dev preset (a referendum passes in about half a minute) and
 //! realistic on the local/production presets; `pallet_solvent_origins::FastTracks`, set at
@@ -28,6 +31,13 @@ use crate::{
 /// Origin of every risk-parameter change: Root, or a passed risk-admin referendum.
 pub type RiskAdminOrigin =
 	EitherOfDiverse<EnsureRoot<AccountId>, pallet_solvent_origins::RiskAdmin>;
+
+/// Origin of the emergency actions: Root, or a passed referendum on the emergency track. Used
+/// by the safe mode's force exit, the call pauses, the referenda's cancel and kill, and the
+/// oracle's feeder management (`pallet_price_oracle::Config::FeederOrigin`, which covers both
+/// `add_feeder` and `remove_feeder`: the oracle does not separate them).
+pub type EmergencyAdminOrigin =
+	EitherOfDiverse<EnsureRoot<AccountId>, pallet_solvent_origins::EmergencyAdmin>;
 
 impl pallet_solvent_origins::Config for Runtime {}
 
@@ -95,8 +105,11 @@ impl pallet_referenda::Config for Runtime {
 	type Scheduler = Scheduler;
 	type Currency = Balances;
 	type SubmitOrigin = EnsureSigned<AccountId>;
-	type CancelOrigin = EnsureRoot<AccountId>;
-	type KillOrigin = EnsureRoot<AccountId>;
+	/// Cancel (deposits refunded) or kill (decision deposit slashed) an ongoing referendum:
+	/// Root or the emergency track, whose one-hour decision is faster than any referendum it
+	/// may have to stop (root: 14 days, risk_admin: 7 days).
+	type CancelOrigin = EmergencyAdminOrigin;
+	type KillOrigin = EmergencyAdminOrigin;
 	type Slash = ();
 	type Votes = pallet_conviction_voting::VotesOf<Runtime>;
 	type Tally = pallet_conviction_voting::TallyOf<Runtime>;
@@ -115,6 +128,9 @@ pub mod track {
 	pub const ROOT: u16 = 0;
 	/// Risk-parameter changes, dispatched as `RiskAdmin`.
 	pub const RISK_ADMIN: u16 = 1;
+	/// The emergency brake, referendum cancel/kill and feeder management, dispatched as
+	/// `EmergencyAdmin`.
+	pub const EMERGENCY: u16 = 2;
 }
 
 const fn pct(x: u32) -> Perbill {
@@ -127,8 +143,17 @@ const fn linear(floor: u32, ceil: u32) -> Curve {
 
 type SolventTrack = Track<u16, Balance, BlockNumber>;
 
-/// Realistic periods (local testnet and production): days to decide, hours to confirm.
-static REALISTIC: [SolventTrack; 2] = [
+/// The emergency track's approval threshold: 90% of the conviction-weighted votes at the start
+/// of the decision period, falling linearly to 80% at its end. A brake that halts trading for
+/// everyone needs a near-consensus of the voters, at every point of its short decision period.
+const EMERGENCY_APPROVAL: Curve = linear(80, 90);
+
+/// Realistic periods (local testnet and production): days to decide, hours to confirm. The
+/// emergency track: 10 minutes to place the decision deposit, 1 hour to decide, 5 minutes of
+/// confirmation, enacted the next block; approval 90% -> 80%, support 10% -> 5% of the active
+/// issuance over the hour; a 50,000 SLV decision deposit (half the root track's), because a
+/// passed emergency referendum halts trading and may cancel or kill any other referendum.
+static REALISTIC: [SolventTrack; 3] = [
 	Track {
 		id: track::ROOT,
 		info: TrackInfo {
@@ -157,10 +182,26 @@ static REALISTIC: [SolventTrack; 2] = [
 			min_support: linear(1, 20),
 		},
 	},
+	Track {
+		id: track::EMERGENCY,
+		info: TrackInfo {
+			name: s("emergency"),
+			max_deciding: 5,
+			decision_deposit: 50_000 * UNIT,
+			prepare_period: 10 * MINUTES,
+			decision_period: HOURS,
+			confirm_period: 5 * MINUTES,
+			min_enactment_period: 1,
+			min_approval: EMERGENCY_APPROVAL,
+			min_support: linear(5, 10),
+		},
+	},
 ];
 
-/// Fast periods (dev chain): a referendum with enough support passes in about 30 seconds.
-static FAST: [SolventTrack; 2] = [
+/// Fast periods (dev chain): a referendum with enough support passes in about 30 seconds (the
+/// emergency track in about 15: 1 block of preparation, 2 of confirmation, enacted the next
+/// block; the same approval curve as its realistic periods, support 10% -> 1%).
+static FAST: [SolventTrack; 3] = [
 	Track {
 		id: track::ROOT,
 		info: TrackInfo {
@@ -189,6 +230,20 @@ static FAST: [SolventTrack; 2] = [
 			min_support: linear(1, 10),
 		},
 	},
+	Track {
+		id: track::EMERGENCY,
+		info: TrackInfo {
+			name: s("emergency"),
+			max_deciding: 10,
+			decision_deposit: 10 * UNIT,
+			prepare_period: 1,
+			decision_period: 5 * MINUTES,
+			confirm_period: 2,
+			min_enactment_period: 1,
+			min_approval: EMERGENCY_APPROVAL,
+			min_support: linear(1, 10),
+		},
+	},
 ];
 
 /// The referendum tracks.
@@ -212,6 +267,7 @@ impl pallet_referenda::TracksInfo<Balance, BlockNumber> for TracksInfo {
 		} else if let Ok(custom) = pallet_solvent_origins::Origin::try_from(origin.clone()) {
 			match custom {
 				pallet_solvent_origins::Origin::RiskAdmin => Ok(track::RISK_ADMIN),
+				pallet_solvent_origins::Origin::EmergencyAdmin => Ok(track::EMERGENCY),
 			}
 		} else {
 			Err(())

@@ -1,5 +1,6 @@
 //! Pallet configuration. Values only; no risk logic.
 
+pub mod emergency;
 pub mod governance;
 pub mod solvent;
 
@@ -81,6 +82,9 @@ parameter_types! {
 #[derive_impl(frame_system::config_preludes::SolochainDefaultConfig)]
 impl frame_system::Config for Runtime {
 	type Block = Block;
+	/// The emergency brake: a call dispatches only if safe mode (when entered) and the call
+	/// pauses both let it through (`configs::emergency`). Root bypasses it.
+	type BaseCallFilter = frame_support::traits::InsideBoth<crate::SafeMode, crate::TxPause>;
 	type BlockWeights = RuntimeBlockWeights;
 	type BlockLength = RuntimeBlockLength;
 	type AccountId = AccountId;

@@ -7,7 +7,6 @@ use frame_support::{
 	traits::{Contains, Get},
 	PalletId,
 };
-use frame_system::EnsureRoot;
 use solvent_primitives::{assets, AssetId, OracleKey};
 use sp_runtime::traits::AccountIdConversion;
 
@@ -37,7 +36,9 @@ parameter_types! {
 
 impl pallet_price_oracle::Config for Runtime {
 	type Time = Timestamp;
-	type FeederOrigin = EnsureRoot<AccountId>;
+	/// Root or the emergency track (`governance::EmergencyAdminOrigin`), for both adding and
+	/// removing a feeder: the oracle has one origin for the two.
+	type FeederOrigin = super::governance::EmergencyAdminOrigin;
 	type RiskAdminOrigin = RiskAdminOrigin;
 	type SupportedKeys = SupportedOracleKeys;
 	type MaxFeeders = OracleMaxFeeders;
