@@ -117,6 +117,7 @@ impl pallet_insurance_fund::Config for Test {
 	type PalletId = FundPalletId;
 	type Ledger = Margin;
 	type Positions = MockPositions;
+	type OracleGuard = ();
 	type MaxFundPositions = ConstU32<8>;
 	type RiskAdminOrigin = EnsureRoot<AccountId>;
 	type MinUnstakeCooldown = ConstU64<10>;
