@@ -486,6 +486,10 @@ pub trait BadDebtCover<AccountId> {
 	/// `min(amount, payout cap left in this block, max(fund cash, 0))` and records it against
 	/// the cap. The caller moves that much out of the fund's cash in the same call.
 	fn cover(amount: Balance) -> Balance;
+	/// Most positions the fund's margin account may hold (as the backstop liquidator it may
+	/// hold one in every active series of the position provider): bounds the weight of
+	/// pricing the fund, e.g. in the loss waterfall's end-of-block work.
+	fn max_fund_positions() -> u32;
 }
 
 /// Whether the oracle keys that valuing margin accounts depends on are available now.

@@ -533,4 +533,8 @@ impl<T: Config> BadDebtCover<T::AccountId> for Pallet<T> {
 	fn cover(amount: Balance) -> Balance {
 		Self::do_cover(amount)
 	}
+
+	fn max_fund_positions() -> u32 {
+		T::MaxFundPositions::get()
+	}
 }

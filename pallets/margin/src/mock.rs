@@ -358,6 +358,11 @@ impl crate::BenchmarkHelper<AccountId> for MockBenchmarkHelper {
 	fn open_orders(who: &AccountId, count: u32) {
 		RestingOrders::insert(who, count);
 	}
+	fn give_fund_positions(fund: &AccountId, count: u32) {
+		for id in 0..count {
+			open_put(*fund, 100 + id, -1, 50_000 * USD);
+		}
+	}
 	fn crash_prices() {
 		set_price(BTC_ID, 40_000);
 		set_price(ETH_ID, 2_400);

@@ -1401,3 +1401,26 @@ fn the_trade_margin_rule() {
 		assert_ok!(Margin::check_trade_margin(&fund(), None));
 	});
 }
+
+// ------------------------------------------------------------------------- hook weights
+
+#[test]
+fn on_initialize_charges_on_finalize_for_the_most_fund_positions() {
+	use frame_support::traits::Hooks;
+	use solvent_primitives::BadDebtCover;
+	ExtBuilder::default().build_and_execute(|| {
+		// The fund holds 2 positions now; liquidations in the block may move up to
+		// `max_fund_positions` (8 in the mock, 256 in the runtime) to it before on_finalize
+		// prices it.
+		open_put(fund(), 1, -1, 50_000 * USD);
+		open_put(fund(), 2, -1, 50_000 * USD);
+		assert_eq!(<InsuranceFund as BadDebtCover<AccountId>>::max_fund_positions(), 8);
+		let weight = <Margin as Hooks<u64>>::on_initialize(2);
+		assert_eq!(
+			weight,
+			<() as WeightInfo>::process_bad_debt(2) + <() as WeightInfo>::process_bad_debt(8)
+		);
+		// Strictly more than the old charge (twice the positions held at the start).
+		assert!(weight.ref_time() > 2 * <() as WeightInfo>::process_bad_debt(2).ref_time());
+	});
+}

@@ -291,6 +291,11 @@ pub mod benchmark_helpers {
 		fn fund(asset: AssetId, who: &AccountId, amount: Balance) {
 			mint(asset, who, amount);
 		}
+		fn give_fund_positions(fund: &AccountId, count: u32) {
+			<Fund as pallet_insurance_fund::BenchmarkHelper<AccountId>>::give_fund_positions(
+				fund, count,
+			);
+		}
 		fn set_prices() {
 			pallet_timestamp::Now::<Runtime>::put(T0);
 			let vol = FixedU128::from_rational(8, 10);
