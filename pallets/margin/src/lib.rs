@@ -74,6 +74,7 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
+pub use losses::RecomputePositiveCashTotal;
 pub use types::*;
 pub use weights::WeightInfo;
 

@@ -105,16 +105,89 @@ impl<T: Config> Pallet<T> {
 		let now = CurrentCashIndex::<T>::get();
 		PositiveCashTotal::<T>::mutate(|total| {
 			// An entry of an earlier epoch left the total when its epoch ended.
-			if stored.cash > 0 && stored.cash_index.epoch == now.epoch {
-				total.scaled =
-					total.scaled.saturating_sub(Self::scaled_cash(stored.cash, stored.cash_index));
+			if let Some(scaled) = Self::positive_cash_entry(who, stored, now) {
+				total.scaled = total.scaled.saturating_sub(scaled);
 				total.accounts = total.accounts.saturating_sub(1);
 			}
-			if new.cash > 0 {
-				total.scaled = total.scaled.saturating_add(Self::scaled_cash(new.cash, now));
+			if let Some(scaled) = Self::positive_cash_entry(who, new, now) {
+				total.scaled = total.scaled.saturating_add(scaled);
 				total.accounts = total.accounts.saturating_add(1);
 			}
 		});
+	}
+
+	/// What `who`'s stored account adds to [`PositiveCashTotal`] at index `now`: its scaled
+	/// cash ([`Pallet::scaled_cash`]) if its cash is positive, stored in the current epoch and
+	/// `who` is not a protocol account; `None` otherwise. The one rule both
+	/// [`Pallet::track_positive_cash`] (incrementally) and [`Pallet::positive_cash_step`] (from
+	/// scratch) follow.
+	pub fn positive_cash_entry(
+		who: &T::AccountId,
+		account: &MarginAccount<T::MaxCollateralAssets>,
+		now: CashIndex,
+	) -> Option<Balance> {
+		(account.cash > 0
+			&& account.cash_index.epoch == now.epoch
+			&& !T::ProtocolAccounts::is_protocol_account(who))
+		.then(|| Self::scaled_cash(account.cash, account.cash_index))
+	}
+
+	/// Recompute [`PositiveCashTotal`] from the accounts, bounded by design: adds to `sum` the
+	/// entries ([`Pallet::positive_cash_entry`]) of at most `limit` accounts after `cursor`
+	/// (from the first account if `None`), in storage order, and returns the new sum and the
+	/// cursor to continue from (`None` once every account is counted). Reads `limit` accounts
+	/// per call and writes nothing: a migration (one block, or several with the cursor kept
+	/// between them) calls it until the cursor is `None`, then puts the sum
+	/// ([`Pallet::recompute_positive_cash`], [`RecomputePositiveCashTotal`]).
+	///
+	/// Why it is needed (red-team finding 9): [`PositiveCashTotal`] is a running sum that
+	/// leaves out protocol accounts. If the runtime's `ProtocolAccounts` set changes (a new
+	/// protocol account, or one that stops being one), the accounts it gained or lost keep
+	/// their entries as they were counted, and the total no longer matches the accounts a
+	/// socialized loss charges (`try_state` reports "PositiveCashTotal out of step"). A
+	/// runtime upgrade that changes the set must ship [`RecomputePositiveCashTotal`]. (An
+	/// account that leaves the set is valued from the index its cash was stored at, so it
+	/// bears the losses socialized while it was exempt; such an upgrade should first rewrite
+	/// its record at the current index.)
+	pub fn positive_cash_step(
+		cursor: Option<T::AccountId>,
+		limit: u32,
+		mut sum: PositiveCash,
+	) -> (PositiveCash, Option<T::AccountId>) {
+		let now = CurrentCashIndex::<T>::get();
+		let mut iter = match &cursor {
+			Some(who) => Accounts::<T>::iter_from(Accounts::<T>::hashed_key_for(who)),
+			None => Accounts::<T>::iter(),
+		};
+		let mut last = None;
+		for _ in 0..limit {
+			let Some((who, account)) = iter.next() else { return (sum, None) };
+			if let Some(scaled) = Self::positive_cash_entry(&who, &account, now) {
+				sum.scaled = sum.scaled.saturating_add(scaled);
+				sum.accounts = sum.accounts.saturating_add(1);
+			}
+			last = Some(who);
+		}
+		match iter.next() {
+			None => (sum, None),
+			Some(_) => (sum, last),
+		}
+	}
+
+	/// [`PositiveCashTotal`] recomputed from every account (see
+	/// [`Pallet::positive_cash_step`]): `(total, accounts read)`. Reads every account: for
+	/// `try_state` and single-block migrations only.
+	pub fn recompute_positive_cash() -> (PositiveCash, u64) {
+		let now = CurrentCashIndex::<T>::get();
+		let (mut sum, mut read) = (PositiveCash::default(), 0u64);
+		for (who, account) in Accounts::<T>::iter() {
+			read = read.saturating_add(1);
+			if let Some(scaled) = Self::positive_cash_entry(&who, &account, now) {
+				sum.scaled = sum.scaled.saturating_add(scaled);
+				sum.accounts = sum.accounts.saturating_add(1);
+			}
+		}
+		(sum, read)
 	}
 
 	/// Charge `loss` USD units to every account with positive cash, pro rata, by lowering the
@@ -327,5 +400,28 @@ impl<T: Config> Pallet<T> {
 		let charged = Self::socialize(uncovered - cash);
 		UncoveredBadDebt::<T>::put(uncovered.saturating_sub(charged));
 		charged
+	}
+}
+
+/// Runtime upgrade that recomputes [`PositiveCashTotal`] from every account (red-team finding
+/// 9): list it in the runtime's migrations with any upgrade that changes the
+/// `ProtocolAccounts` set. Not versioned (it changes no stored type and is idempotent); one
+/// block, reading every margin account once. A chain with too many accounts for one block
+/// runs [`Pallet::positive_cash_step`] over several blocks instead.
+pub struct RecomputePositiveCashTotal<T>(core::marker::PhantomData<T>);
+
+impl<T: Config> frame_support::traits::OnRuntimeUpgrade for RecomputePositiveCashTotal<T> {
+	fn on_runtime_upgrade() -> frame_support::weights::Weight {
+		use frame_support::traits::Get;
+		let old = PositiveCashTotal::<T>::get();
+		let (new, read) = Pallet::<T>::recompute_positive_cash();
+		if new != old {
+			log::warn!(
+				target: "runtime::margin",
+				"PositiveCashTotal recomputed: {old:?} -> {new:?}"
+			);
+			PositiveCashTotal::<T>::put(new);
+		}
+		T::DbWeight::get().reads_writes(read.saturating_add(2), 1)
 	}
 }

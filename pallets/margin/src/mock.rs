@@ -127,11 +127,18 @@ impl pallet_insurance_fund::Config for Test {
 	type BenchmarkHelper = FundBenchmarkHelper;
 }
 
-/// The protocol accounts of the tests: the insurance fund and the treasury.
+/// The protocol accounts of the tests: the insurance fund, the treasury and
+/// [`ExtraProtocolAccount`] (a runtime upgrade changing the set).
 pub struct MockProtocolAccounts;
+
+#[frame_support::storage_alias(verbatim)]
+pub type ExtraProtocolAccount = StorageValue<MockProtocolAccounts, AccountId>;
+
 impl solvent_primitives::ProtocolAccounts<AccountId> for MockProtocolAccounts {
 	fn is_protocol_account(who: &AccountId) -> bool {
-		*who == InsuranceFund::fund_account() || *who == TREASURY
+		*who == InsuranceFund::fund_account()
+			|| *who == TREASURY
+			|| ExtraProtocolAccount::get() == Some(*who)
 	}
 }
 

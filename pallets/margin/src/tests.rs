@@ -1424,3 +1424,48 @@ fn on_initialize_charges_on_finalize_for_the_most_fund_positions() {
 		assert!(weight.ref_time() > 2 * <() as WeightInfo>::process_bad_debt(2).ref_time());
 	});
 }
+
+// ------------------------------------------------------------------------- positive cash total
+
+#[test]
+fn positive_cash_total_is_recomputed_when_the_protocol_accounts_change() {
+	use frame_support::traits::OnRuntimeUpgrade;
+	ExtBuilder::default().build_and_execute(|| {
+		for (who, amount) in [(ALICE, 500 * USD), (BOB, 1_000 * USD), (CHARLIE, 250 * USD)] {
+			assert_ok!(Margin::deposit(RuntimeOrigin::signed(who), USD_ID, amount));
+		}
+		let all = PositiveCash { scaled: 1_750 * USD, accounts: 3 };
+		assert_eq!(PositiveCashTotal::<Test>::get(), all);
+		assert_eq!(Margin::recompute_positive_cash().0, all);
+		// An upgrade makes Bob a protocol account: his 1,000 USD are no longer charged by a
+		// socialized loss, but the running sum still counts them (a loss would be divided by
+		// 1,750 USD and charge 750 USD of cash at 1,750's rate: too little).
+		ExtraProtocolAccount::put(BOB);
+		assert!(Margin::do_try_state().is_err());
+		let without_bob = PositiveCash { scaled: 750 * USD, accounts: 2 };
+		// The bounded helper, one account per step, gives the same sum as the full pass.
+		let (mut sum, mut cursor, mut steps) = (PositiveCash::default(), None, 0);
+		loop {
+			let (next_sum, next) = Margin::positive_cash_step(cursor, 1, sum);
+			sum = next_sum;
+			steps += 1;
+			match next {
+				Some(who) => cursor = Some(who),
+				None => break,
+			}
+		}
+		assert_eq!(sum, without_bob);
+		// Every account once (Alice, Bob, Charlie and the fund), the last step seeing the end.
+		assert_eq!(steps, Accounts::<Test>::iter().count());
+		assert_eq!(Margin::positive_cash_step(None, 100, PositiveCash::default()), (sum, None));
+		// The migration puts it.
+		crate::RecomputePositiveCashTotal::<Test>::on_runtime_upgrade();
+		assert_eq!(PositiveCashTotal::<Test>::get(), without_bob);
+		assert_ok!(Margin::do_try_state());
+		// A loss of 75 USD is now charged to Alice and Charlie only, 10% each (less rounding).
+		assert_eq!(Margin::socialize(75 * USD), 75 * USD);
+		assert_eq!(cash(BOB), usd(1_000));
+		assert!((usd(450) - 2..=usd(450)).contains(&cash(ALICE)), "{}", cash(ALICE));
+		assert!((usd(225) - 2..=usd(225)).contains(&cash(CHARLIE)), "{}", cash(CHARLIE));
+	});
+}

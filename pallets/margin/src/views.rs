@@ -85,7 +85,7 @@ impl<T: Config> Pallet<T> {
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungibles::Inspect;
-		use solvent_primitives::{BadDebtCover, ProtocolAccounts};
+		use solvent_primitives::BadDebtCover;
 		let now = CurrentCashIndex::<T>::get();
 		let mut cash_sum: SignedBalance = 0;
 		let mut positive = PositiveCash::default();
@@ -94,14 +94,9 @@ impl<T: Config> Pallet<T> {
 			ensure!(!account.is_empty(), "empty margin account stored");
 			let cash = Self::effective_cash(&who, &account, now);
 			cash_sum = cash_sum.checked_add(cash).ok_or("cash sum overflow")?;
-			if account.cash > 0
-				&& account.cash_index.epoch == now.epoch
-				&& !T::ProtocolAccounts::is_protocol_account(&who)
-			{
-				positive.scaled = positive
-					.scaled
-					.checked_add(Self::scaled_cash(account.cash, account.cash_index))
-					.ok_or("scaled cash overflow")?;
+			if let Some(scaled) = Self::positive_cash_entry(&who, &account, now) {
+				positive.scaled =
+					positive.scaled.checked_add(scaled).ok_or("scaled cash overflow")?;
 				positive.accounts += 1;
 			}
 			for (asset, amount) in account.collateral.iter() {
@@ -114,6 +109,8 @@ impl<T: Config> Pallet<T> {
 				"debtor index out of step with negative cash"
 			);
 		}
+		// The running sum against the sum recomputed from the accounts (red-team finding 9:
+		// it drifts if the protocol-account set changes without `RecomputePositiveCashTotal`).
 		ensure!(positive == PositiveCashTotal::<T>::get(), "PositiveCashTotal out of step");
 		let pallet = Self::account_id();
 		let usd = T::Assets::balance(T::SettlementAsset::get(), &pallet);
