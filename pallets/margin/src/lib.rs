@@ -62,7 +62,7 @@ pub mod migrations;
 mod custody;
 mod ledger;
 mod liquidation;
-mod losses;
+pub mod losses;
 mod params;
 mod risk;
 mod views;
