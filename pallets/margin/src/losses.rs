@@ -226,14 +226,15 @@ impl<T: Config> Pallet<T> {
 	/// `n` accounts counted) the index is multiplied by `r = (P - 3n - loss) / (P - 2n)`,
 	/// rounded down: each account loses `floor(x) - floor(x r) > x (1 - r) - 1` of its `x`,
 	/// so the accounts together lose more than `(P - 2n)(1 - r) - n = loss`. The custody
-	/// therefore always covers the cash left; the excess (at most `3n` units per loss) stays
-	/// in the custody as rounding dust.
+	/// therefore always covers the cash left; the excess (bounded below) stays in the custody
+	/// as rounding dust.
 	///
 	/// **The charge never exceeds the loss by more than rounding** (red-team finding 8; before,
 	/// an index that would fall below [`MIN_CASH_INDEX`] wiped all positive cash whatever the
 	/// loss). Each account loses `floor(x) - floor(x r') <= x (1 - r') + 1` with `r' <= r` the
-	/// rounded ratio, `r - r' < 1 / (index value in units of 10^-18) <= 10^-9`, so together
-	/// at most `loss + 3n + 10^-9 P` units. When `index x r` is below [`MIN_CASH_INDEX`], the
+	/// rounded ratio, `r - r' < 1 / (new index value in units of 10^-18) <= 10^-9`; with
+	/// `sum x <= P` and `loss + n <= P - 2n` (`left >= 0`), `P (1 - r) = (loss + n) P / (P -
+	/// 2n) <= loss + 3n`, so together at most `loss + 4n + 10^-9 P` units. When `index x r` is below [`MIN_CASH_INDEX`], the
 	/// index is **rescaled** instead of wiped: the value is stored `10^9` (or `10^18`) times
 	/// larger in a new rescale of the same wipe epoch, and cash stored before is divided by
 	/// `10^9` per rescale when valued ([`Pallet::effective_cash`]): the same `r`, exact.
