@@ -10,6 +10,7 @@
 //!  options      ──impl──> PositionProvider ──used by──> margin
 //!  margin       ──impl──> MarginLedger ──used by──> options, insurance-fund
 //!  insurance-fund ─impl─> BadDebtCover ──used by──> margin
+//!  runtime      ──impl──> OracleGuard ──used by──> insurance-fund
 //! ```
 //!
 //! ## Units
@@ -526,6 +527,34 @@ pub trait BadDebtCover<AccountId> {
 	/// or the open interest needs is unavailable. The margin pallet's initial-margin add-on
 	/// is a function of it.
 	fn coverage_ratio() -> Result<Option<FixedU128>, DispatchError>;
+	/// Most positions the fund's margin account may hold (as the backstop liquidator it may
+	/// hold one in every active series of the position provider): bounds the weight of
+	/// pricing the fund, e.g. in the loss waterfall's end-of-block work.
+	fn max_fund_positions() -> u32;
+}
+
+/// Whether the oracle keys that valuing margin accounts depends on are available now.
+/// Implemented by the runtime (it sees the margin pallet's collateral assets, the options
+/// pallet's series and the oracle); used by `pallet-insurance-fund` to pause stakers'
+/// withdrawals while a halted or stale key could hide bad debt (an account bankrupt at the
+/// true price cannot be priced, so it is neither liquidated nor counted against the fund).
+///
+/// The pause is bounded: the oracle lifts a circuit-breaker halt by itself once the feeds
+/// agree for its `breaker_cooloff` (5 minutes by default); a key without a quorum of fresh
+/// feeds stays unavailable until the feeders are back.
+pub trait OracleGuard {
+	/// The first key (in the oracle's order) that a margin account's value may depend on and
+	/// that is not available (no quorum of fresh values, or halted), if any: the spot price
+	/// of every collateral asset, and the spot price and implied volatility of every
+	/// underlying of a series with open interest that is not settling.
+	fn unavailable_key() -> Option<OracleKey>;
+}
+
+/// Every key available (tests, runtimes without an oracle).
+impl OracleGuard for () {
+	fn unavailable_key() -> Option<OracleKey> {
+		None
+	}
 }
 
 /// Which accounts are the protocol's own (the insurance fund, every option series' settlement

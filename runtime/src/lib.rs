@@ -198,6 +198,7 @@ type Migrations = (
 	pallet_options::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_options::migrations::v4::MigrateV3ToV4<Runtime>,
 	pallet_insurance_fund::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_insurance_fund::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_price_oracle::migrations::v1::MigrateV0ToV1<Runtime>,
 );
 

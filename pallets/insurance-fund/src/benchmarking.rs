@@ -40,7 +40,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), 100 * USD);
 
-		assert!(Shares::<T>::get(&caller).is_some_and(|s| s > 10 * USD));
+		assert!(Shares::<T>::get(&caller).is_some_and(|s| s.shares > 10 * USD));
 		Ok(())
 	}
 
@@ -85,7 +85,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()));
 
-		assert_eq!(Shares::<T>::get(&caller), Some(100 * USD));
+		assert_eq!(Shares::<T>::get(&caller).map(|s| s.shares), Some(100 * USD));
 		assert!(PendingUnstakes::<T>::get(&caller).is_none());
 		Ok(())
 	}
@@ -103,7 +103,7 @@ mod benchmarks {
 		let caller: T::AccountId = whitelisted_caller();
 		staked::<T>(&caller, 100 * USD)?;
 		// The fund's positions set the share price: unstake every share the stake bought.
-		let shares = Shares::<T>::get(&caller).ok_or(BenchmarkError::Stop("no shares"))?;
+		let shares = Shares::<T>::get(&caller).ok_or(BenchmarkError::Stop("no shares"))?.shares;
 		Pallet::<T>::do_request_unstake(&caller, shares)
 			.map_err(|_| BenchmarkError::Stop("request failed"))?;
 		let unlock_at = PendingUnstakes::<T>::get(&caller)

@@ -9,7 +9,7 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use solvent_primitives::{
-	positive_part, within_step, BadDebtCover, Balance, MarginLedger, PositionProvider,
+	positive_part, within_step, BadDebtCover, Balance, MarginLedger, OracleGuard, PositionProvider,
 	SignedBalance,
 };
 use sp_arithmetic::{
@@ -117,10 +117,23 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// `who`'s active share units in the current share epoch (0 for a written-off record).
+	pub fn active_shares(who: &T::AccountId) -> Balance {
+		let epoch = CurrentShareEpoch::<T>::get();
+		Shares::<T>::get(who).filter(|s| s.epoch == epoch).map_or(0, |s| s.shares)
+	}
+
+	/// `who`'s pending unstake in the current share epoch (`None` for a written-off one).
+	pub fn pending_unstake(who: &T::AccountId) -> Option<PendingUnstake<BlockNumberFor<T>>> {
+		let epoch = CurrentShareEpoch::<T>::get();
+		PendingUnstakes::<T>::get(who).filter(|p| p.epoch == epoch)
+	}
+
 	/// A staker's shares, pending unstake and their current value, for the runtime API.
+	/// Records of a written-off share epoch read as none.
 	pub fn staker_info(who: &T::AccountId) -> StakerInfo<BlockNumberFor<T>> {
-		let shares = Shares::<T>::get(who).unwrap_or(0);
-		let pending_unstake = PendingUnstakes::<T>::get(who);
+		let shares = Self::active_shares(who);
+		let pending_unstake = Self::pending_unstake(who);
 		let all = shares.saturating_add(pending_unstake.map_or(0, |p| p.shares));
 		let value = Self::fund_value()
 			.ok()
@@ -129,6 +142,22 @@ impl<T: Config> Pallet<T> {
 	}
 
 	// ---------------------------------------------------------------- share math
+
+	/// Whether the fund is wiped out (see [`WIPED_OUT_SHARES_PER_USD_UNIT`]): shares are
+	/// outstanding and the fund's `value` (USD units, net of what it owes) is at least zero and
+	/// below one USD unit per `WIPED_OUT_SHARES_PER_USD_UNIT` share units.
+	///
+	/// Errors: [`Error::BadDebtPending`] if it is, but still owes bad debt it has not paid (the
+	/// write-off waits until the loss is settled, within a few blocks of the payout cap).
+	pub fn is_wiped_out(value: SignedBalance, total_shares: Balance) -> Result<bool, Error<T>> {
+		if total_shares.is_zero() || value < 0 {
+			return Ok(false);
+		}
+		let wiped =
+			value.unsigned_abs().saturating_mul(WIPED_OUT_SHARES_PER_USD_UNIT) < total_shares;
+		ensure!(!wiped || T::Ledger::uncovered_bad_debt().is_zero(), Error::<T>::BadDebtPending);
+		Ok(wiped)
+	}
 
 	/// Share units minted for a stake of `amount` USD units into a fund worth `value` USD units
 	/// with `total_shares` outstanding, rounded down (the staker is owed the shares):
@@ -139,10 +168,11 @@ impl<T: Config> Pallet<T> {
 	///
 	/// The first stake into a fund without shares mints one share unit per USD unit (the
 	/// first stakers get what the fund already holds). The virtual share and USD unit are the
-	/// offset of OpenZeppelin's ERC-4626 vaults: a fund whose value fell to zero is
-	/// recapitalized by the next stake (its old shares are worth almost nothing against the
-	/// new money), and a staker who inflates the share value by donating, so that later
-	/// stakes round down to fewer shares, loses at least what they lose.
+	/// offset of OpenZeppelin's ERC-4626 vaults: a staker who inflates the share value by
+	/// donating, so that later stakes round down to fewer shares, loses at least what they
+	/// lose. A wiped-out fund is not priced here: [`Pallet::do_stake`] writes its shares off
+	/// first ([`WIPED_OUT_SHARES_PER_USD_UNIT`]), so this is never called at a share value
+	/// below 10^-6 USD unit per share unit.
 	///
 	/// Errors: [`Error::FundValueNotPositive`] if `value < 0` (new money must not pay old
 	/// losses: the deficit is socialized when realized, or a `donate` covers it first);
@@ -191,19 +221,44 @@ impl<T: Config> Pallet<T> {
 
 	// ---------------------------------------------------------------- calls
 
-	/// See [`Pallet::stake`].
+	/// See [`Pallet::stake`]. A wiped-out fund ([`Pallet::is_wiped_out`]) first writes its
+	/// outstanding shares off (a new share epoch); the stake then mints one share unit per
+	/// USD unit. The staker's own record of an ended epoch is replaced.
 	pub fn do_stake(who: &T::AccountId, amount: Balance) -> DispatchResult {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 		let value = Self::fund_value()?;
-		let total = TotalShares::<T>::get();
+		let old_total = TotalShares::<T>::get();
+		let old_epoch = CurrentShareEpoch::<T>::get();
+		let write_off = Self::is_wiped_out(value, old_total)?;
+		let (total, epoch) = if write_off {
+			(0, old_epoch.checked_add(1).ok_or(Error::<T>::Overflow)?)
+		} else {
+			(old_total, old_epoch)
+		};
 		let minted = Self::shares_for_stake(amount, value, total)?;
 		ensure!(!minted.is_zero(), Error::<T>::StakeTooSmall);
 		let new_total = total.checked_add(minted).ok_or(Error::<T>::Overflow)?;
-		let new_shares =
-			Shares::<T>::get(who).unwrap_or(0).checked_add(minted).ok_or(Error::<T>::Overflow)?;
+		let stale = Shares::<T>::get(who).filter(|s| s.epoch != epoch);
+		let kept = Shares::<T>::get(who).filter(|s| s.epoch == epoch).map_or(0, |s| s.shares);
+		let new_shares = kept.checked_add(minted).ok_or(Error::<T>::Overflow)?;
 
 		T::Ledger::deposit_cash(who, &Self::fund_account(), amount)?;
-		Shares::<T>::insert(who, new_shares);
+		if write_off {
+			CurrentShareEpoch::<T>::put(epoch);
+			Self::deposit_event(Event::SharesWrittenOff {
+				epoch: old_epoch,
+				shares: old_total,
+				value,
+			});
+		}
+		if let Some(old) = stale {
+			Self::deposit_event(Event::StakeWrittenOff {
+				who: who.clone(),
+				shares: old.shares,
+				epoch: old.epoch,
+			});
+		}
+		Shares::<T>::insert(who, Stake { shares: new_shares, epoch });
 		TotalShares::<T>::put(new_total);
 		Self::deposit_event(Event::Staked {
 			who: who.clone(),
@@ -223,24 +278,67 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Remove `who`'s pending unstake if it belongs to an ended share epoch (emits
+	/// [`Event::StakeWrittenOff`]). Returns whether it did.
+	fn drop_stale_pending(who: &T::AccountId) -> bool {
+		let epoch = CurrentShareEpoch::<T>::get();
+		match PendingUnstakes::<T>::get(who) {
+			Some(p) if p.epoch != epoch => {
+				PendingUnstakes::<T>::remove(who);
+				Self::deposit_event(Event::StakeWrittenOff {
+					who: who.clone(),
+					shares: p.shares,
+					epoch: p.epoch,
+				});
+				true
+			}
+			_ => false,
+		}
+	}
+
+	/// Remove `who`'s active shares if they belong to an ended share epoch (emits
+	/// [`Event::StakeWrittenOff`]). Returns whether it did.
+	fn drop_stale_shares(who: &T::AccountId) -> bool {
+		let epoch = CurrentShareEpoch::<T>::get();
+		match Shares::<T>::get(who) {
+			Some(s) if s.epoch != epoch => {
+				Shares::<T>::remove(who);
+				Self::deposit_event(Event::StakeWrittenOff {
+					who: who.clone(),
+					shares: s.shares,
+					epoch: s.epoch,
+				});
+				true
+			}
+			_ => false,
+		}
+	}
+
 	/// See [`Pallet::request_unstake`].
 	pub fn do_request_unstake(who: &T::AccountId, shares: Balance) -> DispatchResult {
 		ensure!(!shares.is_zero(), Error::<T>::ZeroShares);
-		let active = Shares::<T>::get(who).unwrap_or(0);
+		let epoch = CurrentShareEpoch::<T>::get();
+		let record = Shares::<T>::get(who);
+		ensure!(record.is_none_or(|s| s.epoch == epoch), Error::<T>::SharesWrittenOff);
+		let active = record.map_or(0, |s| s.shares);
 		let remaining = active.checked_sub(shares).ok_or(Error::<T>::InsufficientShares)?;
-		let pending_shares = PendingUnstakes::<T>::get(who)
+		let pending_shares = Self::pending_unstake(who)
 			.map_or(0, |p| p.shares)
 			.checked_add(shares)
 			.ok_or(Error::<T>::Overflow)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		let unlock_at = now.saturating_add(Params::<T>::get().unstake_cooldown);
 
+		Self::drop_stale_pending(who);
 		if remaining.is_zero() {
 			Shares::<T>::remove(who);
 		} else {
-			Shares::<T>::insert(who, remaining);
+			Shares::<T>::insert(who, Stake { shares: remaining, epoch });
 		}
-		PendingUnstakes::<T>::insert(who, PendingUnstake { shares: pending_shares, unlock_at });
+		PendingUnstakes::<T>::insert(
+			who,
+			PendingUnstake { shares: pending_shares, unlock_at, epoch },
+		);
 		Self::deposit_event(Event::UnstakeRequested {
 			who: who.clone(),
 			shares,
@@ -250,23 +348,33 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// See [`Pallet::cancel_unstake`].
+	/// See [`Pallet::cancel_unstake`]. A pending unstake of an ended share epoch is removed
+	/// (with the staker's active shares of that epoch), and nothing becomes active.
 	pub fn do_cancel_unstake(who: &T::AccountId) -> DispatchResult {
 		let pending = PendingUnstakes::<T>::get(who).ok_or(Error::<T>::NothingPending)?;
-		let active = Shares::<T>::get(who)
-			.unwrap_or(0)
-			.checked_add(pending.shares)
-			.ok_or(Error::<T>::Overflow)?;
+		if pending.epoch != CurrentShareEpoch::<T>::get() {
+			Self::drop_stale_pending(who);
+			Self::drop_stale_shares(who);
+			return Ok(());
+		}
+		let active =
+			Self::active_shares(who).checked_add(pending.shares).ok_or(Error::<T>::Overflow)?;
 
+		Self::drop_stale_shares(who);
 		PendingUnstakes::<T>::remove(who);
-		Shares::<T>::insert(who, active);
+		Shares::<T>::insert(who, Stake { shares: active, epoch: pending.epoch });
 		Self::deposit_event(Event::UnstakeCancelled { who: who.clone(), shares: pending.shares });
 		Ok(())
 	}
 
-	/// See [`Pallet::withdraw_unstaked`].
+	/// See [`Pallet::withdraw_unstaked`]. A pending unstake of an ended share epoch is
+	/// removed and pays nothing ([`Event::StakeWrittenOff`]).
 	pub fn do_withdraw_unstaked(who: &T::AccountId) -> DispatchResult {
 		let pending = PendingUnstakes::<T>::get(who).ok_or(Error::<T>::NothingPending)?;
+		if pending.epoch != CurrentShareEpoch::<T>::get() {
+			Self::drop_stale_pending(who);
+			return Ok(());
+		}
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now >= pending.unlock_at, Error::<T>::CooldownNotOver);
 		ensure!(
@@ -274,6 +382,10 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::WithdrawalWindowMissed
 		);
 		ensure!(T::Ledger::uncovered_bad_debt().is_zero(), Error::<T>::BadDebtPending);
+		if let Some(key) = T::OracleGuard::unavailable_key() {
+			log::debug!(target: "runtime::insurance-fund", "withdrawal paused: {key:?}");
+			return Err(Error::<T>::OracleKeyUnavailable.into());
+		}
 		let value = Self::fund_value()?;
 		ensure!(value > 0, Error::<T>::FundValueNotPositive);
 		let total = TotalShares::<T>::get();
@@ -381,20 +493,31 @@ impl<T: Config> Pallet<T> {
 
 	// ---------------------------------------------------------------- invariants
 
-	/// Invariants: total shares = sum of active + pending shares; no zero entries; the cover
-	/// paid in the current block is within its cap; the parameters are within bounds.
+	/// Invariants: total shares = sum of the current share epoch's active + pending shares;
+	/// no record of a later epoch; no zero entries; the cover paid in the current block is
+	/// within its cap; the parameters are within bounds.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let epoch = CurrentShareEpoch::<T>::get();
 		let mut sum: Balance = 0;
-		for (_, shares) in Shares::<T>::iter() {
-			ensure!(!shares.is_zero(), "zero entry in Shares");
-			sum = sum.checked_add(shares).ok_or("share sum overflows")?;
+		for (_, stake) in Shares::<T>::iter() {
+			ensure!(!stake.shares.is_zero(), "zero entry in Shares");
+			ensure!(stake.epoch <= epoch, "stake of a future share epoch");
+			if stake.epoch == epoch {
+				sum = sum.checked_add(stake.shares).ok_or("share sum overflows")?;
+			}
 		}
 		for (_, pending) in PendingUnstakes::<T>::iter() {
 			ensure!(!pending.shares.is_zero(), "zero entry in PendingUnstakes");
-			sum = sum.checked_add(pending.shares).ok_or("share sum overflows")?;
+			ensure!(pending.epoch <= epoch, "pending unstake of a future share epoch");
+			if pending.epoch == epoch {
+				sum = sum.checked_add(pending.shares).ok_or("share sum overflows")?;
+			}
 		}
-		ensure!(sum == TotalShares::<T>::get(), "TotalShares != sum of active and pending shares");
+		ensure!(
+			sum == TotalShares::<T>::get(),
+			"TotalShares != sum of the current epoch's active and pending shares"
+		);
 		let (paid, cap) = Self::payouts_in(frame_system::Pallet::<T>::block_number());
 		ensure!(paid <= cap, "paid this block exceeds the payout cap");
 		Self::check_bounds(&Params::<T>::get()).map_err(|_| "params out of bounds")?;
@@ -413,5 +536,9 @@ impl<T: Config> BadDebtCover<T::AccountId> for Pallet<T> {
 
 	fn coverage_ratio() -> Result<Option<FixedU128>, DispatchError> {
 		Self::coverage_ratio()
+	}
+
+	fn max_fund_positions() -> u32 {
+		T::MaxFundPositions::get()
 	}
 }

@@ -42,8 +42,17 @@
 //! - [`Pallet::donate`]: give USD to the fund for no shares (top-up, recapitalization).
 //!
 //! Shares are priced with a virtual offset (OpenZeppelin's ERC-4626 defence against share
-//! inflation): `shares = amount x (total + VIRTUAL_SHARES) / (value + VIRTUAL_USD)`, so a fund
-//! whose value fell to zero is recapitalized by the next stake.
+//! inflation): `shares = amount x (total + VIRTUAL_SHARES) / (value + VIRTUAL_USD)`. A fund
+//! that is wiped out (worth less than one USD unit per
+//! [`types::WIPED_OUT_SHARES_PER_USD_UNIT`] share units, owing nothing) is recapitalized by
+//! the next stake: the outstanding shares are written off (a new share epoch,
+//! [`CurrentShareEpoch`]; every record of an earlier epoch is worth nothing and is removed
+//! when its staker next acts) and the stake mints one share unit per USD unit, so the share
+//! supply does not grow by orders of magnitude per insolvency.
+//!
+//! While an oracle key that valuing margin accounts depends on is halted or stale
+//! ([`Config::OracleGuard`]), [`Pallet::withdraw_unstaked`] is refused: an account bankrupt
+//! at the true price cannot be priced, so the fund's value could hide its bad debt.
 //!
 //! This is the model of the Deribit and BitMEX insurance funds (a per-exchange fund that takes
 //! liquidation penalties and absorbs bankrupt positions) with the staked-underwriter shares of
@@ -118,14 +127,15 @@ pub mod pallet {
 	use alloc::vec::Vec;
 	use frame_support::{dispatch::DispatchResultWithPostInfo, pallet_prelude::*, PalletId};
 	use frame_system::pallet_prelude::*;
-	use solvent_primitives::{Balance, MarginLedger, PositionProvider, SignedBalance};
+	use solvent_primitives::{Balance, MarginLedger, OracleGuard, PositionProvider, SignedBalance};
 
 	/// Shorthand for the parameters with this runtime's block number.
 	pub type FundParamsOf<T> = FundParams<BlockNumberFor<T>>;
 
 	/// The in-code storage version: 1 added [`FundParams::unstake_window`]
-	/// ([`crate::migrations::v1`]).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// ([`crate::migrations::v1`]); 2 the share epoch of every stake and pending unstake
+	/// ([`crate::migrations::v2`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -150,6 +160,12 @@ pub mod pallet {
 		/// series: as the backstop it may hold one in each): bounds the weight of valuing it.
 		#[pallet::constant]
 		type MaxFundPositions: Get<u32>;
+
+		/// Whether every oracle key that valuing margin accounts depends on is available
+		/// (runtime: the collateral assets' and the open series' underlyings' keys). While one
+		/// is not, [`Pallet::withdraw_unstaked`] is refused: bad debt the unavailable price
+		/// hides would not count against the fund's value.
+		type OracleGuard: OracleGuard;
 
 		/// Origin allowed to change [`Params`] (within bounds and steps).
 		type RiskAdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
@@ -187,17 +203,24 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Params<T: Config> = StorageValue<_, FundParamsOf<T>, ValueQuery, DefaultParams<T>>;
 
-	/// Share units outstanding (6 decimals): the sum of [`Shares`] and of the shares in
-	/// [`PendingUnstakes`].
+	/// Share units outstanding (6 decimals): the sum of the [`CurrentShareEpoch`]'s
+	/// [`Shares`] and of the shares in its [`PendingUnstakes`].
 	#[pallet::storage]
 	pub type TotalShares<T: Config> = StorageValue<_, Balance, ValueQuery>;
 
-	/// Active share units of each staker (not including a pending unstake). No zero entries.
+	/// The share epoch now: incremented when the fund is wiped out and the outstanding shares
+	/// are written off ([`WIPED_OUT_SHARES_PER_USD_UNIT`]).
 	#[pallet::storage]
-	pub type Shares<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Balance>;
+	pub type CurrentShareEpoch<T: Config> = StorageValue<_, ShareEpoch, ValueQuery>;
+
+	/// Active share units of each staker (not including a pending unstake) and their epoch;
+	/// an entry of an earlier epoch is worth nothing and is removed when its staker next
+	/// acts. No zero entries.
+	#[pallet::storage]
+	pub type Shares<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Stake>;
 
 	/// The pending unstake of each staker (at most one; a new request adds to it and restarts
-	/// the cooldown).
+	/// the cooldown), with its epoch (worth nothing once the epoch is over).
 	#[pallet::storage]
 	pub type PendingUnstakes<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, PendingUnstake<BlockNumberFor<T>>>;
@@ -235,7 +258,7 @@ pub mod pallet {
 			for (who, shares) in &self.initial_shares {
 				assert!(*shares > 0, "insurance fund genesis: zero shares");
 				assert!(!Shares::<T>::contains_key(who), "insurance fund genesis: duplicate");
-				Shares::<T>::insert(who, shares);
+				Shares::<T>::insert(who, Stake { shares: *shares, epoch: 0 });
 				let Some(sum) = total.checked_add(*shares) else {
 					panic!("insurance fund genesis: total shares overflow");
 				};
@@ -284,6 +307,15 @@ pub mod pallet {
 		Donated { who: T::AccountId, amount: Balance },
 		/// The risk admin changed the parameters.
 		ParamsUpdated { old: FundParamsOf<T>, new: FundParamsOf<T> },
+		/// The fund was wiped out (worth `value` USD units, below one unit per
+		/// [`WIPED_OUT_SHARES_PER_USD_UNIT`] share units, owing nothing) when a stake came
+		/// in: the `shares` outstanding in share epoch `epoch` are written off (worth nothing;
+		/// the `value` left goes to the new epoch) and epoch `epoch + 1` starts at one share
+		/// unit per USD unit.
+		SharesWrittenOff { epoch: ShareEpoch, shares: Balance, value: SignedBalance },
+		/// `who`'s record of `shares` share units of the ended share epoch `epoch` (active or
+		/// pending) was removed: they were written off.
+		StakeWrittenOff { who: T::AccountId, shares: Balance, epoch: ShareEpoch },
 	}
 
 	#[pallet::error]
@@ -330,6 +362,15 @@ pub mod pallet {
 		FeeShareOutOfBounds,
 		/// `fee_share` moves by more than the maximum step.
 		FeeShareStepTooLarge,
+		/// The account's shares belong to a share epoch that was written off: they are worth
+		/// nothing (a stake, `cancel_unstake` or `withdraw_unstaked` removes the record).
+		SharesWrittenOff,
+		/// An oracle key that valuing margin accounts depends on (a collateral asset's or an
+		/// open series' underlying's) is halted or stale: an account bankrupt at the true price
+		/// could not be priced, so the fund's value could hide bad debt. Withdrawals wait until
+		/// the key is available again (a halt lifts by itself after the oracle's breaker
+		/// cool-off once the feeds agree).
+		OracleKeyUnavailable,
 	}
 
 	#[pallet::hooks]
@@ -356,11 +397,15 @@ pub mod pallet {
 		/// `amount x (total_shares + VIRTUAL_SHARES) / (value + VIRTUAL_USD)` share units,
 		/// rounded down, with `value` the fund's value before the stake
 		/// ([`Pallet::shares_for_stake`]); the first stake into an empty fund mints `amount`.
+		/// Into a wiped-out fund ([`Pallet::is_wiped_out`]) the stake first writes the
+		/// outstanding shares off and then mints `amount`; a record of the caller's from an
+		/// ended share epoch is replaced.
 		///
-		/// Emits [`Event::Staked`]. Errors: [`Error::ZeroAmount`],
+		/// Emits [`Event::Staked`], and [`Event::SharesWrittenOff`] /
+		/// [`Event::StakeWrittenOff`] on a write-off. Errors: [`Error::ZeroAmount`],
 		/// [`Error::FundValueUnavailable`], [`Error::FundValueNotPositive`],
-		/// [`Error::StakeTooSmall`], [`Error::Overflow`], or the ledger's error if the staker
-		/// lacks the USD.
+		/// [`Error::BadDebtPending`] (wiped out but still owing), [`Error::StakeTooSmall`],
+		/// [`Error::Overflow`], or the ledger's error if the staker lacks the USD.
 		///
 		/// Weight: valuing the fund prices every position it holds; charged for
 		/// [`Config::MaxFundPositions`], refunded to the positions it holds.
@@ -378,8 +423,9 @@ pub mod pallet {
 		/// from now; adding to an existing one restarts its cooldown for all its shares.
 		/// Pending shares keep bearing the fund's losses and earning its gains.
 		///
-		/// Emits [`Event::UnstakeRequested`]. Errors: [`Error::ZeroShares`],
-		/// [`Error::InsufficientShares`], [`Error::Overflow`].
+		/// Emits [`Event::UnstakeRequested`] (and [`Event::StakeWrittenOff`] if it replaces a
+		/// pending unstake of an ended share epoch). Errors: [`Error::ZeroShares`],
+		/// [`Error::SharesWrittenOff`], [`Error::InsufficientShares`], [`Error::Overflow`].
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::request_unstake())]
 		pub fn request_unstake(origin: OriginFor<T>, shares: Balance) -> DispatchResult {
@@ -389,8 +435,10 @@ pub mod pallet {
 
 		/// Cancel the caller's pending unstake: its shares become active again.
 		///
-		/// Origin: signed (the staker). Emits [`Event::UnstakeCancelled`]. Errors:
-		/// [`Error::NothingPending`], [`Error::Overflow`].
+		/// Origin: signed (the staker). Emits [`Event::UnstakeCancelled`]; a pending unstake of
+		/// an ended share epoch is removed instead, with the caller's active shares of that
+		/// epoch ([`Event::StakeWrittenOff`]). Errors: [`Error::NothingPending`],
+		/// [`Error::Overflow`].
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::cancel_unstake())]
 		pub fn cancel_unstake(origin: OriginFor<T>) -> DispatchResult {
@@ -406,23 +454,31 @@ pub mod pallet {
 		/// (`MarginLedger::withdraw_cash`). A zero payout (dust shares) burns the shares and
 		/// moves nothing.
 		///
-		/// Allowed from `unlock_at` to `unlock_at + unstake_window`, and only while the fund owes
-		/// no bad debt it has not paid (it backs that debt with its cash).
+		/// Allowed from `unlock_at` to `unlock_at + unstake_window`, only while the fund owes
+		/// no bad debt it has not paid (it backs that debt with its cash), and only while every
+		/// oracle key valuing margin accounts depends on is available
+		/// ([`Config::OracleGuard`]; a halted key could hide bad debt, and the oracle lifts a
+		/// halt by itself after its breaker cool-off once the feeds agree). A pending unstake
+		/// of an ended share epoch is removed and pays nothing ([`Event::StakeWrittenOff`]).
 		///
 		/// Emits [`Event::Unstaked`]. Errors: [`Error::NothingPending`],
 		/// [`Error::CooldownNotOver`], [`Error::WithdrawalWindowMissed`],
-		/// [`Error::BadDebtPending`], [`Error::FundValueUnavailable`],
+		/// [`Error::BadDebtPending`], [`Error::OracleKeyUnavailable`],
+		/// [`Error::FundValueUnavailable`],
 		/// [`Error::FundValueNotPositive`], [`Error::InsufficientFundCash`],
 		/// [`Error::Overflow`], or the ledger's error if the withdrawal would break the fund's
 		/// initial margin.
 		///
-		/// Weight: as [`Pallet::stake`], refunded to the positions the fund holds.
+		/// Weight: charged for [`Config::MaxFundPositions`] and not refunded: besides valuing
+		/// the fund (its positions), the [`Config::OracleGuard`] reads every active series
+		/// (`MaxFundPositions` of them at most in the runtime), whether the fund holds a
+		/// position in it or not; the benchmark at its maximum has a position in each.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::withdraw_unstaked(T::MaxFundPositions::get()))]
 		pub fn withdraw_unstaked(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			Self::do_withdraw_unstaked(&who)?;
-			Ok(Some(T::WeightInfo::withdraw_unstaked(Self::fund_position_count())).into())
+			Ok(().into())
 		}
 
 		/// Give `amount` USD units to the fund without receiving shares: every staker's shares

@@ -55,6 +55,7 @@ impl pallet_insurance_fund::Config for Test {
 	type PalletId = FundPalletId;
 	type Ledger = MockLedger;
 	type Positions = MockPositions;
+	type OracleGuard = MockOracleGuard;
 	type RiskAdminOrigin = EnsureRoot<AccountId>;
 	type MaxFundPositions = ConstU32<8>;
 	type MinUnstakeCooldown = ConstU64<MIN_COOLDOWN>;
@@ -136,6 +137,18 @@ impl MarginLedger<AccountId> for MockLedger {
 	}
 	fn payable(who: &AccountId) -> Balance {
 		solvent_primitives::positive_part(Cash::get(who)).saturating_sub(UncoveredBadDebt::get())
+	}
+}
+
+/// Oracle guard of the tests: the key [`UnavailableKey`] holds is unavailable.
+pub struct MockOracleGuard;
+
+#[frame_support::storage_alias(verbatim)]
+pub type UnavailableKey = StorageValue<MockOracleGuard, solvent_primitives::OracleKey>;
+
+impl solvent_primitives::OracleGuard for MockOracleGuard {
+	fn unavailable_key() -> Option<solvent_primitives::OracleKey> {
+		UnavailableKey::get()
 	}
 }
 

@@ -1,9 +1,9 @@
 //! Tests of the insurance fund. Amounts are USD units (6 decimals) and share units (6 decimals).
 
 use crate::{
-	mock::*, BlockPayouts, Error, Event, FundInfo, FundParams, InsuranceFeeShare, Params,
-	PendingUnstake, PendingUnstakes, Shares, StakerInfo, TotalShares, MAX_FEE_SHARE,
-	MAX_PAYOUT_CAP_PER_BLOCK, MIN_PAYOUT_CAP_PER_BLOCK,
+	mock::*, BlockPayouts, CurrentShareEpoch, Error, Event, FundInfo, FundParams,
+	InsuranceFeeShare, Params, PendingUnstake, PendingUnstakes, Shares, Stake, StakerInfo,
+	TotalShares, MAX_FEE_SHARE, MAX_PAYOUT_CAP_PER_BLOCK, MIN_PAYOUT_CAP_PER_BLOCK,
 };
 use frame_support::{
 	assert_noop, assert_ok,
@@ -41,7 +41,7 @@ fn usd(x: u128, y: u128) -> FixedU128 {
 #[test]
 fn genesis_seeds_shares_and_params() {
 	ExtBuilder::default().seeded(10_000 * USD).build_and_execute(|| {
-		assert_eq!(Shares::<Test>::get(TREASURY), Some(10_000 * USD));
+		assert_eq!(Shares::<Test>::get(TREASURY).map(|s| s.shares), Some(10_000 * USD));
 		assert_eq!(TotalShares::<Test>::get(), 10_000 * USD);
 		assert_eq!(Params::<Test>::get(), default_params());
 		assert_eq!(InsuranceFund::fund_cash(), 10_000 * USD as i128);
@@ -109,7 +109,7 @@ fn staking_share_math_follows_fees_and_payouts() {
 	ExtBuilder::default().build_and_execute(|| {
 		// First staker into an empty fund: one share unit per USD unit.
 		stake(ALICE, 1_000 * USD);
-		assert_eq!(Shares::<Test>::get(ALICE), Some(1_000 * USD));
+		assert_eq!(Shares::<Test>::get(ALICE).map(|s| s.shares), Some(1_000 * USD));
 		assert_eq!(TotalShares::<Test>::get(), 1_000 * USD);
 		assert_eq!(Tokens::get(ALICE), 99_000 * USD);
 		assert_eq!(InsuranceFund::fund_cash(), 1_000 * USD as i128);
@@ -131,7 +131,7 @@ fn staking_share_math_follows_fees_and_payouts() {
 
 		// Second staker pays the higher share value: 550 x 1,000 / 1,100 = 500 shares.
 		stake(BOB, 550 * USD);
-		assert_eq!(Shares::<Test>::get(BOB), Some(500 * USD));
+		assert_eq!(Shares::<Test>::get(BOB).map(|s| s.shares), Some(500 * USD));
 		assert_eq!(TotalShares::<Test>::get(), 1_500 * USD);
 		assert_eq!(InsuranceFund::fund_value(), Ok(1_650 * USD as i128));
 		assert_eq!(share_value(), usd(11, 10));
@@ -153,13 +153,13 @@ fn staking_share_math_follows_fees_and_payouts() {
 		// Third staker after the payout: 88 x (1,500 + 1 unit) / (1,320 + 1 unit) = 100 shares
 		// less one unit (the virtual unit on each side, rounded down).
 		stake(CHARLIE, 88 * USD);
-		assert_eq!(Shares::<Test>::get(CHARLIE), Some(100 * USD - 1));
+		assert_eq!(Shares::<Test>::get(CHARLIE).map(|s| s.shares), Some(100 * USD - 1));
 		assert_eq!(TotalShares::<Test>::get(), 1_600 * USD - 1);
 		assert_eq!(InsuranceFund::fund_value(), Ok(1_408 * USD as i128));
 
 		// Rounding down: 100 units x 1,600 / 1,408 = 113.6 -> 113 share units.
 		stake(ALICE, 100);
-		assert_eq!(Shares::<Test>::get(ALICE), Some(1_000 * USD + 113));
+		assert_eq!(Shares::<Test>::get(ALICE).map(|s| s.shares), Some(1_000 * USD + 113));
 		assert_eq!(TotalShares::<Test>::get(), 1_600 * USD + 112);
 
 		// Values of the stakers now (rounded down): fund 1,408.0001 USD.
@@ -174,7 +174,7 @@ fn first_stake_into_fund_with_value_but_no_shares_is_one_to_one() {
 		// Penalties arrived while nobody held shares: the first staker gets them.
 		pay_fee_to_fund(50 * USD);
 		stake(ALICE, 100 * USD);
-		assert_eq!(Shares::<Test>::get(ALICE), Some(100 * USD));
+		assert_eq!(Shares::<Test>::get(ALICE).map(|s| s.shares), Some(100 * USD));
 		assert_eq!(share_value(), usd(15, 10));
 	});
 }
@@ -225,18 +225,20 @@ fn stake_into_empty_fund_with_negative_value_is_rejected() {
 		// Exactly zero without shares is fine (1:1).
 		OtherEquity::insert(fund(), 0);
 		stake(ALICE, 10 * USD);
-		assert_eq!(Shares::<Test>::get(ALICE), Some(10 * USD));
+		assert_eq!(Shares::<Test>::get(ALICE).map(|s| s.shares), Some(10 * USD));
 	});
 }
 
 #[test]
 fn stake_overflow_is_rejected() {
 	ExtBuilder::default().seeded(1_000 * USD).build_and_execute(|| {
-		// Value 1 unit with 10^9 shares: 10^30 x 10^9 / 1 does not fit in u128.
-		Cash::insert(fund(), 1);
-		Tokens::insert(ALICE, 10u128.pow(30));
+		// Value 1,000 units with 10^9 shares: at the wipe-out floor (10^-6 unit per share
+		// unit), not below it, so no write-off; 10^36 x (10^9 + 1) / 1,001 does not fit in
+		// u128.
+		Cash::insert(fund(), 1_000);
+		Tokens::insert(ALICE, 10u128.pow(36));
 		assert_noop!(
-			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), 10u128.pow(30)),
+			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), 10u128.pow(36)),
 			Error::<Test>::Overflow
 		);
 	});
@@ -249,10 +251,10 @@ fn request_unstake_moves_shares_to_pending() {
 	ExtBuilder::default().build_and_execute(|| {
 		stake(ALICE, 1_000 * USD);
 		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 400 * USD));
-		assert_eq!(Shares::<Test>::get(ALICE), Some(600 * USD));
+		assert_eq!(Shares::<Test>::get(ALICE).map(|s| s.shares), Some(600 * USD));
 		assert_eq!(
 			PendingUnstakes::<Test>::get(ALICE),
-			Some(PendingUnstake { shares: 400 * USD, unlock_at: 101 })
+			Some(PendingUnstake { shares: 400 * USD, unlock_at: 101, epoch: 0 })
 		);
 		assert_eq!(TotalShares::<Test>::get(), 1_000 * USD);
 		System::assert_last_event(
@@ -270,18 +272,22 @@ fn request_unstake_moves_shares_to_pending() {
 		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 100 * USD));
 		assert_eq!(
 			PendingUnstakes::<Test>::get(ALICE),
-			Some(PendingUnstake { shares: 500 * USD, unlock_at: 150 })
+			Some(PendingUnstake { shares: 500 * USD, unlock_at: 150, epoch: 0 })
 		);
-		assert_eq!(Shares::<Test>::get(ALICE), Some(500 * USD));
+		assert_eq!(Shares::<Test>::get(ALICE).map(|s| s.shares), Some(500 * USD));
 
 		// Requesting every active share removes the entry.
 		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 500 * USD));
-		assert_eq!(Shares::<Test>::get(ALICE), None);
+		assert_eq!(Shares::<Test>::get(ALICE).map(|s| s.shares), None);
 		assert_eq!(
 			InsuranceFund::staker_info(&ALICE),
 			StakerInfo {
 				shares: 0,
-				pending_unstake: Some(PendingUnstake { shares: 1_000 * USD, unlock_at: 150 }),
+				pending_unstake: Some(PendingUnstake {
+					shares: 1_000 * USD,
+					unlock_at: 150,
+					epoch: 0
+				}),
 				value: Some(1_000 * USD),
 			}
 		);
@@ -322,9 +328,9 @@ fn cancel_unstake_restores_shares() {
 		);
 		stake(ALICE, 1_000 * USD);
 		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 1_000 * USD));
-		assert_eq!(Shares::<Test>::get(ALICE), None);
+		assert_eq!(Shares::<Test>::get(ALICE).map(|s| s.shares), None);
 		assert_ok!(InsuranceFund::cancel_unstake(RuntimeOrigin::signed(ALICE)));
-		assert_eq!(Shares::<Test>::get(ALICE), Some(1_000 * USD));
+		assert_eq!(Shares::<Test>::get(ALICE).map(|s| s.shares), Some(1_000 * USD));
 		assert_eq!(PendingUnstakes::<Test>::get(ALICE), None);
 		assert_eq!(TotalShares::<Test>::get(), 1_000 * USD);
 		System::assert_last_event(
@@ -372,7 +378,7 @@ fn withdraw_after_cooldown_is_valued_at_withdrawal() {
 		assert_eq!(InsuranceFund::fund_cash(), 850 * USD as i128);
 		assert_eq!(TotalShares::<Test>::get(), 1_000 * USD);
 		assert_eq!(PendingUnstakes::<Test>::get(ALICE), None);
-		assert_eq!(Shares::<Test>::get(ALICE), None);
+		assert_eq!(Shares::<Test>::get(ALICE).map(|s| s.shares), None);
 		// BOB's share value is unchanged by the withdrawal: 0.85 USD.
 		assert_eq!(share_value(), usd(85, 100));
 		System::assert_last_event(
@@ -436,7 +442,7 @@ fn withdraw_of_dust_burns_shares_for_nothing() {
 		assert_eq!(cover(500 * USD), 500 * USD); // 0.5 USD per share
 										   // 3 x (1,000,000,000 + 1) / (500,000,000 + 1) = 5.99... -> 5 share units.
 		stake(BOB, 3);
-		assert_eq!(Shares::<Test>::get(BOB), Some(5));
+		assert_eq!(Shares::<Test>::get(BOB).map(|s| s.shares), Some(5));
 		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(BOB), 1));
 		run_to_block(101);
 		let tokens = Tokens::get(BOB);
@@ -940,7 +946,7 @@ fn malformed_withdraw_unstaked() {
 			Error::<Test>::WithdrawalWindowMissed
 		);
 		assert_ok!(InsuranceFund::cancel_unstake(RuntimeOrigin::signed(ALICE)));
-		let shares = Shares::<Test>::get(ALICE).unwrap();
+		let shares = Shares::<Test>::get(ALICE).map(|s| s.shares).unwrap();
 		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), shares));
 		// Cancelled: nothing to withdraw even after the unlock block.
 		assert_ok!(InsuranceFund::cancel_unstake(RuntimeOrigin::signed(BOB)));
@@ -1077,7 +1083,7 @@ fn donate_raises_the_share_value_and_mints_nothing() {
 		assert_ok!(InsuranceFund::donate(RuntimeOrigin::signed(BOB), 250 * USD));
 		System::assert_last_event(Event::Donated { who: BOB, amount: 250 * USD }.into());
 		assert_eq!(TotalShares::<Test>::get(), 1_000 * USD);
-		assert_eq!(Shares::<Test>::get(BOB), None);
+		assert_eq!(Shares::<Test>::get(BOB).map(|s| s.shares), None);
 		assert_eq!(share_value(), usd(125, 100));
 		assert_noop!(
 			InsuranceFund::donate(RuntimeOrigin::signed(BOB), 0),
@@ -1087,20 +1093,214 @@ fn donate_raises_the_share_value_and_mints_nothing() {
 }
 
 #[test]
-fn a_fund_worth_nothing_is_recapitalized_by_the_next_stake() {
+fn a_wiped_out_fund_writes_its_shares_off_at_the_next_stake() {
 	ExtBuilder::default().build_and_execute(|| {
 		stake(ALICE, 1_000 * USD);
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 400 * USD));
 		// A crash took everything: the fund is worth zero with Alice's shares outstanding.
 		assert_eq!(cover(1_000 * USD), 1_000 * USD);
 		assert_eq!(InsuranceFund::fund_value(), Ok(0));
-		// Bob's stake is priced at (0 + 1 unit) per (shares + 1 unit): his 100 USD buy almost
-		// all of the fund.
+		// Bob's stake writes Alice's shares off and mints one share unit per USD unit (with the
+		// virtual unit alone it would have minted 100 x 10^6 x (10^9 + 1) share units).
 		stake(BOB, 100 * USD);
-		let (alice, bob) = (Shares::<Test>::get(ALICE).unwrap(), Shares::<Test>::get(BOB).unwrap());
-		assert_eq!(bob, 100 * USD * (1_000 * USD + 1));
+		System::assert_has_event(
+			Event::SharesWrittenOff { epoch: 0, shares: 1_000 * USD, value: 0 }.into(),
+		);
+		System::assert_last_event(
+			Event::Staked {
+				who: BOB,
+				amount: 100 * USD,
+				shares: 100 * USD,
+				fund_value: 0,
+				total_shares: 100 * USD,
+			}
+			.into(),
+		);
+		assert_eq!(CurrentShareEpoch::<Test>::get(), 1);
+		assert_eq!(TotalShares::<Test>::get(), 100 * USD);
+		assert_eq!(Shares::<Test>::get(BOB), Some(Stake { shares: 100 * USD, epoch: 1 }));
 		assert_eq!(InsuranceFund::staker_info(&BOB).value, Some(100 * USD));
-		assert_eq!(InsuranceFund::staker_info(&ALICE).value, Some(0));
-		assert_eq!(TotalShares::<Test>::get(), alice + bob);
+		assert_eq!(
+			InsuranceFund::staker_info(&ALICE),
+			StakerInfo { shares: 0, pending_unstake: None, value: Some(0) }
+		);
+		assert_eq!(share_value(), FixedU128::one());
+	});
+}
+
+#[test]
+fn old_stakers_cannot_withdraw_the_new_epochs_money() {
+	ExtBuilder::default().build_and_execute(|| {
+		stake(ALICE, 1_000 * USD);
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 400 * USD));
+		assert_eq!(cover(1_000 * USD), 1_000 * USD);
+		stake(BOB, 100 * USD);
+		run_to_block(101);
+		// Alice's unlocked pending unstake is of the written-off epoch: it is removed and pays
+		// nothing; Bob's 100 USD stay in the fund.
+		assert_ok!(InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)));
+		System::assert_last_event(
+			Event::StakeWrittenOff { who: ALICE, shares: 400 * USD, epoch: 0 }.into(),
+		);
+		assert_eq!(Tokens::get(ALICE), 99_000 * USD);
+		assert_eq!(Cash::get(fund()), 100 * USD as i128);
+		assert_eq!(PendingUnstakes::<Test>::get(ALICE), None);
+		// Her active shares of epoch 0 cannot be unstaked either.
+		assert_noop!(
+			InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 600 * USD),
+			Error::<Test>::SharesWrittenOff
+		);
+		assert_noop!(
+			InsuranceFund::cancel_unstake(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::NothingPending
+		);
+		// A new stake replaces the written-off record: 10 USD buy 10 share units at 1 USD.
+		stake(ALICE, 10 * USD);
+		System::assert_has_event(
+			Event::StakeWrittenOff { who: ALICE, shares: 600 * USD, epoch: 0 }.into(),
+		);
+		assert_eq!(Shares::<Test>::get(ALICE), Some(Stake { shares: 10 * USD, epoch: 1 }));
+		assert_eq!(TotalShares::<Test>::get(), 110 * USD);
+		assert_eq!(InsuranceFund::staker_info(&ALICE).value, Some(10 * USD));
+		assert_eq!(InsuranceFund::staker_info(&BOB).value, Some(100 * USD));
+	});
+}
+
+#[test]
+fn cancelling_a_written_off_unstake_removes_it() {
+	ExtBuilder::default().build_and_execute(|| {
+		stake(ALICE, 1_000 * USD);
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 400 * USD));
+		assert_eq!(cover(1_000 * USD), 1_000 * USD);
+		stake(BOB, 100 * USD);
+		assert_ok!(InsuranceFund::cancel_unstake(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(PendingUnstakes::<Test>::get(ALICE), None);
+		assert_eq!(Shares::<Test>::get(ALICE), None);
+		assert_eq!(TotalShares::<Test>::get(), 100 * USD);
+		System::assert_has_event(
+			Event::StakeWrittenOff { who: ALICE, shares: 400 * USD, epoch: 0 }.into(),
+		);
+		System::assert_last_event(
+			Event::StakeWrittenOff { who: ALICE, shares: 600 * USD, epoch: 0 }.into(),
+		);
+	});
+}
+
+#[test]
+fn three_insolvencies_and_recapitalizations_do_not_overflow() {
+	ExtBuilder::default().build_and_execute(|| {
+		// One million USD per round; with one virtual unit alone the second stake would mint
+		// 10^12 x (10^12 + 1) ~ 10^24 share units, the third ~10^36, the fourth overflow.
+		let amount = 1_000_000 * USD;
+		let stakers = [ALICE, BOB, CHARLIE, DEBTOR];
+		for who in stakers {
+			Tokens::insert(who, amount);
+		}
+		stake(ALICE, amount);
+		// Each round the fund loses everything but `dust` units and a new staker recapitalizes
+		// it; the dust (below one unit per 10^6 share units) goes to the new epoch.
+		for (round, (who, dust)) in
+			[(BOB, 0u128), (CHARLIE, 5), (DEBTOR, 999_999)].into_iter().enumerate()
+		{
+			let before = TotalShares::<Test>::get();
+			assert_eq!(before, amount);
+			Cash::insert(fund(), dust as i128);
+			stake(who, amount);
+			let epoch = round as u32;
+			System::assert_has_event(
+				Event::SharesWrittenOff { epoch, shares: amount, value: dust as i128 }.into(),
+			);
+			assert_eq!(CurrentShareEpoch::<Test>::get(), epoch + 1);
+			assert_eq!(TotalShares::<Test>::get(), amount);
+			assert_eq!(Shares::<Test>::get(who), Some(Stake { shares: amount, epoch: epoch + 1 }));
+			// The whole fund, less the virtual unit's rounding: amount x (value + 1) /
+			// (amount + 1) with value = amount + dust (one unit short when dust > 0).
+			let value = amount + dust;
+			assert_eq!(
+				value - InsuranceFund::staker_info(&who).value.unwrap(),
+				u128::from(dust > 0)
+			);
+			// Every earlier staker's claim is gone.
+			for old in stakers.iter().take(round + 1) {
+				assert_eq!(InsuranceFund::staker_info(old).value, Some(0));
+			}
+		}
+	});
+}
+
+#[test]
+fn a_fund_at_the_wipe_out_floor_keeps_its_stakers_claims_exact() {
+	ExtBuilder::default().seeded(1_000 * USD).build_and_execute(|| {
+		// 10^9 share units worth 1,000 units: 10^-6 unit per share unit, the floor itself.
+		Cash::insert(fund(), 1_000);
+		stake(ALICE, USD);
+		// 10^6 x (10^9 + 1) / (1,000 + 1) = 999,001,000,000 share units, no write-off.
+		assert_eq!(CurrentShareEpoch::<Test>::get(), 0);
+		assert_eq!(Shares::<Test>::get(ALICE), Some(Stake { shares: 999_001_000_000, epoch: 0 }));
+		assert_eq!(InsuranceFund::staker_info(&TREASURY).value, Some(1_000));
+		assert_eq!(InsuranceFund::staker_info(&ALICE).value, Some(USD));
+	});
+	ExtBuilder::default().seeded(1_000 * USD).build_and_execute(|| {
+		// One unit below the floor: written off.
+		Cash::insert(fund(), 999);
+		stake(ALICE, USD);
+		assert_eq!(CurrentShareEpoch::<Test>::get(), 1);
+		assert_eq!(Shares::<Test>::get(ALICE), Some(Stake { shares: USD, epoch: 1 }));
+		// Alice's 10^6 share units are worth the fund (10^6 + 999 units) less one unit of the
+		// virtual offset's rounding.
+		assert_eq!(InsuranceFund::staker_info(&ALICE).value, Some(USD + 998));
+	});
+}
+
+#[test]
+fn the_write_off_waits_until_the_fund_owes_nothing() {
+	ExtBuilder::default().seeded(1_000 * USD).build_and_execute(|| {
+		// The fund holds 500 USD, all of it owed: worth zero, but the loss is not settled.
+		Cash::insert(fund(), 500 * USD as i128);
+		UncoveredBadDebt::put(500 * USD);
+		assert_eq!(InsuranceFund::fund_value(), Ok(0));
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), 100 * USD),
+			Error::<Test>::BadDebtPending
+		);
+		// Worth less than nothing: no stake and no write-off (new money must not pay the
+		// deficit).
+		UncoveredBadDebt::put(600 * USD);
+		assert_noop!(
+			InsuranceFund::stake(RuntimeOrigin::signed(ALICE), 100 * USD),
+			Error::<Test>::FundValueNotPositive
+		);
+		// Paid: the write-off goes ahead.
+		UncoveredBadDebt::put(0);
+		Cash::insert(fund(), 0);
+		stake(ALICE, 100 * USD);
+		assert_eq!(CurrentShareEpoch::<Test>::get(), 1);
+		assert_eq!(TotalShares::<Test>::get(), 100 * USD);
+	});
+}
+
+#[test]
+fn withdrawals_wait_while_an_oracle_key_is_unavailable() {
+	ExtBuilder::default().build_and_execute(|| {
+		stake(ALICE, 1_000 * USD);
+		assert_ok!(InsuranceFund::request_unstake(RuntimeOrigin::signed(ALICE), 1_000 * USD));
+		run_to_block(101);
+		// The BTC price is halted: an account bankrupt at the true price cannot be priced, so
+		// the fund looks worth 1,000 USD. Alice must not leave with that.
+		UnavailableKey::put(solvent_primitives::OracleKey::Spot(2));
+		assert_eq!(InsuranceFund::fund_value(), Ok(1_000 * USD as i128));
+		assert_noop!(
+			InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::OracleKeyUnavailable
+		);
+		// Stakes (new money at the value the fund shows) are not paused.
+		stake(BOB, 10 * USD);
+		// The halt lifts; the hidden bad debt (600 USD) is liquidated and paid: Alice gets her
+		// share of what is left, 1,000/1,010 of 410 USD.
+		UnavailableKey::kill();
+		assert_eq!(cover(600 * USD), 600 * USD);
+		assert_ok!(InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(Tokens::get(ALICE), 99_000 * USD + 405_940_594);
 	});
 }
 
@@ -1117,5 +1317,38 @@ fn inflating_the_share_value_before_a_stake_costs_the_attacker() {
 		assert_ok!(InsuranceFund::withdraw_unstaked(RuntimeOrigin::signed(ALICE)));
 		// Alice put in 1,000 USD + 1 unit and takes out less.
 		assert!(Tokens::get(ALICE) < 100_000 * USD, "the attack paid: {}", Tokens::get(ALICE));
+	});
+}
+
+// ------------------------------------------------------------------ migrations
+
+#[test]
+fn v2_migration_puts_every_record_in_epoch_zero() {
+	use crate::migrations::v2::{v1, MigrateV1ToV2};
+	use codec::Encode;
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	ExtBuilder::default().build().execute_with(|| {
+		StorageVersion::new(1).put::<InsuranceFund>();
+		let put =
+			|key: Vec<u8>, value: Vec<u8>| frame_support::storage::unhashed::put_raw(&key, &value);
+		put(Shares::<Test>::hashed_key_for(ALICE), (600 * USD).encode());
+		put(
+			PendingUnstakes::<Test>::hashed_key_for(ALICE),
+			v1::PendingUnstake { shares: 400 * USD, unlock_at: 7u64 }.encode(),
+		);
+		put(Shares::<Test>::hashed_key_for(BOB), (5 * USD).encode());
+		TotalShares::<Test>::put(1_005 * USD);
+
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+
+		assert_eq!(InsuranceFund::on_chain_storage_version(), 2);
+		assert_eq!(CurrentShareEpoch::<Test>::get(), 0);
+		assert_eq!(Shares::<Test>::get(ALICE), Some(Stake { shares: 600 * USD, epoch: 0 }));
+		assert_eq!(Shares::<Test>::get(BOB), Some(Stake { shares: 5 * USD, epoch: 0 }));
+		assert_eq!(
+			PendingUnstakes::<Test>::get(ALICE),
+			Some(PendingUnstake { shares: 400 * USD, unlock_at: 7, epoch: 0 })
+		);
+		assert_ok!(InsuranceFund::do_try_state());
 	});
 }

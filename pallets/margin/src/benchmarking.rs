@@ -12,7 +12,7 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::RawOrigin;
-use solvent_primitives::{BadDebtCover, Balance};
+use solvent_primitives::{BadDebtCover, Balance, PositionProvider};
 use sp_arithmetic::Permill;
 
 const USD: Balance = 1_000_000;
@@ -138,18 +138,31 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// The loss waterfall's `on_initialize` at its heaviest: the fund holds `p` positions and
-	/// negative cash, so it pays nothing, the uncovered bad debt is socialized, and the fund is
-	/// priced (every position) and its realized deficit socialized too.
+	/// The loss waterfall's `on_initialize` at its heaviest (and `on_finalize`'s
+	/// `settle_fund_losses`, the same work): the fund holds `p` positions, up to the most it
+	/// may hold as the backstop (`BadDebtCover::max_fund_positions`, every active series:
+	/// 256 in the runtime, where a trader holds at most `MaxPositions`, 16), and negative
+	/// cash 1 USD beyond its realizable backing, so it pays nothing, the uncovered bad debt
+	/// is socialized, and the fund is priced (every position) and its realized deficit
+	/// socialized too.
 	#[benchmark]
-	fn process_bad_debt(p: Linear<0, { T::MaxPositions::get() }>) -> Result<(), BenchmarkError> {
+	fn process_bad_debt(
+		p: Linear<0, { T::BadDebt::max_fund_positions() }>,
+	) -> Result<(), BenchmarkError> {
 		T::BenchmarkHelper::set_prices();
 		let fund = T::BadDebt::fund_account();
-		T::BenchmarkHelper::open_positions(&fund, p);
+		T::BenchmarkHelper::give_fund_positions(&fund, p);
+		ensure!(
+			T::Positions::position_count(&fund) == p,
+			"the fund must hold p positions (the runtime helper could not open them all)"
+		);
 		let trader: T::AccountId = account("trader", 0, 0);
 		funded::<T>(&trader, 1_000_000)?;
+		let backing = Pallet::<T>::risk(&fund)
+			.map_err(|_| BenchmarkError::Stop("fund not priced"))?
+			.realizable_backing();
 		let (stored, mut account) = Pallet::<T>::load_account(&fund);
-		account.cash = -to_signed(USD);
+		account.cash = -backing.saturating_add(to_signed(USD));
 		Pallet::<T>::write_account(&fund, &stored, account);
 		UncoveredBadDebt::<T>::put(100_000 * USD);
 		let progress;

@@ -79,7 +79,7 @@ mod coverage;
 mod custody;
 mod ledger;
 mod liquidation;
-mod losses;
+pub mod losses;
 mod params;
 mod risk;
 mod views;
@@ -93,6 +93,7 @@ mod tests;
 #[cfg(test)]
 mod tests_coverage;
 
+pub use losses::RecomputePositiveCashTotal;
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -110,6 +111,10 @@ pub trait BenchmarkHelper<AccountId> {
 	fn set_prices();
 	/// Open `count` short positions for `who` (who has enough margin at normal prices).
 	fn open_positions(who: &AccountId, count: u32);
+	/// Give the insurance fund's margin account `count` positions, one per series, as
+	/// liquidations leave it (up to `BadDebtCover::max_fund_positions`, beyond what one
+	/// trader may hold).
+	fn give_fund_positions(fund: &AccountId, count: u32);
 	/// Rest `count` orders of `who` (in the series of its positions; `who` has the margin).
 	fn open_orders(who: &AccountId, count: u32);
 	/// Move prices so that accounts with short positions become liquidatable.
@@ -417,19 +422,22 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		/// The loss waterfall's per-block work ([`Pallet::process_bad_debt`]); the weight
-		/// includes this block's `on_finalize` ([`Pallet::settle_fund_losses`], at most as
-		/// heavy), which the fund's positions in the block's liquidations may make heavier
-		/// by the positions taken over in it (bounded by the batch's witness). Then the
-		/// initial-margin add-on of the block, from the fund's coverage ratio after the
-		/// waterfall ([`Pallet::update_im_addon`]).
+		/// The loss waterfall's per-block work ([`Pallet::process_bad_debt`], pricing the
+		/// fund's positions now), then the initial-margin add-on of the block, from the fund's
+		/// coverage ratio after the waterfall ([`Pallet::update_im_addon`]). The returned weight
+		/// also charges this block's `on_finalize` (the FRAME convention: `on_finalize` returns
+		/// no weight), whose [`Pallet::settle_fund_losses`] prices the fund as it is at the end
+		/// of the block: the block's liquidations (a keeper's `liquidate` calls, not bounded in
+		/// number, as well as the batch) may have moved positions to it, so it is charged for
+		/// the most positions the fund may hold (`BadDebtCover::max_fund_positions`, the
+		/// position provider's active series; red-team finding 11).
 		fn on_initialize(_n: BlockNumberFor<T>) -> Weight {
 			let positions = T::Positions::position_count(&T::BadDebt::fund_account());
 			Self::process_bad_debt();
 			let addon_weight = Self::update_im_addon_weight();
 			let _ = Self::update_im_addon();
 			T::WeightInfo::process_bad_debt(positions)
-				.saturating_mul(2)
+				.saturating_add(T::WeightInfo::process_bad_debt(T::BadDebt::max_fund_positions()))
 				.saturating_add(addon_weight)
 		}
 

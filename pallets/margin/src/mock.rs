@@ -118,6 +118,7 @@ impl pallet_insurance_fund::Config for Test {
 	type PalletId = FundPalletId;
 	type Ledger = Margin;
 	type Positions = MockPositions;
+	type OracleGuard = ();
 	type MaxFundPositions = ConstU32<8>;
 	type RiskAdminOrigin = EnsureRoot<AccountId>;
 	type MinUnstakeCooldown = ConstU64<10>;
@@ -127,11 +128,18 @@ impl pallet_insurance_fund::Config for Test {
 	type BenchmarkHelper = FundBenchmarkHelper;
 }
 
-/// The protocol accounts of the tests: the insurance fund and the treasury.
+/// The protocol accounts of the tests: the insurance fund, the treasury and
+/// [`ExtraProtocolAccount`] (a runtime upgrade changing the set).
 pub struct MockProtocolAccounts;
+
+#[frame_support::storage_alias(verbatim)]
+pub type ExtraProtocolAccount = StorageValue<MockProtocolAccounts, AccountId>;
+
 impl solvent_primitives::ProtocolAccounts<AccountId> for MockProtocolAccounts {
 	fn is_protocol_account(who: &AccountId) -> bool {
-		*who == InsuranceFund::fund_account() || *who == TREASURY
+		*who == InsuranceFund::fund_account()
+			|| *who == TREASURY
+			|| ExtraProtocolAccount::get() == Some(*who)
 	}
 }
 
@@ -384,6 +392,11 @@ impl crate::BenchmarkHelper<AccountId> for MockBenchmarkHelper {
 	}
 	fn open_orders(who: &AccountId, count: u32) {
 		RestingOrders::insert(who, count);
+	}
+	fn give_fund_positions(fund: &AccountId, count: u32) {
+		for id in 0..count {
+			open_put(*fund, 100 + id, -1, 50_000 * USD);
+		}
 	}
 	fn crash_prices() {
 		set_price(BTC_ID, 40_000);

@@ -188,7 +188,9 @@ pub fn im_addon_curve(coverage: Option<FixedU128>, params: &MarginParams) -> Per
 
 /// The value of positive cash, lowered by socialized losses: an account's positive cash `c`
 /// stored at index `a` is worth `floor(c x value / a.value)` at index `value` of the same
-/// epoch, and nothing at a later epoch (an epoch ends when a loss takes all positive cash).
+/// epoch, `10^9` times less per rescale since (a rescale stores the same index `10^9` times
+/// larger when it would fall below [`MIN_CASH_INDEX`]), and nothing after a wipe (when a loss
+/// takes all positive cash). See `losses.rs` (`Pallet::socialize`, `rescaled`).
 ///
 /// The scaled-balance design of Aave's `liquidityIndex`: charging a loss pro rata to every
 /// holder of positive cash is one write of the index (O(1) per loss), and each account's
@@ -210,11 +212,14 @@ pub fn im_addon_curve(coverage: Option<FixedU128>, params: &MarginParams) -> Per
 	serde::Deserialize,
 )]
 pub struct CashIndex {
-	/// Incremented when a loss takes all positive cash (the value then restarts at one).
+	/// Packed: the wipe epoch in the low 24 bits (incremented when a loss takes all positive
+	/// cash; the value then restarts at one) and the rescales within it in the high 8 bits
+	/// (`losses::wipe_epoch`, `losses::rescales`). Epochs written before rescales existed
+	/// have no rescale bits.
 	pub epoch: u32,
-	/// One at the start of the epoch; each socialized loss multiplies it by
-	/// `1 - loss / positive cash` (rounded down). Never below [`MIN_CASH_INDEX`] inside an
-	/// epoch.
+	/// One at the start of a wipe epoch; each socialized loss multiplies it by
+	/// `1 - loss / positive cash` (rounded down), and a rescale by `10^9`. Never below
+	/// [`MIN_CASH_INDEX`].
 	pub value: FixedU128,
 }
 
@@ -224,8 +229,9 @@ impl Default for CashIndex {
 	}
 }
 
-/// Smallest [`CashIndex::value`] inside an epoch (10^-9): below it a new epoch starts, so
-/// scaled balances (`cash / index`) stay far from `u128`'s range.
+/// Smallest [`CashIndex::value`] (10^-9): below it the index is rescaled (stored `10^9` times
+/// larger in the next rescale of the epoch), so scaled balances (`cash / index`) stay far from
+/// `u128`'s range and the index keeps 9 significant digits.
 pub const MIN_CASH_INDEX: FixedU128 = FixedU128::from_inner(1_000_000_000);
 
 /// Sum of the scaled positive cash (`ceil(cash / index value)`, USD units at index one) of the

@@ -268,6 +268,10 @@ impl<T: Config> PositionProvider<T::AccountId> for Pallet<T> {
 		AccountSeries::<T>::iter_keys().collect()
 	}
 
+	fn open_interest_series() -> u32 {
+		ActiveSeries::<T>::decode_len().map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
+	}
+
 	fn open_interest_notional() -> Result<Balance, PriceError> {
 		let mut total: Balance = 0;
 		for (_, id) in ActiveSeries::<T>::get() {

@@ -162,10 +162,45 @@ parameter_types! {
 	pub const MaxUnstakeCooldown: u32 = 201_600;
 }
 
+/// The oracle keys the margin accounts' values depend on, and whether they are available
+/// (red-team finding 6: stakers must not withdraw from the fund while a halted key hides bad
+/// debt). The keys: the spot price of every collateral asset (every one has a supported spot
+/// key, so there are at most `OracleMaxKeys` that can ever be available), and the spot price
+/// and implied volatility of the underlying of every active series with open interest that
+/// is not settling (at most `OptionsMaxActiveSeries` series; a settling series is valued at
+/// its settlement price). Reads: the collateral entries, `ActiveSeries`, one `Series` per
+/// active series, one oracle key state per distinct key.
+pub struct MarginOracleGuard;
+impl solvent_primitives::OracleGuard for MarginOracleGuard {
+	fn unavailable_key() -> Option<OracleKey> {
+		use solvent_primitives::{PriceProvider, PriceStatus};
+		let mut keys = alloc::collections::BTreeSet::new();
+		for asset in
+			pallet_margin::Collateral::<Runtime>::iter_keys().take(OracleMaxKeys::get() as usize)
+		{
+			keys.insert(OracleKey::Spot(asset));
+		}
+		for (_, id) in pallet_options::ActiveSeries::<Runtime>::get() {
+			let Some(info) = pallet_options::Series::<Runtime>::get(id) else { continue };
+			let priced = matches!(
+				info.status,
+				pallet_options::SeriesStatus::Trading
+					| pallet_options::SeriesStatus::Expired { .. }
+			);
+			if priced && info.open_interest > 0 {
+				keys.insert(OracleKey::Spot(info.terms.underlying));
+				keys.insert(OracleKey::ImpliedVol(info.terms.underlying));
+			}
+		}
+		keys.into_iter().find(|key| PriceOracle::status(key) != PriceStatus::Available)
+	}
+}
+
 impl pallet_insurance_fund::Config for Runtime {
 	type PalletId = InsuranceFundPalletId;
 	type Ledger = Margin;
 	type Positions = Options;
+	type OracleGuard = MarginOracleGuard;
 	type MaxFundPositions = OptionsMaxActiveSeries;
 	type RiskAdminOrigin = RiskAdminOrigin;
 	type MinUnstakeCooldown = MinUnstakeCooldown;
@@ -261,6 +296,11 @@ pub mod benchmark_helpers {
 	impl pallet_margin::BenchmarkHelper<AccountId> for Margin {
 		fn fund(asset: AssetId, who: &AccountId, amount: Balance) {
 			mint(asset, who, amount);
+		}
+		fn give_fund_positions(fund: &AccountId, count: u32) {
+			<Fund as pallet_insurance_fund::BenchmarkHelper<AccountId>>::give_fund_positions(
+				fund, count,
+			);
 		}
 		fn set_prices() {
 			pallet_timestamp::Now::<Runtime>::put(T0);
