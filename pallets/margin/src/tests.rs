@@ -1751,7 +1751,9 @@ fn on_initialize_charges_on_finalize_for_the_most_fund_positions() {
 		let weight = <Margin as Hooks<u64>>::on_initialize(2);
 		assert_eq!(
 			weight,
-			<() as WeightInfo>::process_bad_debt(2) + <() as WeightInfo>::process_bad_debt(8)
+			<() as WeightInfo>::process_bad_debt(2)
+				+ <() as WeightInfo>::process_bad_debt(8)
+				+ Margin::update_im_addon_weight()
 		);
 		// Strictly more than the old charge (twice the positions held at the start).
 		assert!(weight.ref_time() > 2 * <() as WeightInfo>::process_bad_debt(2).ref_time());

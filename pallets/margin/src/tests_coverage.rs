@@ -448,12 +448,15 @@ fn v3_migration_adds_the_coverage_params_with_their_defaults() {
 
 #[test]
 fn on_initialize_charges_the_coverage_update_by_series_and_fund_positions() {
+	// The waterfall's end of block is charged for the most positions the fund may hold
+	// (`BadDebtCover::max_fund_positions`, 8 in the mock).
+	const MAX_FUND_POSITIONS: u32 = 8;
 	use crate::weights::WeightInfo;
 	use frame_support::traits::{Get, Hooks};
 	ExtBuilder::default().build_and_execute(|| {
 		let charged = |n| {
 			<() as WeightInfo>::process_bad_debt(n)
-				.saturating_mul(2)
+				.saturating_add(<() as WeightInfo>::process_bad_debt(MAX_FUND_POSITIONS))
 				.saturating_add(<() as WeightInfo>::update_im_addon(n))
 		};
 		// No series, no fund positions.
@@ -466,7 +469,7 @@ fn on_initialize_charges_the_coverage_update_by_series_and_fund_positions() {
 		assert_eq!(
 			w,
 			<() as WeightInfo>::process_bad_debt(0)
-				.saturating_mul(2)
+				.saturating_add(<() as WeightInfo>::process_bad_debt(MAX_FUND_POSITIONS))
 				.saturating_add(<() as WeightInfo>::update_im_addon(3))
 		);
 		// The fund long in five more series: the waterfall prices its 5 positions, the
@@ -477,7 +480,7 @@ fn on_initialize_charges_the_coverage_update_by_series_and_fund_positions() {
 		assert_eq!(
 			Margin::on_initialize(4),
 			<() as WeightInfo>::process_bad_debt(5)
-				.saturating_mul(2)
+				.saturating_add(<() as WeightInfo>::process_bad_debt(MAX_FUND_POSITIONS))
 				.saturating_add(<() as WeightInfo>::update_im_addon(8))
 		);
 		// A provider that does not count its series is charged the bound (8 here): the `()`
