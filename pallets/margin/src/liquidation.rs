@@ -97,7 +97,7 @@ impl<T: Config> Pallet<T> {
 	/// reward.
 	///
 	/// Priced at [`Pallet::liquidation_risk`]: collateral whose index price is unavailable
-	/// counts at the oracle's upper bound, without haircut (rule 3 of `risk.rs`).
+	/// counts at the oracle's upper bound, with its haircut (rule 3 of `risk.rs`).
 	///
 	/// All or nothing: if any step fails, nothing changes. Errors: [`Error::SelfLiquidation`],
 	/// [`Error::PriceUnavailable`] (a position cannot be priced, or the oracle knows no bound

@@ -28,10 +28,10 @@
 //!    [`Error::PriceUnavailable`], as before, and the account is not liquidated (its
 //!    positions could not be moved at a mark).
 //! 3. **Liquidation** counts a collateral asset whose price is unavailable at the oracle's
-//!    credible **upper bound** of its price, without haircut
+//!    credible **upper bound** of its price, with its haircut as when priced
 //!    ([`UnpricedCollateral::AtUpperBound`], `PriceProvider::spot_upper_bound`: the highest
-//!    price a majority of the feeders stands behind, the pre-halt price after a crash, the
-//!    held-back median after a jump, the last accepted price when the feeds are stale). An
+//!    price at least half of the feeders stand behind (their lower median), the pre-halt
+//!    price after a crash, the last accepted price when the feeds are stale). An
 //!    account whose positions can all be priced is liquidatable if it is below maintenance
 //!    margin *even with* that most favourable value: dust never saves an account that is
 //!    liquidatable without it, and a large holding never gets its owner liquidated because
@@ -91,8 +91,9 @@ impl<T: Config> Pallet<T> {
 	/// Value of `amount` of collateral `asset` (USD units) and whether its index price was
 	/// unavailable: the haircut value ([`Pallet::collateral_value`]) if the price is
 	/// available; otherwise, by `rule`, the oracle's error, zero, or
-	/// `value_in_usd(amount, decimals, upper bound)` without haircut, rounded up (the most the
-	/// holding can be worth).
+	/// `value_in_usd(amount, decimals, upper bound) x (1 - haircut)`, rounded up (the most the
+	/// holding can count for when priced; the haircut stays so that a halt never makes an
+	/// account that was liquidatable look healthier).
 	///
 	/// Errors: the oracle's [`PriceError`] with [`UnpricedCollateral::Fail`], or with
 	/// [`UnpricedCollateral::AtUpperBound`] if the oracle knows no bound.
@@ -111,8 +112,15 @@ impl<T: Config> Pallet<T> {
 					UnpricedCollateral::Fail => return Err(e),
 					UnpricedCollateral::AtZero => 0,
 					UnpricedCollateral::AtUpperBound => {
+						// With its haircut, as when priced: a halt must not make an account
+						// that was liquidatable look healthier (red-team review).
 						let bound = T::Prices::spot_upper_bound(asset)?;
-						value_in_usd(amount, T::Assets::decimals(asset), bound, Rounding::Up)
+						let Some(params) = Collateral::<T>::get(asset) else {
+							return Ok((0, true));
+						};
+						let value =
+							value_in_usd(amount, T::Assets::decimals(asset), bound, Rounding::Up);
+						params.haircut.left_from_one().mul_ceil(value)
 					}
 				};
 				return Ok((value, true));
@@ -168,7 +176,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The figures of the liquidation test: collateral whose price is unavailable counts at the
-	/// oracle's upper bound, without haircut (rule 3 of the module docs). Errors if a position
+	/// oracle's upper bound, with its haircut (rule 3 of the module docs). Errors if a position
 	/// cannot be priced or the oracle knows no bound.
 	pub fn liquidation_risk(who: &T::AccountId) -> Result<RiskSnapshot, PriceError> {
 		Self::risk_with(who, UnpricedCollateral::AtUpperBound)

@@ -1473,10 +1473,10 @@ fn a_halted_holding_that_covers_the_account_at_the_upper_bound_is_not_liquidated
 		set_price(BTC_ID, 45_000);
 		// ETH halts after a crash; the oracle's bound is the pre-halt 3,000.
 		halt_price(ETH_ID, 3_000);
-		// At zero the account would be far below MM (5,000 < 8,375); at the bound it is not:
-		// 5,000 + 2 x 3,000 = 11,000.
+		// At zero the account would be far below MM (5,000 < 8,375); at the bound, with the
+		// 15% haircut, it is not: 5,000 + 2 x 3,000 x 0.85 = 10,100.
 		assert_eq!(Margin::initial_margin_risk(&ALICE).unwrap().equity, usd(5_000));
-		assert_eq!(Margin::liquidation_risk(&ALICE).unwrap().equity, usd(11_000));
+		assert_eq!(Margin::liquidation_risk(&ALICE).unwrap().equity, usd(10_100));
 		assert_noop!(
 			Margin::liquidate(RuntimeOrigin::signed(KEEPER), ALICE),
 			Error::<Test>::NotLiquidatable
@@ -1484,10 +1484,10 @@ fn a_halted_holding_that_covers_the_account_at_the_upper_bound_is_not_liquidated
 		assert_eq!(Margin::liquidation_candidates(10), (vec![], 0));
 		assert!(!validate(vec![ALICE], 1, TransactionSource::InBlock));
 		assert!(!Margin::account_view(&ALICE).liquidatable);
-		// Below maintenance even at a bound of 1,500 (5,000 + 3,000 = 8,000 < 8,375): the
+		// Below maintenance even at a bound of 1,500 (5,000 + 2,550 = 7,550 < 8,375): the
 		// keeper liquidates, closing until equity covers IM at that bound. Deficit 11,750 -
-		// 8,000 = 3,750, relief 11,750 - 1.5% x 45,000 = 11,075: the one put. Fees on 45,000:
-		// penalty 450, reward 225 (room 8,000).
+		// 7,550 = 4,200, relief 11,750 - 1.5% x 45,000 = 11,075: the one put. Fees on 45,000:
+		// penalty 450, reward 225 (room 5,000, the confirmed equity).
 		halt_price(ETH_ID, 1_500);
 		assert_ok!(Margin::liquidate(RuntimeOrigin::signed(KEEPER), ALICE));
 		assert_eq!(quantity_of(ALICE, 1), 0);
@@ -1575,14 +1575,14 @@ fn an_account_not_margined_without_its_halted_collateral_cannot_withdraw() {
 }
 
 /// Alice: 10,000 cash, 0.1 ETH, one short put K = 80,000 at BTC 50,000 (mark 30,000). ETH
-/// halts with an upper bound of 3,000: at the bound, equity = 10,000 - 30,000 + 300 =
-/// -19,700.
+/// halts with an upper bound of 3,000: at the bound, with the 15% haircut, equity = 10,000 -
+/// 30,000 + 255 = -19,745.
 fn bankrupt_alice_with_halted_eth() {
 	assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), USD_ID, 10_000 * USD));
 	assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), ETH_ID, ETH / 10));
 	open_put(ALICE, 1, -1, 80_000 * USD);
 	halt_price(ETH_ID, 3_000);
-	assert_eq!(Margin::liquidation_risk(&ALICE).unwrap().equity, usd(-19_700));
+	assert_eq!(Margin::liquidation_risk(&ALICE).unwrap().equity, usd(-19_745));
 }
 
 /// Rule 3 of `risk.rs`: a bankruptcy waits while a collateral price is unavailable, and the
@@ -1606,7 +1606,7 @@ fn bankruptcy_waits_for_the_collateral_price_and_runs_when_it_returns() {
 		let events = margin_events();
 		assert_eq!(
 			events[events.len() - 2],
-			Event::BankruptcyDeferred { who: ALICE, equity: usd(-19_700), assets: vec![ETH_ID] }
+			Event::BankruptcyDeferred { who: ALICE, equity: usd(-19_745), assets: vec![ETH_ID] }
 		);
 		assert!(!events
 			.iter()
@@ -1676,7 +1676,7 @@ fn accounts_waiting_for_a_price_do_not_hold_up_the_batch() {
 		assert_eq!(cash(ALICE), usd(-20_000));
 
 		// BTC falls to 45,000: Bob and Charlie are below MM (5,000 < 8,375). Alice's deficit
-		// (19,700 + 0) is the largest, but her bankruptcy waits: not a candidate.
+		// (19,745 + 0) is the largest, but her bankruptcy waits: not a candidate.
 		set_price(BTC_ID, 45_000);
 		assert_eq!(Margin::liquidation_candidates(10), (vec![BOB, CHARLIE], 2));
 		// The oracle loses every trace of ETH's price (no bound): Charlie cannot be judged
@@ -1713,12 +1713,13 @@ fn accounts_waiting_for_a_price_do_not_hold_up_the_batch() {
 fn liquidation_fees_come_only_out_of_confirmed_equity() {
 	ExtBuilder::default().build_and_execute(|| {
 		// 5,500 cash, 2 ETH, 1 short put K = 50,000; BTC 45,000, ETH halted with a bound of
-		// 1,500: equity 500 + 3,000 = 3,500 < MM 8,375, of which 500 is confirmed.
+		// 1,500: equity 500 + 2,550 (15% haircut) = 3,050 < MM 8,375, of which 500 is
+		// confirmed.
 		short_puts(ALICE, 5_500, 1);
 		assert_ok!(Margin::deposit(RuntimeOrigin::signed(ALICE), ETH_ID, 2 * ETH));
 		set_price(BTC_ID, 45_000);
 		halt_price(ETH_ID, 1_500);
-		assert_eq!(Margin::liquidation_risk(&ALICE).unwrap().unpriced_value(), 3_000 * USD);
+		assert_eq!(Margin::liquidation_risk(&ALICE).unwrap().unpriced_value(), 2_550 * USD);
 		assert_ok!(Margin::liquidate(RuntimeOrigin::signed(KEEPER), ALICE));
 		// Fees on 45,000 notional within room 500: penalty 450, reward 50 (not 225).
 		assert_eq!(quantity_of(ALICE, 1), 0);
@@ -1728,7 +1729,7 @@ fn liquidation_fees_come_only_out_of_confirmed_equity() {
 		match margin_events().last() {
 			Some(Event::Liquidated { penalty, keeper_reward, equity_after, .. }) => {
 				assert_eq!((*penalty, *keeper_reward), (450 * USD, 50 * USD));
-				assert_eq!(*equity_after, usd(3_000));
+				assert_eq!(*equity_after, usd(2_550));
 			}
 			other => panic!("unexpected {other:?}"),
 		}

@@ -311,7 +311,7 @@ pub enum UnpricedCollateral {
 	Fail,
 	/// At zero: initial-margin checks (withdrawals, orders, risk-increasing fills).
 	AtZero,
-	/// At the oracle's upper bound (`PriceProvider::spot_upper_bound`), without haircut: the
+	/// At the oracle's upper bound (`PriceProvider::spot_upper_bound`), with its haircut: the
 	/// liquidation test. Fails if the oracle knows no bound.
 	AtUpperBound,
 }

@@ -87,8 +87,8 @@ fn call_60k() -> SeriesId {
 }
 
 /// The fund's longs are offered at mark x 1.01 rounded up to the tick; a buyer at the ask
-/// takes all of them: the fund's position goes to zero and it receives ask x quantity, less
-/// its maker fee (net of its own 10% share) plus its share of the buyer's fee.
+/// takes all of them: the fund's position goes to zero and it receives ask x quantity, with no
+/// fee of its own (protocol accounts trade fee-free), plus its 10% share of the buyer's fee.
 #[test]
 fn inventory_shrinks_to_zero_when_a_counterparty_buys_at_the_funds_ask() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -114,8 +114,8 @@ fn inventory_shrinks_to_zero_when_a_counterparty_buys_at_the_funds_ask() {
 		// Fees: 18 USD a contract each side (below 12.5% of the premium).
 		let premium = 3 * ask as i128;
 		assert_eq!(cash(CHARLIE), charlie0 - premium - 54 * USD as i128);
-		// The fund: + premium - its maker fee's 90% to the collector + 10% of Charlie's fee.
-		assert_eq!(cash(FUND), fund0 + premium - 48_600_000 + 5_400_000);
+		// The fund: + premium + 10% of Charlie's fee; it pays none itself.
+		assert_eq!(cash(FUND), fund0 + premium + 5_400_000);
 		// Nothing left to quote.
 		System::reset_events();
 		next_block();
@@ -139,9 +139,9 @@ fn resting_bids_crossing_the_quote_fill_at_once() {
 		assert_eq!(quoted(), vec![(id, Sell, ask, 3, 1)]);
 		assert_eq!((pos(id, FUND), pos(id, DAVE), pos(id, EVE)), (1, 2, 0));
 		assert_eq!(fund_quote(id), Some((Sell, ask, 1)));
-		// Filled at Dave's price; the fund as taker pays 36 USD of fees (10% back to itself) and
-		// receives 10% of Dave's 36 USD.
-		assert_eq!(cash(FUND), fund0 + 2 * (ask + USD) as i128 - 36 * USD as i128 + 7_200_000);
+		// Filled at Dave's price; the fund as taker pays no fee and receives 10% of Dave's
+		// 36 USD.
+		assert_eq!(cash(FUND), fund0 + 2 * (ask + USD) as i128 + 3_600_000);
 		assert!(options_events().iter().any(|e| matches!(
 			e,
 			Event::OrderFilled { maker: DAVE, taker: FUND, quantity: 2, price, .. }
@@ -165,15 +165,47 @@ fn a_fund_short_is_bought_back_at_its_bid() {
 		place(ALICE, id, Sell, bid, 2, Ioc);
 		assert_eq!((pos(id, FUND), pos(id, ALICE)), (0, 0));
 		assert_eq!(Series::<Test>::get(id).unwrap().open_interest, 0);
-		// The fund paid 2 x bid and its fee: min(18 USD, 12.5% x premium) a contract... x 2.
+		// The fund paid 2 x bid and no fee (fee-free as a protocol account); it receives 10% of
+		// Alice's fee, min(18 USD, 12.5% x premium) a contract.
 		let premium = 2 * bid;
 		let fee = Options::fee(Permill::from_parts(300), fixed(60_000), fixed(1), premium, 2);
-		let fund_fee_net = fee - Permill::from_percent(10).mul_floor(fee);
 		let alice_fee_share = Permill::from_percent(10).mul_floor(fee);
-		assert_eq!(
-			cash(FUND),
-			fund0 - premium as i128 - fund_fee_net as i128 + alice_fee_share as i128
-		);
+		assert_eq!(cash(FUND), fund0 - premium as i128 + alice_fee_share as i128);
+	});
+}
+
+/// Latency arbitrage against the fund (red-team review): the mark rises after the fund quoted
+/// and before the unwind visits the series again (a feed earlier in the same block). A buyer
+/// at the old ask gets nothing: the stale quote is withdrawn at fill time, the fund keeps its
+/// position, and the next visit quotes at the new mark.
+#[test]
+fn a_stale_quote_never_fills_below_the_current_mark() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_60k();
+		fund_holds(id, BOB, 3);
+		next_block();
+		let ask0 = expected_ask(id, Permill::from_percent(1));
+		assert_eq!(fund_quote(id), Some((Sell, ask0, 3)));
+		// The underlying rises 2,000 USD within the block: the mark is above the old ask.
+		set_spot(BTC, fixed(62_000));
+		assert!(Options::mark_per_contract(id).unwrap() > ask0);
+		let (fund0, charlie0) = (cash(FUND), cash(CHARLIE));
+		System::reset_events();
+		place(CHARLIE, id, Buy, ask0, 3, Ioc);
+		assert_eq!((pos(id, FUND), pos(id, CHARLIE)), (3, 0));
+		assert_eq!((cash(FUND), cash(CHARLIE)), (fund0, charlie0));
+		assert_eq!(FundQuotes::<Test>::get(id), None);
+		assert!(options_events().iter().any(|e| matches!(
+			e,
+			Event::OrderCancelled { reason: CancelReason::InventoryRequote, .. }
+		)));
+		// The next visit quotes at the new mark; a buyer there takes the inventory.
+		next_block();
+		let ask1 = expected_ask(id, Permill::from_percent(1));
+		assert!(ask1 > ask0);
+		assert_eq!(fund_quote(id), Some((Sell, ask1, 3)));
+		place(CHARLIE, id, Buy, ask1, 3, Ioc);
+		assert_eq!((pos(id, FUND), pos(id, CHARLIE)), (0, 3));
 	});
 }
 

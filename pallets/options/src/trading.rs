@@ -431,6 +431,20 @@ impl<T: Config> Pallet<T> {
 		Ok(id)
 	}
 
+	/// Whether a resting fund order on `side` at `price` is worse for the fund than its quote
+	/// at `market`'s current mark (`band.mark`, USD units per contract): a sell below
+	/// `mark + ceil(unwind_spread x mark)`, or a buy above `mark - ceil(unwind_spread x mark)`.
+	/// A quote made at the current mark is never stale (its ask is at least, its bid at most,
+	/// these bounds: `Pallet::unwind_quote` rounds against the counterparty).
+	fn fund_quote_is_stale(side: Side, price: Balance, market: &Market) -> bool {
+		let mark = market.band.mark;
+		let spread = market.params.unwind_spread.mul_ceil(mark);
+		match side {
+			Side::Sell => price < mark.saturating_add(spread),
+			Side::Buy => price > mark.saturating_sub(spread),
+		}
+	}
+
 	/// Match an incoming order against `book` (the opposite side, best first), at the resting
 	/// orders' prices, visiting at most `MaxFillsPerCall` of them. A resting order of the
 	/// taker is cancelled (self-trade prevention), one priced outside the band is cancelled
@@ -479,6 +493,16 @@ impl<T: Config> Pallet<T> {
 						order_id: best.order_id,
 						remaining: closable,
 					});
+				}
+				// A quote is priced when the unwind visits it; the mark may have moved since (a
+				// feed earlier in this block, or up to `ceil(series held / MaxUnwindQuotesPerBlock)`
+				// blocks between visits). It never fills at a price worse for the fund than the
+				// quote at the current mark: an ask below `mark x (1 + unwind_spread)` or a bid
+				// above `mark x (1 - unwind_spread)` is withdrawn and quoted again at the next
+				// visit (red-team review: latency arbitrage against the fund).
+				if Self::fund_quote_is_stale(maker_order.side, best.price, market) {
+					Self::drop_order(best.order_id, &maker_order, CancelReason::InventoryRequote);
+					continue;
 				}
 			}
 			if maker == *who {
@@ -589,8 +613,18 @@ impl<T: Config> Pallet<T> {
 		Self::transfer(buyer, seller, premium).map_err(fatal)?;
 		let size = terms.contract_size;
 		let p = &market.params;
-		let maker_fee = Self::fee(p.maker_fee_rate, market.spot, size, premium, quantity);
-		let taker_fee = Self::fee(p.taker_fee_rate, market.spot, size, premium, quantity);
+		// Protocol accounts trade fee-free: the insurance fund unwinding its inventory would
+		// otherwise pay up to 12.5% of the premium to the fee collector, more than its spread
+		// for most out-of-the-money options, and so sell below mark (red-team review).
+		let fee_of = |who: &T::AccountId, rate: Permill| {
+			if T::ProtocolAccounts::is_protocol_account(who) {
+				0
+			} else {
+				Self::fee(rate, market.spot, size, premium, quantity)
+			}
+		};
+		let maker_fee = fee_of(&maker, p.maker_fee_rate);
+		let taker_fee = fee_of(taker, p.taker_fee_rate);
 		Self::pay_fee(&maker, maker_fee).map_err(fatal)?;
 		Self::note_maker_fill(maker_order_id, maker_order, quantity);
 

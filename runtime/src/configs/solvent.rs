@@ -164,8 +164,9 @@ parameter_types! {
 
 /// The oracle keys the margin accounts' values depend on, and whether they are available
 /// (red-team finding 6: stakers must not withdraw from the fund while a halted key hides bad
-/// debt). The keys: the spot price of every collateral asset (every one has a supported spot
-/// key, so there are at most `OracleMaxKeys` that can ever be available), and the spot price
+/// debt). The keys: the spot price of every collateral asset the margin pallet holds a
+/// non-zero balance of (every one has a supported spot key, so there are at most
+/// `OracleMaxKeys`), and the spot price
 /// and implied volatility of the underlying of every active series with open interest that
 /// is not settling (at most `OptionsMaxActiveSeries` series; a settling series is valued at
 /// its settlement price). Reads: the collateral entries, `ActiveSeries`, one `Series` per
@@ -175,10 +176,16 @@ impl solvent_primitives::OracleGuard for MarginOracleGuard {
 	fn unavailable_key() -> Option<OracleKey> {
 		use solvent_primitives::{PriceProvider, PriceStatus};
 		let mut keys = alloc::collections::BTreeSet::new();
+		// Only collateral the margin pallet holds: a configured asset nobody deposited (listed
+		// ahead of its feeders, or never fed) cannot hide a loss and must not pause stakers
+		// forever (red-team review).
+		let custody: AccountId = MarginPalletId::get().into_account_truncating();
 		for asset in
 			pallet_margin::Collateral::<Runtime>::iter_keys().take(OracleMaxKeys::get() as usize)
 		{
-			keys.insert(OracleKey::Spot(asset));
+			if pallet_assets::Pallet::<Runtime>::balance(asset, &custody) > 0 {
+				keys.insert(OracleKey::Spot(asset));
+			}
 		}
 		for (_, id) in pallet_options::ActiveSeries::<Runtime>::get() {
 			let Some(info) = pallet_options::Series::<Runtime>::get(id) else { continue };
