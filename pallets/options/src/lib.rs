@@ -256,6 +256,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxUnwindQuotesPerBlock: Get<u32>;
 
+		/// Whether trading is paused (the runtime's safe mode): the unwind then places no
+		/// order, since makers whose resting orders it would take cannot place orders to hedge
+		/// (red-team review). Quotes already resting stay; none fills at a price worse for the
+		/// fund than its quote at the current mark.
+		type TradingPaused: Get<bool>;
+
 		/// Weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
 
@@ -642,11 +648,17 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		/// Expire, cancel the orders of, and settle series past their expiry, within the
-		/// per-block bounds; then (re)quote the insurance fund's unwind orders in at most
-		/// `MaxUnwindQuotesPerBlock` series. Returns the weight used.
+		/// per-block bounds; then, unless trading is paused (`Config::TradingPaused`), (re)quote
+		/// the insurance fund's unwind orders in at most `MaxUnwindQuotesPerBlock` series.
+		/// Returns the weight used.
 		fn on_initialize(_n: BlockNumberFor<T>) -> Weight {
 			let settlement = Self::process_expiries();
-			settlement.saturating_add(Self::do_unwind_inventory(T::MaxUnwindQuotesPerBlock::get()))
+			if T::TradingPaused::get() {
+				return settlement.saturating_add(T::DbWeight::get().reads(1));
+			}
+			settlement
+				.saturating_add(Self::do_unwind_inventory(T::MaxUnwindQuotesPerBlock::get()))
+				.saturating_add(T::DbWeight::get().reads(1))
 		}
 
 		fn integrity_test() {

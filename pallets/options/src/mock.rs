@@ -57,6 +57,7 @@ impl frame_system::Config for Test {
 }
 
 parameter_types! {
+	pub static TradingPaused: bool = false;
 	pub const OptionsPalletId: PalletId = PalletId(*b"sv/optns");
 	pub static Now: Moment = T0;
 	pub static FeeShare: Permill = Permill::from_percent(10);
@@ -104,6 +105,7 @@ impl pallet_options::Config for Test {
 	type MaxPositionsPerAccount = ConstU32<3>;
 	type MaxSettlementsPerBlock = ConstU32<5>;
 	type MaxUnwindQuotesPerBlock = ConstU32<2>;
+	type TradingPaused = TradingPaused;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;

@@ -555,3 +555,26 @@ fn migration_v4_adds_the_unwind_spread() {
 		assert_storage_noop!(v4::MigrateV3ToV4::<Test>::on_runtime_upgrade());
 	});
 }
+
+/// While trading is paused (the runtime's safe mode) the unwind places no order: makers whose
+/// resting bids it would take cannot place orders to hedge. It quotes again once trading
+/// resumes.
+#[test]
+fn no_unwind_while_trading_is_paused() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = call_60k();
+		fund_holds(id, BOB, 3);
+		let ask = expected_ask(id, Permill::from_percent(1));
+		place(DAVE, id, Buy, ask + USD, 2, Gtc);
+		crate::mock::TradingPaused::set(true);
+		System::reset_events();
+		next_block();
+		assert!(options_events().is_empty());
+		assert_eq!((pos(id, FUND), pos(id, DAVE)), (3, 0));
+		assert_eq!(FundQuotes::<Test>::get(id), None);
+		crate::mock::TradingPaused::set(false);
+		next_block();
+		assert_eq!((pos(id, FUND), pos(id, DAVE)), (1, 2));
+		assert_eq!(fund_quote(id), Some((Sell, ask, 1)));
+	});
+}

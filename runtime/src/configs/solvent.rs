@@ -150,6 +150,7 @@ impl pallet_options::Config for Runtime {
 	type MaxPositionsPerAccount = OptionsMaxPositionsPerAccount;
 	type MaxSettlementsPerBlock = OptionsMaxSettlementsPerBlock;
 	type MaxUnwindQuotesPerBlock = OptionsMaxUnwindQuotesPerBlock;
+	type TradingPaused = SafeModeEntered;
 	type WeightInfo = pallet_options::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_helpers::Options;
@@ -160,6 +161,14 @@ parameter_types! {
 	/// Unstake cooldown bounds: 10 blocks (30 s) to 201,600 blocks (7 days at 3 s).
 	pub const MinUnstakeCooldown: u32 = 10;
 	pub const MaxUnstakeCooldown: u32 = 201_600;
+}
+
+/// Whether the runtime's safe mode is on (the options pallet's unwind then places no order).
+pub struct SafeModeEntered;
+impl Get<bool> for SafeModeEntered {
+	fn get() -> bool {
+		pallet_safe_mode::EnteredUntil::<Runtime>::exists()
+	}
 }
 
 /// The oracle keys the margin accounts' values depend on, and whether they are available
