@@ -2274,7 +2274,7 @@ fn upper_bound(asset: u32) -> Result<FixedU128, PriceError> {
 /// the breaker's reference, the held-back median and the median of the feeders' latest
 /// values; never a minority feeder's value.
 #[test]
-fn upper_bound_is_the_highest_price_a_majority_stands_behind() {
+fn upper_bound_is_the_highest_price_half_of_the_feeders_stand_behind() {
 	ExtBuilder::default().build_and_execute(|| {
 		// Never fed: no bound.
 		assert_eq!(upper_bound(BTC), Err(PriceError::NoHistory));
@@ -2315,5 +2315,18 @@ fn upper_bound_is_the_highest_price_a_majority_stands_behind() {
 		// One feeder comes back lower: no quorum yet, the bound does not fall.
 		feed(ALICE, &[(BTC_SPOT, int(90))]);
 		assert_eq!(upper_bound(BTC), Ok(int(104)));
+	});
+	// Half of the feeders quote an absurd price (red-team review): two of four at 10^9 after
+	// a crash to 50. The held-back aggregate averages the two middle values (about 5 x 10^8);
+	// the bound takes the lower median of the feeders' values (50) and the pre-halt price:
+	// 100, not 5 x 10^8.
+	ExtBuilder::default().build_and_execute(|| {
+		feed_all(BTC_SPOT, &ABC, &[100, 100, 100]);
+		next_block();
+		feed_all(BTC_SPOT, &[ALICE, BOB], &[50, 50]);
+		feed_all(BTC_SPOT, &[CHARLIE, DAVE], &[1_000_000_000, 1_000_000_000]);
+		assert_eq!(get(BTC_SPOT), Err(PriceError::Halted));
+		assert!(state(BTC_SPOT).aggregate.unwrap() > int(400_000_000));
+		assert_eq!(upper_bound(BTC), Ok(int(100)));
 	});
 }
