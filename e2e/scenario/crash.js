@@ -31,6 +31,10 @@ import { startNode, sleep, waitFor, nodeBinary } from '../lib/node.js';
 import { submitAndFinalize, findEvents } from '../lib/tx.js';
 import { BTC_CSV } from '../lib/feeder.js';
 
+/** The margin pallet's cash index as a number: its value (18 decimals) is stored 10^9 times
+ * larger per rescale, counted in the high 8 bits of its epoch (pallets/margin losses.rs). */
+const cashIndexValue = (ci) => Number(BigInt(ci.value)) / 1e18 / 1e9 ** (Number(ci.epoch) >>> 24);
+
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const FULL = args.includes('--full');
@@ -202,7 +206,7 @@ async function main() {
   if (FUND_USD !== null) {
     // The treasury (a pallet account, Sudo dispatches as it) unstakes all but FUND_USD.
     const treasury = encodeAddress(u8aConcat(stringToU8a('modl'), stringToU8a('sv/trsry'), new Uint8Array(20)), 42);
-    const shares = (await api.query.insuranceFund.shares(treasury)).unwrap().toBigInt();
+    const shares = (await api.query.insuranceFund.shares(treasury)).unwrap().shares.toBigInt();
     const keep = FUND_USD * USD; // one share unit per USD unit at genesis
     if (shares > keep) {
       const r = await submitAndFinalize(api, api.tx.sudo.sudoAs(treasury, api.tx.insuranceFund.requestUnstake(shares - keep)), alice);
@@ -315,7 +319,7 @@ async function main() {
       }
       const mm = (await at.query.options.params()).toJSON().mmRate;
       if (referendum && mmEnactedAt === null && mm === referendum.to) mmEnactedAt = n;
-      blocks.push({ block: n, price: price?.value != null ? fixedNum(price.value) : null, priceStatus: statusOf(price), impliedVol: iv?.value != null ? fixedNum(iv.value) : null, impliedVolStatus: statusOf(iv), unhealthy, fundCash: fund.cash, fundValue: fund.value, coverageRatio: fund.coverageRatio == null ? null : fixedNum(fund.coverageRatio), uncoveredBadDebt: String(uncovered), cashIndex: Number(BigInt(cashIndex.value)) / 1e18, cashIndexEpoch: cashIndex.epoch, badDebt: badDebt.toString(), fundPaid: fundPaid.toString(), socialized: socialized.toString(), mmRate: mm });
+      blocks.push({ block: n, price: price?.value != null ? fixedNum(price.value) : null, priceStatus: statusOf(price), impliedVol: iv?.value != null ? fixedNum(iv.value) : null, impliedVolStatus: statusOf(iv), unhealthy, fundCash: fund.cash, fundValue: fund.value, coverageRatio: fund.coverageRatio == null ? null : fixedNum(fund.coverageRatio), uncoveredBadDebt: String(uncovered), cashIndex: cashIndexValue(cashIndex), cashIndexEpoch: cashIndex.epoch, badDebt: badDebt.toString(), fundPaid: fundPaid.toString(), socialized: socialized.toString(), mmRate: mm });
     } catch (e) { /* a block that is pruned or a transient RPC error: skip */ }
   });
 
@@ -421,7 +425,7 @@ async function main() {
     `- Oracle: BTC spot unavailable in ${blocks.filter((b) => b.priceStatus !== 'available' && b.priceStatus !== 'Available').length} of ${blocks.length} blocks, implied vol in ${blocks.filter((b) => b.impliedVolStatus !== 'available' && b.impliedVolStatus !== 'Available').length} (no liquidation happens on an unavailable price).`,
     `- Referendum #${referendum?.index} raised the options maintenance margin ${referendum?.from} -> ${referendum?.to} ppm; in force from block #${mmEnactedAt}.`,
     `- ${settlements.length} series settled from the oracle TWAP: ${settlements.map((s) => `${s.kind} ${Number(s.strike).toFixed(2)} @ ${s.settlementPrice.toFixed(2)} pays ${Number(s.payoutPerContract) / 1e6} USD/contract`).join('; ')}.`,
-    `- Loss waterfall: bad debt ${Number(report.waterfall.badDebt) / 1e6} USD; paid by the fund ${Number(report.waterfall.paidByFund) / 1e6} USD (owed across ${report.waterfall.blocksWithUncoveredDebt} blocks); socialized ${Number(report.waterfall.socialized) / 1e6} USD; cash index ${cashIndex.value / 1e18} (epoch ${cashIndex.epoch}).`,
+    `- Loss waterfall: bad debt ${Number(report.waterfall.badDebt) / 1e6} USD; paid by the fund ${Number(report.waterfall.paidByFund) / 1e6} USD (owed across ${report.waterfall.blocksWithUncoveredDebt} blocks); socialized ${Number(report.waterfall.socialized) / 1e6} USD; cash index ${cashIndexValue(cashIndex)} (epoch ${cashIndex.epoch}).`,
     `- Custody: USD held by the margin pallet ${held} + owed by the fund ${owed} >= sum of cash ${cashSum}.`,
     `- Result: ${failures.length === 0 ? 'all assertions passed' : 'FAILED: ' + failures.join('; ')}`,
   ].join('\n');

@@ -86,7 +86,7 @@ test('bad debt above the per-block cap: the fund pays it over the next blocks, s
   // A staker stakes and asks to leave; the cooldown (10 blocks on --dev) passes before the crash.
   const [staker, writer, buyer, donor] = await accounts(['Staker', 'Writer', 'Buyer', 'Donor'], 1_000_000n * USD);
   assert.equal((await submit(api, api.tx.insuranceFund.stake(1_000n * USD), staker)).error, null);
-  const shares = (await api.query.insuranceFund.shares(staker.address)).unwrap().toBigInt();
+  const shares = (await api.query.insuranceFund.shares(staker.address)).unwrap().shares.toBigInt();
   const req = await submit(api, api.tx.insuranceFund.requestUnstake(shares), staker);
   assert.equal(req.error, null);
   const unlockAt = findEvents(req.events, 'insuranceFund', 'UnstakeRequested')[0].data.unlockAt.toNumber();

@@ -68,11 +68,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:1 w:0)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Metadata` (r:1 w:0)
 	/// Proof: `Assets::Metadata` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Params` (r:1 w:0)
-	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
@@ -81,10 +81,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn deposit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1533`
+		//  Measured:  `1576`
 		//  Estimated: `6208`
-		// Minimum execution time: 101_490_000 picoseconds.
-		Weight::from_parts(110_434_000, 6208)
+		// Minimum execution time: 101_470_000 picoseconds.
+		Weight::from_parts(119_306_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -97,7 +97,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:3 w:0)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Collateral` (r:2 w:0)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Metadata` (r:2 w:0)
@@ -107,11 +107,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Options::AccountOrders` (r:1 w:0)
 	/// Proof: `Options::AccountOrders` (`max_values`: None, `max_size`: Some(1970), added: 4445, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Params` (r:1 w:0)
-	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
+	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Positions` (r:16 w:0)
 	/// Proof: `Options::Positions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Series` (r:16 w:0)
 	/// Proof: `Options::Series` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::ImAddOn` (r:1 w:0)
+	/// Proof: `Margin::ImAddOn` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
@@ -119,13 +121,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[0, 16]`.
 	fn withdraw(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2269 + p * (161 ±0)`
-		//  Estimated: `7875 + p * (2543 ±0)`
-		// Minimum execution time: 126_708_000 picoseconds.
-		Weight::from_parts(155_535_058, 7875)
-			// Standard Error: 210_410
-			.saturating_add(Weight::from_parts(23_554_762, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(16_u64))
+		//  Measured:  `2322 + p * (161 ±0)`
+		//  Estimated: `7899 + p * (2543 ±12)`
+		// Minimum execution time: 129_361_000 picoseconds.
+		Weight::from_parts(157_158_163, 7899)
+			// Standard Error: 157_561
+			.saturating_add(Weight::from_parts(22_222_970, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(p.into()))
@@ -137,7 +139,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:3 w:0)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Collateral` (r:2 w:0)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Metadata` (r:2 w:0)
@@ -147,17 +149,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Options::AccountOrders` (r:1 w:1)
 	/// Proof: `Options::AccountOrders` (`max_values`: None, `max_size`: Some(1970), added: 4445, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Params` (r:1 w:0)
-	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
+	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Positions` (r:30 w:30)
 	/// Proof: `Options::Positions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Series` (r:15 w:0)
 	/// Proof: `Options::Series` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Params` (r:1 w:0)
-	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Orders` (r:32 w:32)
 	/// Proof: `Options::Orders` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Book` (r:15 w:15)
 	/// Proof: `Options::Book` (`max_values`: None, `max_size`: Some(1559), added: 4034, mode: `MaxEncodedLen`)
+	/// Storage: `Options::FundQuotes` (r:15 w:0)
+	/// Proof: `Options::FundQuotes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::PositiveCashTotal` (r:1 w:1)
 	/// Proof: `Margin::PositiveCashTotal` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Debtors` (r:1 w:1)
@@ -173,20 +177,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 16]`.
 	fn liquidate(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4625 + p * (281 ±0)`
-		//  Estimated: `82910 + p * (4787 ±19)`
-		// Minimum execution time: 532_108_000 picoseconds.
-		Weight::from_parts(570_701_881, 82910)
-			// Standard Error: 2_433_620
-			.saturating_add(Weight::from_parts(72_489_151, 0).saturating_mul(p.into()))
+		//  Measured:  `4688 + p * (281 ±0)`
+		//  Estimated: `82910 + p * (4787 ±34)`
+		// Minimum execution time: 571_536_000 picoseconds.
+		Weight::from_parts(574_130_264, 82910)
+			// Standard Error: 2_148_213
+			.saturating_add(Weight::from_parts(73_450_342, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(55_u64))
-			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(43_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 4787).saturating_mul(p.into()))
 	}
 	/// Storage: `Margin::Params` (r:1 w:0)
-	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `Options::AccountSeries` (r:1001 w:1001)
 	/// Proof: `Options::AccountSeries` (`max_values`: None, `max_size`: Some(1074), added: 3549, mode: `MaxEncodedLen`)
 	/// Storage: `Options::AccountOrders` (r:1000 w:0)
@@ -198,17 +202,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:3 w:0)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Collateral` (r:2 w:0)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Metadata` (r:2 w:0)
 	/// Proof: `Assets::Metadata` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Params` (r:1 w:0)
-	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
+	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Positions` (r:1029 w:1029)
 	/// Proof: `Options::Positions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Series` (r:15 w:0)
 	/// Proof: `Options::Series` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `Options::FundQuotes` (r:15 w:0)
+	/// Proof: `Options::FundQuotes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::PositiveCashTotal` (r:1 w:1)
 	/// Proof: `Margin::PositiveCashTotal` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Debtors` (r:1000 w:1000)
@@ -225,15 +231,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[0, 16]`.
 	fn liquidate_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1744 + n * (205 ±0) + p * (154 ±0)`
-		//  Estimated: `8688 + n * (4445 ±0) + p * (4615 ±30)`
-		// Minimum execution time: 1_871_762_000 picoseconds.
-		Weight::from_parts(7_069_567_752, 8688)
-			// Standard Error: 9_035_879
-			.saturating_add(Weight::from_parts(170_733_410, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(18_u64))
+		//  Measured:  `1807 + n * (205 ±0) + p * (154 ±0)`
+		//  Estimated: `8715 + n * (4445 ±0) + p * (4615 ±30)`
+		// Minimum execution time: 1_357_791_000 picoseconds.
+		Weight::from_parts(1_357_791_000, 8715)
+			// Standard Error: 14_846_637
+			.saturating_add(Weight::from_parts(238_776_951, 0).saturating_mul(n.into()))
+			// Standard Error: 936_129_322
+			.saturating_add(Weight::from_parts(858_867_087, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(19_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(p.into())))
@@ -250,52 +258,79 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CurrentCashIndex` (r:1 w:1)
 	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::PositiveCashTotal` (r:1 w:0)
-	/// Proof: `Margin::PositiveCashTotal` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `PriceOracle::KeyStates` (r:2 w:0)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:1 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Metadata` (r:1 w:0)
+	/// Proof: `Assets::Metadata` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Options::AccountSeries` (r:1 w:0)
 	/// Proof: `Options::AccountSeries` (`max_values`: None, `max_size`: Some(1074), added: 3549, mode: `MaxEncodedLen`)
 	/// Storage: `Options::AccountOrders` (r:1 w:0)
 	/// Proof: `Options::AccountOrders` (`max_values`: None, `max_size`: Some(1970), added: 4445, mode: `MaxEncodedLen`)
-	/// Storage: `Timestamp::Now` (r:1 w:0)
-	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Params` (r:1 w:0)
-	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
-	/// Storage: `Options::Positions` (r:16 w:0)
+	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
+	/// Storage: `Options::Positions` (r:256 w:0)
 	/// Proof: `Options::Positions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
-	/// Storage: `Options::Series` (r:16 w:0)
+	/// Storage: `Options::Series` (r:256 w:0)
 	/// Proof: `Options::Series` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
-	/// Storage: `PriceOracle::KeyStates` (r:2 w:0)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Debtors` (r:1 w:1)
-	/// Proof: `Margin::Debtors` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForDebtors` (r:1 w:1)
-	/// Proof: `Margin::CounterForDebtors` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// The range of component `p` is `[0, 16]`.
+	/// Storage: `Margin::PositiveCashTotal` (r:1 w:0)
+	/// Proof: `Margin::PositiveCashTotal` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// The range of component `p` is `[0, 256]`.
 	fn process_bad_debt(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1470 + p * (161 ±0)`
-		//  Estimated: `6122 + p * (2543 ±0)`
-		// Minimum execution time: 61_381_000 picoseconds.
-		Weight::from_parts(94_469_694, 6122)
-			// Standard Error: 110_308
-			.saturating_add(Weight::from_parts(21_027_533, 0).saturating_mul(p.into()))
+		//  Measured:  `1808 + p * (163 ±0)`
+		//  Estimated: `5435 + p * (2543 ±0)`
+		// Minimum execution time: 84_015_000 picoseconds.
+		Weight::from_parts(84_545_000, 5435)
+			// Standard Error: 180_939
+			.saturating_add(Weight::from_parts(21_880_555, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(p.into()))
 	}
-	/// Interim: to be regenerated by scripts/benchmark-weights.sh. Written by analogy with
-	/// `process_bad_debt` (pricing the fund's `p` positions) plus the open interest notional
-	/// (`Options::ActiveSeries`, then `Options::Series` and a spot price per series with open
-	/// interest), `Margin::Params`, `Margin::UncoveredBadDebt` and `Margin::ImAddOn` (r:1 w:1).
+	/// Storage: `Margin::Accounts` (r:1 w:0)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `PriceOracle::KeyStates` (r:2 w:0)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:2 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Metadata` (r:2 w:0)
+	/// Proof: `Assets::Metadata` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
+	/// Storage: `Options::AccountSeries` (r:1 w:0)
+	/// Proof: `Options::AccountSeries` (`max_values`: None, `max_size`: Some(1074), added: 3549, mode: `MaxEncodedLen`)
+	/// Storage: `Options::AccountOrders` (r:1 w:0)
+	/// Proof: `Options::AccountOrders` (`max_values`: None, `max_size`: Some(1970), added: 4445, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UncoveredBadDebt` (r:1 w:0)
+	/// Proof: `Margin::UncoveredBadDebt` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Options::ActiveSeries` (r:1 w:0)
+	/// Proof: `Options::ActiveSeries` (`max_values`: Some(1), `max_size`: Some(3074), added: 3569, mode: `MaxEncodedLen`)
+	/// Storage: `Options::Series` (r:16 w:0)
+	/// Proof: `Options::Series` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Params` (r:1 w:0)
+	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::ImAddOn` (r:1 w:1)
+	/// Proof: `Margin::ImAddOn` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[0, 16]`.
 	fn update_im_addon(p: u32, ) -> Weight {
-		Weight::from_parts(100_000_000, 6122)
-			.saturating_add(Weight::from_parts(25_000_000, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(14_u64))
-			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(p.into())))
+		// Proof Size summary in bytes:
+		//  Measured:  `1328 + p * (105 ±0)`
+		//  Estimated: `6220 + p * (2542 ±0)`
+		// Minimum execution time: 65_407_000 picoseconds.
+		Weight::from_parts(90_682_246, 6220)
+			// Standard Error: 147_442
+			.saturating_add(Weight::from_parts(6_510_402, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(15_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(Weight::from_parts(0, 5085).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(0, 2542).saturating_mul(p.into()))
 	}
 	/// Storage: `Margin::Collateral` (r:1 w:1)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
@@ -303,19 +338,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `191`
 		//  Estimated: `3490`
-		// Minimum execution time: 13_870_000 picoseconds.
-		Weight::from_parts(22_273_000, 3490)
+		// Minimum execution time: 13_830_000 picoseconds.
+		Weight::from_parts(17_015_000, 3490)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::Params` (r:1 w:1)
-	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `161`
-		//  Estimated: `1513`
-		// Minimum execution time: 10_345_000 picoseconds.
-		Weight::from_parts(17_405_000, 1513)
+		//  Measured:  `171`
+		//  Estimated: `1521`
+		// Minimum execution time: 10_425_000 picoseconds.
+		Weight::from_parts(12_889_000, 1521)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -332,11 +367,11 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:1 w:0)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Metadata` (r:1 w:0)
 	/// Proof: `Assets::Metadata` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Params` (r:1 w:0)
-	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
@@ -345,10 +380,10 @@ impl WeightInfo for () {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn deposit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1533`
+		//  Measured:  `1576`
 		//  Estimated: `6208`
-		// Minimum execution time: 101_490_000 picoseconds.
-		Weight::from_parts(110_434_000, 6208)
+		// Minimum execution time: 101_470_000 picoseconds.
+		Weight::from_parts(119_306_000, 6208)
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -361,7 +396,7 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:3 w:0)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Collateral` (r:2 w:0)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Metadata` (r:2 w:0)
@@ -371,11 +406,13 @@ impl WeightInfo for () {
 	/// Storage: `Options::AccountOrders` (r:1 w:0)
 	/// Proof: `Options::AccountOrders` (`max_values`: None, `max_size`: Some(1970), added: 4445, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Params` (r:1 w:0)
-	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
+	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Positions` (r:16 w:0)
 	/// Proof: `Options::Positions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Series` (r:16 w:0)
 	/// Proof: `Options::Series` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::ImAddOn` (r:1 w:0)
+	/// Proof: `Margin::ImAddOn` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
@@ -383,13 +420,13 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[0, 16]`.
 	fn withdraw(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2269 + p * (161 ±0)`
-		//  Estimated: `7875 + p * (2543 ±0)`
-		// Minimum execution time: 126_708_000 picoseconds.
-		Weight::from_parts(155_535_058, 7875)
-			// Standard Error: 210_410
-			.saturating_add(Weight::from_parts(23_554_762, 0).saturating_mul(p.into()))
-			.saturating_add(RocksDbWeight::get().reads(16_u64))
+		//  Measured:  `2322 + p * (161 ±0)`
+		//  Estimated: `7899 + p * (2543 ±12)`
+		// Minimum execution time: 129_361_000 picoseconds.
+		Weight::from_parts(157_158_163, 7899)
+			// Standard Error: 157_561
+			.saturating_add(Weight::from_parts(22_222_970, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(17_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(p.into()))
@@ -401,7 +438,7 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:3 w:0)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Collateral` (r:2 w:0)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Metadata` (r:2 w:0)
@@ -411,17 +448,19 @@ impl WeightInfo for () {
 	/// Storage: `Options::AccountOrders` (r:1 w:1)
 	/// Proof: `Options::AccountOrders` (`max_values`: None, `max_size`: Some(1970), added: 4445, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Params` (r:1 w:0)
-	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
+	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Positions` (r:30 w:30)
 	/// Proof: `Options::Positions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Series` (r:15 w:0)
 	/// Proof: `Options::Series` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Params` (r:1 w:0)
-	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Orders` (r:32 w:32)
 	/// Proof: `Options::Orders` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Book` (r:15 w:15)
 	/// Proof: `Options::Book` (`max_values`: None, `max_size`: Some(1559), added: 4034, mode: `MaxEncodedLen`)
+	/// Storage: `Options::FundQuotes` (r:15 w:0)
+	/// Proof: `Options::FundQuotes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::PositiveCashTotal` (r:1 w:1)
 	/// Proof: `Margin::PositiveCashTotal` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Debtors` (r:1 w:1)
@@ -437,20 +476,20 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[1, 16]`.
 	fn liquidate(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4625 + p * (281 ±0)`
-		//  Estimated: `82910 + p * (4787 ±19)`
-		// Minimum execution time: 532_108_000 picoseconds.
-		Weight::from_parts(570_701_881, 82910)
-			// Standard Error: 2_433_620
-			.saturating_add(Weight::from_parts(72_489_151, 0).saturating_mul(p.into()))
+		//  Measured:  `4688 + p * (281 ±0)`
+		//  Estimated: `82910 + p * (4787 ±34)`
+		// Minimum execution time: 571_536_000 picoseconds.
+		Weight::from_parts(574_130_264, 82910)
+			// Standard Error: 2_148_213
+			.saturating_add(Weight::from_parts(73_450_342, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(55_u64))
-			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(43_u64))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 4787).saturating_mul(p.into()))
 	}
 	/// Storage: `Margin::Params` (r:1 w:0)
-	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `Options::AccountSeries` (r:1001 w:1001)
 	/// Proof: `Options::AccountSeries` (`max_values`: None, `max_size`: Some(1074), added: 3549, mode: `MaxEncodedLen`)
 	/// Storage: `Options::AccountOrders` (r:1000 w:0)
@@ -462,17 +501,19 @@ impl WeightInfo for () {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::KeyStates` (r:3 w:0)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Collateral` (r:2 w:0)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Metadata` (r:2 w:0)
 	/// Proof: `Assets::Metadata` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Params` (r:1 w:0)
-	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
+	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Positions` (r:1029 w:1029)
 	/// Proof: `Options::Positions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Series` (r:15 w:0)
 	/// Proof: `Options::Series` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `Options::FundQuotes` (r:15 w:0)
+	/// Proof: `Options::FundQuotes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::PositiveCashTotal` (r:1 w:1)
 	/// Proof: `Margin::PositiveCashTotal` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::Debtors` (r:1000 w:1000)
@@ -489,15 +530,17 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[0, 16]`.
 	fn liquidate_batch(n: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1744 + n * (205 ±0) + p * (154 ±0)`
-		//  Estimated: `8688 + n * (4445 ±0) + p * (4615 ±30)`
-		// Minimum execution time: 1_871_762_000 picoseconds.
-		Weight::from_parts(7_069_567_752, 8688)
-			// Standard Error: 9_035_879
-			.saturating_add(Weight::from_parts(170_733_410, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(18_u64))
+		//  Measured:  `1807 + n * (205 ±0) + p * (154 ±0)`
+		//  Estimated: `8715 + n * (4445 ±0) + p * (4615 ±30)`
+		// Minimum execution time: 1_357_791_000 picoseconds.
+		Weight::from_parts(1_357_791_000, 8715)
+			// Standard Error: 14_846_637
+			.saturating_add(Weight::from_parts(238_776_951, 0).saturating_mul(n.into()))
+			// Standard Error: 936_129_322
+			.saturating_add(Weight::from_parts(858_867_087, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(19_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(p.into())))
@@ -514,52 +557,79 @@ impl WeightInfo for () {
 	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
 	/// Storage: `Margin::CurrentCashIndex` (r:1 w:1)
 	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::PositiveCashTotal` (r:1 w:0)
-	/// Proof: `Margin::PositiveCashTotal` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `PriceOracle::KeyStates` (r:2 w:0)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:1 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Metadata` (r:1 w:0)
+	/// Proof: `Assets::Metadata` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Options::AccountSeries` (r:1 w:0)
 	/// Proof: `Options::AccountSeries` (`max_values`: None, `max_size`: Some(1074), added: 3549, mode: `MaxEncodedLen`)
 	/// Storage: `Options::AccountOrders` (r:1 w:0)
 	/// Proof: `Options::AccountOrders` (`max_values`: None, `max_size`: Some(1970), added: 4445, mode: `MaxEncodedLen`)
-	/// Storage: `Timestamp::Now` (r:1 w:0)
-	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Options::Params` (r:1 w:0)
-	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
-	/// Storage: `Options::Positions` (r:16 w:0)
+	/// Proof: `Options::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
+	/// Storage: `Options::Positions` (r:256 w:0)
 	/// Proof: `Options::Positions` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
-	/// Storage: `Options::Series` (r:16 w:0)
+	/// Storage: `Options::Series` (r:256 w:0)
 	/// Proof: `Options::Series` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
-	/// Storage: `PriceOracle::KeyStates` (r:2 w:0)
-	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(91), added: 2566, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::Debtors` (r:1 w:1)
-	/// Proof: `Margin::Debtors` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
-	/// Storage: `Margin::CounterForDebtors` (r:1 w:1)
-	/// Proof: `Margin::CounterForDebtors` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// The range of component `p` is `[0, 16]`.
+	/// Storage: `Margin::PositiveCashTotal` (r:1 w:0)
+	/// Proof: `Margin::PositiveCashTotal` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// The range of component `p` is `[0, 256]`.
 	fn process_bad_debt(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1470 + p * (161 ±0)`
-		//  Estimated: `6122 + p * (2543 ±0)`
-		// Minimum execution time: 61_381_000 picoseconds.
-		Weight::from_parts(94_469_694, 6122)
-			// Standard Error: 110_308
-			.saturating_add(Weight::from_parts(21_027_533, 0).saturating_mul(p.into()))
+		//  Measured:  `1808 + p * (163 ±0)`
+		//  Estimated: `5435 + p * (2543 ±0)`
+		// Minimum execution time: 84_015_000 picoseconds.
+		Weight::from_parts(84_545_000, 5435)
+			// Standard Error: 180_939
+			.saturating_add(Weight::from_parts(21_880_555, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(13_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(p.into())))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(p.into()))
 	}
-	/// Interim: to be regenerated by scripts/benchmark-weights.sh. Written by analogy with
-	/// `process_bad_debt` (pricing the fund's `p` positions) plus the open interest notional
-	/// (`Options::ActiveSeries`, then `Options::Series` and a spot price per series with open
-	/// interest), `Margin::Params`, `Margin::UncoveredBadDebt` and `Margin::ImAddOn` (r:1 w:1).
+	/// Storage: `Margin::Accounts` (r:1 w:0)
+	/// Proof: `Margin::Accounts` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::CurrentCashIndex` (r:1 w:0)
+	/// Proof: `Margin::CurrentCashIndex` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `PriceOracle::KeyStates` (r:2 w:0)
+	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Collateral` (r:2 w:0)
+	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Metadata` (r:2 w:0)
+	/// Proof: `Assets::Metadata` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
+	/// Storage: `Options::AccountSeries` (r:1 w:0)
+	/// Proof: `Options::AccountSeries` (`max_values`: None, `max_size`: Some(1074), added: 3549, mode: `MaxEncodedLen`)
+	/// Storage: `Options::AccountOrders` (r:1 w:0)
+	/// Proof: `Options::AccountOrders` (`max_values`: None, `max_size`: Some(1970), added: 4445, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::UncoveredBadDebt` (r:1 w:0)
+	/// Proof: `Margin::UncoveredBadDebt` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Options::ActiveSeries` (r:1 w:0)
+	/// Proof: `Options::ActiveSeries` (`max_values`: Some(1), `max_size`: Some(3074), added: 3569, mode: `MaxEncodedLen`)
+	/// Storage: `Options::Series` (r:16 w:0)
+	/// Proof: `Options::Series` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::Params` (r:1 w:0)
+	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
+	/// Storage: `Margin::ImAddOn` (r:1 w:1)
+	/// Proof: `Margin::ImAddOn` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[0, 16]`.
 	fn update_im_addon(p: u32, ) -> Weight {
-		Weight::from_parts(100_000_000, 6122)
-			.saturating_add(Weight::from_parts(25_000_000, 0).saturating_mul(p.into()))
-			.saturating_add(RocksDbWeight::get().reads(14_u64))
-			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(p.into())))
+		// Proof Size summary in bytes:
+		//  Measured:  `1328 + p * (105 ±0)`
+		//  Estimated: `6220 + p * (2542 ±0)`
+		// Minimum execution time: 65_407_000 picoseconds.
+		Weight::from_parts(90_682_246, 6220)
+			// Standard Error: 147_442
+			.saturating_add(Weight::from_parts(6_510_402, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(15_u64))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
-			.saturating_add(Weight::from_parts(0, 5085).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(0, 2542).saturating_mul(p.into()))
 	}
 	/// Storage: `Margin::Collateral` (r:1 w:1)
 	/// Proof: `Margin::Collateral` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
@@ -567,19 +637,19 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `191`
 		//  Estimated: `3490`
-		// Minimum execution time: 13_870_000 picoseconds.
-		Weight::from_parts(22_273_000, 3490)
+		// Minimum execution time: 13_830_000 picoseconds.
+		Weight::from_parts(17_015_000, 3490)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Margin::Params` (r:1 w:1)
-	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Proof: `Margin::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `161`
-		//  Estimated: `1513`
-		// Minimum execution time: 10_345_000 picoseconds.
-		Weight::from_parts(17_405_000, 1513)
+		//  Measured:  `171`
+		//  Estimated: `1521`
+		// Minimum execution time: 10_425_000 picoseconds.
+		Weight::from_parts(12_889_000, 1521)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}

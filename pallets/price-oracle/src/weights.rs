@@ -74,29 +74,31 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::History` (r:4 w:4)
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
+	/// Storage: `PriceOracle::CoarseHistory` (r:4 w:4)
+	/// Proof: `PriceOracle::CoarseHistory` (`max_values`: None, `max_size`: Some(19523), added: 21998, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 4]`.
 	fn feed_values(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `16634 + n * (182 ±0)`
-		//  Estimated: `3517 + n * (17498 ±0)`
-		// Minimum execution time: 66_899_000 picoseconds.
-		Weight::from_parts(49_414_828, 3517)
-			// Standard Error: 293_523
-			.saturating_add(Weight::from_parts(69_639_191, 0).saturating_mul(n.into()))
+		//  Measured:  `36157 + n * (241 ±0)`
+		//  Estimated: `3517 + n * (21998 ±0)`
+		// Minimum execution time: 104_765_000 picoseconds.
+		Weight::from_parts(40_454_746, 3517)
+			// Standard Error: 210_705
+			.saturating_add(Weight::from_parts(80_123_011, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 17498).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 21998).saturating_mul(n.into()))
 	}
 	/// Storage: `PriceOracle::Feeders` (r:1 w:1)
 	/// Proof: `PriceOracle::Feeders` (`max_values`: Some(1), `max_size`: Some(513), added: 1008, mode: `MaxEncodedLen`)
 	fn add_feeder() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `584`
+		//  Measured:  `618`
 		//  Estimated: `1998`
-		// Minimum execution time: 11_757_000 picoseconds.
-		Weight::from_parts(22_554_000, 1998)
+		// Minimum execution time: 11_207_000 picoseconds.
+		Weight::from_parts(20_100_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -114,16 +116,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::History` (r:8 w:8)
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
+	/// Storage: `PriceOracle::CoarseHistory` (r:8 w:8)
+	/// Proof: `PriceOracle::CoarseHistory` (`max_values`: None, `max_size`: Some(19523), added: 21998, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::LastFeedBlock` (r:0 w:1)
 	/// Proof: `PriceOracle::LastFeedBlock` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn remove_feeder() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `18088`
-		//  Estimated: `140974`
-		// Minimum execution time: 341_937_000 picoseconds.
-		Weight::from_parts(526_780_000, 140974)
-			.saturating_add(T::DbWeight::get().reads(28_u64))
-			.saturating_add(T::DbWeight::get().writes(26_u64))
+		//  Measured:  `38077`
+		//  Estimated: `176974`
+		// Minimum execution time: 612_457_000 picoseconds.
+		Weight::from_parts(730_832_000, 176974)
+			.saturating_add(T::DbWeight::get().reads(36_u64))
+			.saturating_add(T::DbWeight::get().writes(34_u64))
 	}
 	/// Storage: `PriceOracle::Params` (r:1 w:1)
 	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
@@ -137,13 +141,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::History` (r:8 w:0)
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
+	/// Storage: `PriceOracle::CoarseHistory` (r:8 w:0)
+	/// Proof: `PriceOracle::CoarseHistory` (`max_values`: None, `max_size`: Some(19523), added: 21998, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `17552`
-		//  Estimated: `140974`
-		// Minimum execution time: 210_001_000 picoseconds.
-		Weight::from_parts(252_394_000, 140974)
-			.saturating_add(T::DbWeight::get().reads(27_u64))
+		//  Measured:  `37541`
+		//  Estimated: `176974`
+		// Minimum execution time: 375_146_000 picoseconds.
+		Weight::from_parts(396_407_000, 176974)
+			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `PriceOracle::KeyStates` (r:1 w:1)
@@ -158,10 +164,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
 	fn reset_breaker() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `16307`
+		//  Measured:  `16373`
 		//  Estimated: `18488`
-		// Minimum execution time: 36_785_000 picoseconds.
-		Weight::from_parts(53_259_000, 18488)
+		// Minimum execution time: 38_346_000 picoseconds.
+		Weight::from_parts(50_554_000, 18488)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -177,19 +183,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `PriceOracle::RawValues` (`max_values`: None, `max_size`: Some(918), added: 3393, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::History` (r:8 w:8)
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
+	/// Storage: `PriceOracle::CoarseHistory` (r:8 w:8)
+	/// Proof: `PriceOracle::CoarseHistory` (`max_values`: None, `max_size`: Some(19523), added: 21998, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[0, 8]`.
 	fn on_initialize(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `17060 + k * (66 ±0)`
-		//  Estimated: `21590 + k * (17498 ±0)`
-		// Minimum execution time: 41_762_000 picoseconds.
-		Weight::from_parts(56_941_900, 21590)
-			// Standard Error: 390_151
-			.saturating_add(Weight::from_parts(45_179_677, 0).saturating_mul(k.into()))
+		//  Measured:  `36773 + k * (102 ±0)`
+		//  Estimated: `21590 + k * (21998 ±0)`
+		// Minimum execution time: 41_561_000 picoseconds.
+		Weight::from_parts(52_591_286, 21590)
+			// Standard Error: 217_929
+			.saturating_add(Weight::from_parts(74_204_140, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(k.into())))
-			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 17498).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(k.into())))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 21998).saturating_mul(k.into()))
 	}
 	/// Storage: `PriceOracle::Feeders` (r:1 w:0)
 	/// Proof: `PriceOracle::Feeders` (`max_values`: Some(1), `max_size`: Some(513), added: 1008, mode: `MaxEncodedLen`)
@@ -199,10 +207,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `PriceOracle::TrackedKeys` (`max_values`: Some(1), `max_size`: Some(41), added: 536, mode: `MaxEncodedLen`)
 	fn check_feeder() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `690`
+		//  Measured:  `724`
 		//  Estimated: `3517`
-		// Minimum execution time: 10_335_000 picoseconds.
-		Weight::from_parts(13_960_000, 3517)
+		// Minimum execution time: 10_285_000 picoseconds.
+		Weight::from_parts(12_318_000, 3517)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 	}
 }
@@ -225,29 +233,31 @@ impl WeightInfo for () {
 	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::History` (r:4 w:4)
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
+	/// Storage: `PriceOracle::CoarseHistory` (r:4 w:4)
+	/// Proof: `PriceOracle::CoarseHistory` (`max_values`: None, `max_size`: Some(19523), added: 21998, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 4]`.
 	fn feed_values(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `16634 + n * (182 ±0)`
-		//  Estimated: `3517 + n * (17498 ±0)`
-		// Minimum execution time: 66_899_000 picoseconds.
-		Weight::from_parts(49_414_828, 3517)
-			// Standard Error: 293_523
-			.saturating_add(Weight::from_parts(69_639_191, 0).saturating_mul(n.into()))
+		//  Measured:  `36157 + n * (241 ±0)`
+		//  Estimated: `3517 + n * (21998 ±0)`
+		// Minimum execution time: 104_765_000 picoseconds.
+		Weight::from_parts(40_454_746, 3517)
+			// Standard Error: 210_705
+			.saturating_add(Weight::from_parts(80_123_011, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
-			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
-			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 17498).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 21998).saturating_mul(n.into()))
 	}
 	/// Storage: `PriceOracle::Feeders` (r:1 w:1)
 	/// Proof: `PriceOracle::Feeders` (`max_values`: Some(1), `max_size`: Some(513), added: 1008, mode: `MaxEncodedLen`)
 	fn add_feeder() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `584`
+		//  Measured:  `618`
 		//  Estimated: `1998`
-		// Minimum execution time: 11_757_000 picoseconds.
-		Weight::from_parts(22_554_000, 1998)
+		// Minimum execution time: 11_207_000 picoseconds.
+		Weight::from_parts(20_100_000, 1998)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -265,16 +275,18 @@ impl WeightInfo for () {
 	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::History` (r:8 w:8)
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
+	/// Storage: `PriceOracle::CoarseHistory` (r:8 w:8)
+	/// Proof: `PriceOracle::CoarseHistory` (`max_values`: None, `max_size`: Some(19523), added: 21998, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::LastFeedBlock` (r:0 w:1)
 	/// Proof: `PriceOracle::LastFeedBlock` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn remove_feeder() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `18088`
-		//  Estimated: `140974`
-		// Minimum execution time: 341_937_000 picoseconds.
-		Weight::from_parts(526_780_000, 140974)
-			.saturating_add(RocksDbWeight::get().reads(28_u64))
-			.saturating_add(RocksDbWeight::get().writes(26_u64))
+		//  Measured:  `38077`
+		//  Estimated: `176974`
+		// Minimum execution time: 612_457_000 picoseconds.
+		Weight::from_parts(730_832_000, 176974)
+			.saturating_add(RocksDbWeight::get().reads(36_u64))
+			.saturating_add(RocksDbWeight::get().writes(34_u64))
 	}
 	/// Storage: `PriceOracle::Params` (r:1 w:1)
 	/// Proof: `PriceOracle::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
@@ -288,13 +300,15 @@ impl WeightInfo for () {
 	/// Proof: `PriceOracle::KeyStates` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::History` (r:8 w:0)
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
+	/// Storage: `PriceOracle::CoarseHistory` (r:8 w:0)
+	/// Proof: `PriceOracle::CoarseHistory` (`max_values`: None, `max_size`: Some(19523), added: 21998, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `17552`
-		//  Estimated: `140974`
-		// Minimum execution time: 210_001_000 picoseconds.
-		Weight::from_parts(252_394_000, 140974)
-			.saturating_add(RocksDbWeight::get().reads(27_u64))
+		//  Measured:  `37541`
+		//  Estimated: `176974`
+		// Minimum execution time: 375_146_000 picoseconds.
+		Weight::from_parts(396_407_000, 176974)
+			.saturating_add(RocksDbWeight::get().reads(35_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
 	/// Storage: `PriceOracle::KeyStates` (r:1 w:1)
@@ -309,10 +323,10 @@ impl WeightInfo for () {
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
 	fn reset_breaker() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `16307`
+		//  Measured:  `16373`
 		//  Estimated: `18488`
-		// Minimum execution time: 36_785_000 picoseconds.
-		Weight::from_parts(53_259_000, 18488)
+		// Minimum execution time: 38_346_000 picoseconds.
+		Weight::from_parts(50_554_000, 18488)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -328,19 +342,21 @@ impl WeightInfo for () {
 	/// Proof: `PriceOracle::RawValues` (`max_values`: None, `max_size`: Some(918), added: 3393, mode: `MaxEncodedLen`)
 	/// Storage: `PriceOracle::History` (r:8 w:8)
 	/// Proof: `PriceOracle::History` (`max_values`: None, `max_size`: Some(15023), added: 17498, mode: `MaxEncodedLen`)
+	/// Storage: `PriceOracle::CoarseHistory` (r:8 w:8)
+	/// Proof: `PriceOracle::CoarseHistory` (`max_values`: None, `max_size`: Some(19523), added: 21998, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[0, 8]`.
 	fn on_initialize(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `17060 + k * (66 ±0)`
-		//  Estimated: `21590 + k * (17498 ±0)`
-		// Minimum execution time: 41_762_000 picoseconds.
-		Weight::from_parts(56_941_900, 21590)
-			// Standard Error: 390_151
-			.saturating_add(Weight::from_parts(45_179_677, 0).saturating_mul(k.into()))
+		//  Measured:  `36773 + k * (102 ±0)`
+		//  Estimated: `21590 + k * (21998 ±0)`
+		// Minimum execution time: 41_561_000 picoseconds.
+		Weight::from_parts(52_591_286, 21590)
+			// Standard Error: 217_929
+			.saturating_add(Weight::from_parts(74_204_140, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
-			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(k.into())))
-			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 17498).saturating_mul(k.into()))
+			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(k.into())))
+			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 21998).saturating_mul(k.into()))
 	}
 	/// Storage: `PriceOracle::Feeders` (r:1 w:0)
 	/// Proof: `PriceOracle::Feeders` (`max_values`: Some(1), `max_size`: Some(513), added: 1008, mode: `MaxEncodedLen`)
@@ -350,10 +366,10 @@ impl WeightInfo for () {
 	/// Proof: `PriceOracle::TrackedKeys` (`max_values`: Some(1), `max_size`: Some(41), added: 536, mode: `MaxEncodedLen`)
 	fn check_feeder() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `690`
+		//  Measured:  `724`
 		//  Estimated: `3517`
-		// Minimum execution time: 10_335_000 picoseconds.
-		Weight::from_parts(13_960_000, 3517)
+		// Minimum execution time: 10_285_000 picoseconds.
+		Weight::from_parts(12_318_000, 3517)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 	}
 }
