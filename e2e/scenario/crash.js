@@ -189,6 +189,10 @@ async function main() {
   const hasSudo = !!api.query.sudo && (await api.query.sudo.key()).isSome;
   log(`network up (${net.nodes.length} node(s)), ${DAYS} days ${FROM}..${TO}, ${WRITERS} writers`);
   if ((FUND_USD !== null || PAYOUT_CAP !== null) && !hasSudo) throw new Error('--fund-usd and --payout-cap need Sudo (--dev)');
+  // Prices first: the fund's stakers cannot withdraw (below) while a key margin accounts
+  // depend on is unavailable.
+  let stopHold = holdFeed(feeders, () => first);
+  await waitFor(async () => (await api.call.oracleApi.value({ Spot: BTC })).toJSON()?.value != null, 60_000, 1000);
   const sudo = async (call) => {
     const r = await submitAndFinalize(api, api.tx.sudo.sudo(call), alice);
     const ev = r.events.find(({ event }) => event.section === 'sudo' && event.method === 'Sudid');
@@ -212,13 +216,13 @@ async function main() {
       const r = await submitAndFinalize(api, api.tx.sudo.sudoAs(treasury, api.tx.insuranceFund.requestUnstake(shares - keep)), alice);
       const unlockAt = findEvents(r.events, 'insuranceFund', 'UnstakeRequested')[0].data.unlockAt.toNumber();
       await waitFor(async () => (await api.rpc.chain.getHeader()).number.toNumber() >= unlockAt, 120_000, 1000);
-      await submitAndFinalize(api, api.tx.sudo.sudoAs(treasury, api.tx.insuranceFund.withdrawUnstaked()), alice);
+      const w = await submitAndFinalize(api, api.tx.sudo.sudoAs(treasury, api.tx.insuranceFund.withdrawUnstaked()), alice);
+      const done = findEvents(w.events, 'sudo', 'SudoAsDone')[0];
+      if (!done || done.data[0].isErr) throw new Error(`the treasury's withdrawal failed: ${JSON.stringify(done?.data.toHuman())}`);
     }
     log(`insurance fund cash ${(await api.call.insuranceFundApi.fundInfo()).toJSON().cash / 1e6} USD`);
   }
 
-  let stopHold = holdFeed(feeders, () => first);
-  await waitFor(async () => (await api.call.oracleApi.value({ Spot: BTC })).toJSON()?.value != null, 60_000, 1000);
 
   // Series: puts below and at the money, one call above; expiry after the replay.
   const expiry = await nextGridExpiry((hasSudo ? 120_000 : 300_000) + (DAYS + 10) * 3000 + 60_000);
