@@ -387,12 +387,12 @@ async function main() {
   // Settlement payouts == formula: long/short amount = |qty| x max(+-(S - K), 0) x size.
   const settlements = [];
   for (const e of events.filter((x) => x.event === 'options.SettlementStarted')) {
-    const [sid, price, perContract, total] = e.data;
+    const [sid, price, perContract, total, source, fundShortfall] = e.data;
     const s = series.find((x) => x.id === sid);
     const S = Number(BigInt(price)) / 1e18, K = fixedNum(s.terms.strike);
     const intrinsic = s.terms.kind === 'Put' ? Math.max(K - S, 0) : Math.max(S - K, 0);
     const expected = BigInt(Math.floor(intrinsic * 0.1 * 1e6));
-    settlements.push({ series: sid, kind: s.terms.kind, strike: K, settlementPrice: S, payoutPerContract: String(perContract), expectedPerContract: expected.toString(), totalPayout: String(total) });
+    settlements.push({ series: sid, kind: s.terms.kind, strike: K, settlementPrice: S, payoutPerContract: String(perContract), expectedPerContract: expected.toString(), totalPayout: String(total), source: typeof source === 'object' ? Object.keys(source)[0] : String(source), fundShortfall: String(fundShortfall ?? 0) });
     check(BigInt(perContract) - expected <= 1n && expected - BigInt(perContract) <= 1n, `series ${sid}: payout per contract ${perContract} != ${expected}`);
   }
   for (const e of events.filter((x) => x.event === 'options.SeriesSettled')) {
@@ -428,7 +428,7 @@ async function main() {
     `- Penalties to the insurance fund: ${liquidations.reduce((a, l) => a + Number(l.penalty), 0) / 1e6} USD; bad debt events: ${events.filter((e) => e.event === 'margin.BadDebt').length}; bad debt the fund still owes: ${owed} units.`,
     `- Oracle: BTC spot unavailable in ${blocks.filter((b) => b.priceStatus !== 'available' && b.priceStatus !== 'Available').length} of ${blocks.length} blocks, implied vol in ${blocks.filter((b) => b.impliedVolStatus !== 'available' && b.impliedVolStatus !== 'Available').length} (no liquidation happens on an unavailable price).`,
     `- Referendum #${referendum?.index} raised the options maintenance margin ${referendum?.from} -> ${referendum?.to} ppm; in force from block #${mmEnactedAt}.`,
-    `- ${settlements.length} series settled from the oracle TWAP: ${settlements.map((s) => `${s.kind} ${Number(s.strike).toFixed(2)} @ ${s.settlementPrice.toFixed(2)} pays ${Number(s.payoutPerContract) / 1e6} USD/contract`).join('; ')}.`,
+    `- ${settlements.length} series settled from the oracle TWAP: ${settlements.map((s) => `${s.kind} ${Number(s.strike).toFixed(2)} @ ${s.settlementPrice.toFixed(2)} pays ${Number(s.payoutPerContract) / 1e6} USD/contract${BigInt(s.fundShortfall) > 0n ? ` (fund short by ${Number(s.fundShortfall) / 1e6} USD: cut from the longs)` : ''}`).join('; ')}.`,
     `- Loss waterfall: bad debt ${Number(report.waterfall.badDebt) / 1e6} USD; paid by the fund ${Number(report.waterfall.paidByFund) / 1e6} USD (owed across ${report.waterfall.blocksWithUncoveredDebt} blocks); socialized ${Number(report.waterfall.socialized) / 1e6} USD; cash index ${cashIndexValue(cashIndex)} (epoch ${cashIndex.epoch}).`,
     `- Custody: USD held by the margin pallet ${held} + owed by the fund ${owed} >= sum of cash ${cashSum}.`,
     `- Result: ${failures.length === 0 ? 'all assertions passed' : 'FAILED: ' + failures.join('; ')}`,
