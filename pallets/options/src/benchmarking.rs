@@ -687,8 +687,13 @@ mod benchmarks {
 		setup_market::<T>();
 		let fund = T::InsuranceFundAccount::get();
 		let mut ids = Vec::new();
+		// Calls and puts near the money, 30 expiry intervals out (about an hour on the dev
+		// runtime's 2-minute grid, a month on the mock's daily one), so every series has a mark
+		// well above the tick: far out-of-the-money strikes a few minutes from expiry have a
+		// mark of zero on the dev runtime and are not quoted.
 		for i in 0..n {
-			let id = new_series::<T>(OptionKind::Call, 60_000 + i * 1_000, 1)?;
+			let kind = if i % 2 == 0 { OptionKind::Call } else { OptionKind::Put };
+			let id = new_series::<T>(kind, 60_000 + (i / 2) * 100, 30)?;
 			open_pair::<T>(id, &fund, &funded::<T>("unwind-writer", i), 1)?;
 			ids.push(id);
 		}
