@@ -22,8 +22,9 @@ import { startNode, waitFor } from '../lib/node.js';
 import { fixedInner } from '../lib/feeder.js';
 import {
   E18, USD, ASSET, submit, sendInBlock, startFeeding, waitForOracle, isAvailable,
-  nextExpiry, listSeries, sudoOutcome, withAccount, eventsInBlocks,
+  nextExpiry, listSeries, sudoOutcome, withAccount, eventsInBlocks, palletAccount,
 } from '../lib/market.js';
+import { findEvents } from '../lib/tx.js';
 
 const SPOT_KEY = { Spot: ASSET.BTC };
 const VOL_KEY = { ImpliedVol: ASSET.BTC };
@@ -178,6 +179,41 @@ test('a real 20% move: the breaker halts BTC, resumes by itself after the cool-o
   const [bad] = await eventsInBlocks(api, liq.number, liq.number, (e) => e.section === 'margin' && e.method === 'BadDebt' && e.data.who.toString() === writer.address);
   assert.ok(bad, 'its bad debt enters the loss waterfall in the same block');
   console.log(`# halted at block ${trip.number}, resumed at ${cooled.number} after ${resumedAt - haltedAt} ms; writer liquidated at ${liq.number}, bad debt ${bad.event.data.amount.toBigInt()} units`);
+  unwindCtx = { id, buyer, fund: palletAccount(api, 'sv/insfd') };
+});
+
+// Issue 15, point 4, on a live node: the puts the fund took over from the liquidated writer are
+// offered back by the fund's reduce-only quote (a bid at about mark x 0.99), and a long who
+// sells into it shrinks the fund's inventory. Reuses the first test's series and buyer.
+let unwindCtx = null;
+test('the fund quotes its inventory back and a counterparty shrinks it', async () => {
+  assert.ok(unwindCtx, 'needs the first test');
+  const { id, buyer, fund } = unwindCtx;
+  const fundPos = async () => {
+    const p = await api.query.options.positions(id, fund);
+    return p.isSome ? p.unwrap().toNumber() : 0;
+  };
+  const held = await fundPos();
+  assert.ok(held < 0, `the fund is short ${-held} puts taken over`);
+  // Its quote: a buy (it closes a short) resting in the book.
+  await waitFor(async () => (await api.query.options.fundQuotes(id)).isSome, 60_000, 500);
+  const orderId = (await api.query.options.fundQuotes(id)).unwrap();
+  const order = (await api.query.options.orders(orderId)).unwrap();
+  assert.equal(order.side.type, 'Buy');
+  assert.equal(order.remaining.toNumber(), -held, 'for the whole inventory');
+  const bid = order.price.toBigInt();
+  const mark = (await api.call.optionsApi.mark(id)).unwrap().markPerContract.toBigInt();
+  const spread = BigInt((await api.query.options.params()).unwindSpread.toNumber());
+  assert.ok(bid <= mark - (spread * mark) / 1_000_000n + 1n, `bid ${bid} at most mark ${mark} less ${spread} ppm`);
+  // The buyer sells 5 of its puts into the bid: the fund's short shrinks by 5, at its price.
+  const sell = await submit(api, api.tx.options.placeOrder(id, 'Sell', bid, 5, 'ImmediateOrCancel'), buyer);
+  assert.equal(sell.error, null, JSON.stringify(sell.error));
+  const fills = findEvents(sell.events, 'options', 'OrderFilled');
+  assert.equal(fills.length, 1);
+  assert.equal(fills[0].data.maker.toString(), fund);
+  assert.equal(fills[0].data.price.toBigInt(), bid);
+  assert.equal(await fundPos(), held + 5);
+  console.log(`# fund short ${-held} puts, quoted a bid of ${bid} units (mark ${mark}); a seller took 5: fund short ${-(held + 5)}`);
 });
 
 test('a settlement window more than half halted settles from the last price before the halt', async () => {

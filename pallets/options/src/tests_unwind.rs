@@ -174,10 +174,10 @@ fn a_fund_short_is_bought_back_at_its_bid() {
 	});
 }
 
-/// Latency arbitrage against the fund (red-team review): the mark rises after the fund quoted
-/// and before the unwind visits the series again (a feed earlier in the same block). A buyer
-/// at the old ask gets nothing: the stale quote is withdrawn at fill time, the fund keeps its
-/// position, and the next visit quotes at the new mark.
+/// Latency arbitrage against the fund (red-team review): the mark rises above the fund's ask
+/// after it quoted and before the unwind visits the series again (a feed earlier in the same
+/// block). A buyer at the old ask gets nothing: the quote, now below the mark, is withdrawn at
+/// fill time, the fund keeps its position, and the next visit quotes at the new mark.
 #[test]
 fn a_stale_quote_never_fills_below_the_current_mark() {
 	ExtBuilder::default().build_and_execute(|| {

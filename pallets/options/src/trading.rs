@@ -431,17 +431,17 @@ impl<T: Config> Pallet<T> {
 		Ok(id)
 	}
 
-	/// Whether a resting fund order on `side` at `price` is worse for the fund than its quote
-	/// at `market`'s current mark (`band.mark`, USD units per contract): a sell below
-	/// `mark + ceil(unwind_spread x mark)`, or a buy above `mark - ceil(unwind_spread x mark)`.
-	/// A quote made at the current mark is never stale (its ask is at least, its bid at most,
-	/// these bounds: `Pallet::unwind_quote` rounds against the counterparty).
+	/// Whether a resting fund order on `side` at `price` would trade at a loss to `market`'s
+	/// current mark (`band.mark`, USD units per contract): a sell below the mark or a buy above
+	/// it. The spread is the tolerance: a quote is made at mark +/- `unwind_spread` and replaced
+	/// at the unwind's next visit, so the mark may move by up to the spread in between (a
+	/// block's time decay moves it by far less) before the quote is withdrawn; a larger move (a
+	/// feed earlier in the block, a quote not yet revisited) cannot be taken against the fund.
 	fn fund_quote_is_stale(side: Side, price: Balance, market: &Market) -> bool {
 		let mark = market.band.mark;
-		let spread = market.params.unwind_spread.mul_ceil(mark);
 		match side {
-			Side::Sell => price < mark.saturating_add(spread),
-			Side::Buy => price > mark.saturating_sub(spread),
+			Side::Sell => price < mark,
+			Side::Buy => price > mark,
 		}
 	}
 
@@ -495,11 +495,11 @@ impl<T: Config> Pallet<T> {
 					});
 				}
 				// A quote is priced when the unwind visits it; the mark may have moved since (a
-				// feed earlier in this block, or up to `ceil(series held / MaxUnwindQuotesPerBlock)`
-				// blocks between visits). It never fills at a price worse for the fund than the
-				// quote at the current mark: an ask below `mark x (1 + unwind_spread)` or a bid
-				// above `mark x (1 - unwind_spread)` is withdrawn and quoted again at the next
-				// visit (red-team review: latency arbitrage against the fund).
+				// feed earlier in this block, the block's time decay, or up to
+				// `ceil(series held / MaxUnwindQuotesPerBlock)` blocks between visits). It never
+				// fills at a loss to the current mark: an ask below the mark or a bid above it is
+				// withdrawn and quoted again at the next visit (red-team review: latency
+				// arbitrage against the fund). Within the spread it fills.
 				if Self::fund_quote_is_stale(maker_order.side, best.price, market) {
 					Self::drop_order(best.order_id, &maker_order, CancelReason::InventoryRequote);
 					continue;

@@ -18,9 +18,11 @@
 //! `mark_up`/`mark_down`: the series' mark per contract (Black–Scholes from the oracle's index
 //! price and implied volatility, [`Pallet::unit_mark`]) rounded up/down to the USD unit;
 //! `ceil_tick`/`floor_tick`: to a multiple of the series' tick ([`Pallet::tick`]). So the fund
-//! never sells below `mark x (1 + unwind_spread)` nor buys back above
-//! `mark x (1 - unwind_spread)`: the price comes from the oracle, not from the book, and an order
-//! that crosses the quote fills at the quote's price (the maker's) or better for the fund.
+//! quotes no lower than `mark x (1 + unwind_spread)` for a sale nor higher than
+//! `mark x (1 - unwind_spread)` for a purchase: the price comes from the oracle, not from the
+//! book, and an order that crosses the quote fills at the quote's price (the maker's) or
+//! better for the fund. At fill time a quote that would trade at a loss to the current mark
+//! (the mark moved by more than the spread since it was quoted) is withdrawn instead.
 //!
 //! - **No quote** (a standing one is withdrawn, [`Event::InventoryQuoteCancelled`]): the series
 //!   is not trading (past its expiry, settling), its mark is unavailable (no quorum, halted), the
