@@ -72,6 +72,27 @@ export function sudoOutcome(api, events) {
   return result.isErr ? decodeDispatchError(api, result.asErr) : null;
 }
 
+/**
+ * Fresh dev accounts `//<prefix><name>` for each of `names`, each given 10 SLV for fees and `usd`
+ * USD units of tokens by `faucet` (Alice on --dev, the USD asset's owner), all in parallel
+ * under the faucet's account lock. Throws if any transfer or mint fails.
+ */
+export async function fundedAccounts(api, keyring, faucet, prefix, names, usd) {
+  const out = names.map((n) => keyring.addFromUri(`//${prefix}${n}`));
+  await withAccount(faucet.address, async () => {
+    let nonce = (await api.rpc.system.accountNextIndex(faucet.address)).toNumber();
+    const sent = [];
+    for (const t of out) {
+      sent.push(sendInBlock(api, api.tx.balances.transferKeepAlive(t.address, 10n * 10n ** 12n), faucet, { nonce: nonce++ }));
+      sent.push(sendInBlock(api, api.tx.assets.mint(ASSET.USD, t.address, usd), faucet, { nonce: nonce++ }));
+    }
+    for (const r of await Promise.all(sent)) {
+      if (r.error) throw new Error(`funding ${prefix} accounts: ${JSON.stringify(r.error)}`);
+    }
+  });
+  return out;
+}
+
 // ----------------------------------------------------------------------------- price feeding
 
 /**

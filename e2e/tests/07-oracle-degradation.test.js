@@ -23,6 +23,7 @@ import { fixedInner } from '../lib/feeder.js';
 import {
   E18, USD, ASSET, submit, sendInBlock, startFeeding, waitForOracle, isAvailable,
   nextExpiry, listSeries, sudoOutcome, withAccount, eventsInBlocks, palletAccount,
+  fundedAccounts,
 } from '../lib/market.js';
 import { findEvents } from '../lib/tx.js';
 
@@ -83,19 +84,7 @@ async function waitForEvent(from, filter, timeoutMs, what) {
 }
 
 /** Fresh accounts with SLV for fees and `usd` USD units of tokens. */
-async function accounts(names, usd) {
-  const out = names.map((n) => kr.addFromUri(`//Degradation${n}`));
-  await withAccount(alice.address, async () => {
-    let nonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber();
-    const sent = [];
-    for (const t of out) {
-      sent.push(sendInBlock(api, api.tx.balances.transferKeepAlive(t.address, 10n * SLV), alice, { nonce: nonce++ }));
-      sent.push(sendInBlock(api, api.tx.assets.mint(ASSET.USD, t.address, usd), alice, { nonce: nonce++ }));
-    }
-    for (const r of await Promise.all(sent)) assert.equal(r.error, null, JSON.stringify(r.error));
-  });
-  return out;
-}
+const accounts = (names, usd) => fundedAccounts(api, kr, alice, 'Degradation', names, usd);
 
 /** `sudo.sudo(call)`: the inner call's error (null if it succeeded) and the events. */
 async function sudo(call) {

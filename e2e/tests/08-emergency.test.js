@@ -18,6 +18,7 @@ import { fixedInner } from '../lib/feeder.js';
 import {
   E18, USD, ASSET, submit, sendInBlock, startFeeding, waitForOracle, isAvailable,
   nextExpiry, listSeries, sudoOutcome, withAccount, eventsInBlocks, storedCash,
+  fundedAccounts,
 } from '../lib/market.js';
 
 const SPOT_KEY = { Spot: ASSET.BTC };
@@ -49,19 +50,7 @@ after(async () => {
 
 /** Fresh accounts with SLV for fees and `usd` USD units of tokens (before the halt: token
  * transfers and mints are halted by safe mode). */
-async function accounts(names, usd) {
-  const out = names.map((n) => kr.addFromUri(`//Emergency${n}`));
-  await withAccount(alice.address, async () => {
-    let nonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber();
-    const sent = [];
-    for (const t of out) {
-      sent.push(sendInBlock(api, api.tx.balances.transferKeepAlive(t.address, 10n * SLV), alice, { nonce: nonce++ }));
-      sent.push(sendInBlock(api, api.tx.assets.mint(ASSET.USD, t.address, usd), alice, { nonce: nonce++ }));
-    }
-    for (const r of await Promise.all(sent)) assert.equal(r.error, null, JSON.stringify(r.error));
-  });
-  return out;
-}
+const accounts = (names, usd) => fundedAccounts(api, kr, alice, 'Emergency', names, usd);
 
 async function sudo(call) {
   const r = await submit(api, api.tx.sudo.sudo(call), alice);
