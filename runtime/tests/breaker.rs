@@ -2,14 +2,20 @@
 //! `--chain local`), a real 20% BTC crash halts the key, so nobody is liquidated on it; the
 //! feeds keep agreeing on the new level, and after the cool-off (60 s on the dev preset) the
 //! key resumes at their median by itself, without a referendum, and the writers the crash made
-//! liquidatable are liquidated in the next blocks.
+//! liquidatable are liquidated in the next blocks. The insurance fund's stakers cannot
+//! withdraw while the key is halted, nor in the 20 blocks after it resumes (the window in which
+//! the bankruptcies that waited for the price run).
 
 mod common;
 
 use common::*;
 use frame_support::BoundedVec;
-use solvent_primitives::{assets, OracleKey, PriceError, PriceProvider};
-use solvent_runtime::{Margin, PriceOracle, Runtime, RuntimeEvent, RuntimeOrigin, System};
+use solvent_primitives::OracleGuard;
+use solvent_primitives::{assets, OptionKind, OracleKey, PriceError, PriceProvider};
+use solvent_runtime::{
+	configs::solvent::MarginOracleGuard, Margin, PriceOracle, Runtime, RuntimeEvent, RuntimeOrigin,
+	System,
+};
 use sp_runtime::Permill;
 
 const WRITERS: u32 = 20;
@@ -57,18 +63,21 @@ fn a_real_twenty_percent_move_halts_then_resumes_by_itself_and_liquidations_foll
 			.unwrap();
 		}
 		let cooloff = pallet_price_oracle::Params::<Runtime>::get().breaker_cooloff;
-		let series = list_put(50_000);
+		// Expiry about 6 minutes ahead: after the halt, the resume and the guard window.
+		let series = list(OptionKind::Put, 50_000, 2, sp_runtime::FixedU128::from_u32(1));
 		let buyer = trader(u32::MAX);
 		fund_margin(&buyer, 1_000_000 * USD);
 		for i in 0..WRITERS {
 			fund_margin(&trader(i), 8_000 * USD);
 			write_put(trader(i), &buyer, series);
 		}
-		// Ten blocks at 50,000 so the breaker's reference TWAP has history.
-		for _ in 0..10 {
+		// Twenty-one blocks at 50,000: the breaker's reference TWAP has history, and the key
+		// has been available for the stakers' guard window (60 s).
+		for _ in 0..21 {
 			next_block();
 			feed(50_000);
 		}
+		assert_eq!(MarginOracleGuard::unavailable_key(), None);
 
 		// The crash: 50,000 -> 40,000 trips the 10% breaker.
 		next_block();
@@ -84,6 +93,7 @@ fn a_real_twenty_percent_move_halts_then_resumes_by_itself_and_liquidations_foll
 		let mut resumed_at = None;
 		for _ in 0..40 {
 			assert_eq!(liquidate_round(), 0, "no liquidation while the key is halted");
+			assert_eq!(MarginOracleGuard::unavailable_key(), Some(spot), "stakers paused");
 			next_block();
 			feed(40_000);
 			if oracle_events().iter().any(
@@ -101,13 +111,33 @@ fn a_real_twenty_percent_move_halts_then_resumes_by_itself_and_liquidations_foll
 			Ok(sp_runtime::FixedU128::from_u32(40_000))
 		);
 
+		// Resumed, but the stakers' guard holds until the key has been available for 60 s:
+		// the liquidations (and bankruptcies) the halt held back run first.
+		assert_eq!(
+			MarginOracleGuard::unavailable_key(),
+			Some(spot),
+			"guard window not yet covered"
+		);
+
 		// The writers the crash made liquidatable are liquidated now.
 		let mut liquidated = 0;
-		for _ in 0..5 {
+		let mut guard_lifted_after = None;
+		for block in 1..=25u64 {
 			liquidated += liquidate_round();
 			next_block();
 			feed(40_000);
+			if guard_lifted_after.is_none() && MarginOracleGuard::unavailable_key().is_none() {
+				guard_lifted_after = Some(block);
+			}
 		}
+		// The key resumed at the first feed of its block (one block's time in the window is
+		// before it): the guard lifts 20 or 21 blocks later.
+		let guard_lifted_after =
+			guard_lifted_after.expect("the guard lifts once the window is covered");
+		assert!(
+			(20..=21).contains(&guard_lifted_after),
+			"lifted after {guard_lifted_after} blocks"
+		);
 		assert_eq!(liquidated, WRITERS as usize);
 		for i in 0..WRITERS {
 			assert_eq!(pallet_options::Positions::<Runtime>::get(series, trader(i)), None);
@@ -119,7 +149,7 @@ fn a_real_twenty_percent_move_halts_then_resumes_by_itself_and_liquidations_foll
 		Margin::do_try_state().unwrap();
 		println!(
 			"halted at {halted_at} ms, resumed after {} ms (cool-off {cooloff} ms), {liquidated} \
-			 writers liquidated",
+			 writers liquidated, stakers' guard lifted {guard_lifted_after} blocks after the resume",
 			resumed_at - halted_at
 		);
 	});
