@@ -32,7 +32,8 @@ use subxt_signer::sr25519::Keypair;
 pub enum Workload {
 	/// `balances.transfer_keep_alive`: the baseline every Substrate chain quotes.
 	Transfer,
-	/// `margin.deposit` of 1 USD (senders are given USD tokens first).
+	/// `margin.deposit` of 1 USD (senders are given USD tokens first and open their margin
+	/// account with `MarginParams::min_deposit`, below which a first deposit is refused).
 	Deposit,
 	/// `options.place_order` of a buy that rests in the book (GTC, 1 USD, one contract), spread
 	/// over enough series that no book side fills up.
