@@ -215,5 +215,5 @@ pub fn account(pair: &Keypair) -> AccountId {
 
 /// The `MultiAddress` of `who`, as calls take it.
 pub fn address(who: &AccountId) -> subxt::utils::MultiAddress<AccountId, ()> {
-	subxt::utils::MultiAddress::Id(who.clone())
+	subxt::utils::MultiAddress::Id(*who)
 }

@@ -101,6 +101,27 @@ pub fn decode(events: &Events<SolventConfig>) -> Result<BlockEvents, Error> {
 	Ok(out)
 }
 
+impl BlockEvents {
+	/// Check that each of the block's `extrinsics` has exactly one outcome event
+	/// (`ExtrinsicSuccess` or `ExtrinsicFailed`): a block whose events are missing or were
+	/// not all read is an error, not a block without failures.
+	pub fn check_outcomes(&self, extrinsics: usize) -> Result<(), Error> {
+		let mut seen: Vec<u32> = self.succeeded.clone();
+		seen.extend(self.failed.keys());
+		seen.sort_unstable();
+		let expected: Vec<u32> = (0..extrinsics as u32).collect();
+		if seen != expected {
+			return Err(format!(
+				"{extrinsics} extrinsics but outcome events for {} ({} succeeded, {} failed)",
+				seen.len(),
+				self.succeeded.len(),
+				self.failed.len()
+			));
+		}
+		Ok(())
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -189,6 +210,21 @@ mod tests {
 		];
 		let e = events_of(md, 2, &records).expect_err("a wrong layout must not decode");
 		assert!(e.contains("cannot decode System.Events"), "{e}");
+	}
+
+	#[test]
+	fn every_extrinsic_needs_one_outcome_event() {
+		let md = metadata();
+		let ok = index(&md, "System", "ExtrinsicSuccess");
+		let two = [
+			record(Phase::ApplyExtrinsic(0), ok, &success()),
+			record(Phase::ApplyExtrinsic(1), ok, &success()),
+		];
+		let out = events_of(md, 2, &two).expect("decodes");
+		assert_eq!(out.check_outcomes(2), Ok(()));
+		// A third extrinsic without an outcome, and an empty event list (storage missing).
+		assert!(out.check_outcomes(3).is_err());
+		assert!(BlockEvents::default().check_outcomes(1).is_err());
 	}
 
 	#[test]

@@ -590,9 +590,7 @@ impl LoadGenCmd {
 		let mut txs = Vec::new();
 		for id in ids.iter().filter(|id| !current.contains(id)) {
 			let call = RuntimeCall::PriceOracle(
-				solvent::runtime_types::pallet_price_oracle::pallet::Call::add_feeder {
-					who: id.clone(),
-				},
+				solvent::runtime_types::pallet_price_oracle::pallet::Call::add_feeder { who: *id },
 			);
 			txs.push(signer.sign(&solvent::transactions().sudo().sudo(call), &funder, nonce)?);
 			nonce += 1;
@@ -897,6 +895,7 @@ async fn watch_inner(client: &Chain, tracked: &Shared) -> Result<(), Error> {
 				let now = fetch(&at, solvent::storage().timestamp().now()).await?;
 				let evs = at.events().fetch().await.map_err(|e| format!("block #{number}: {e}"))?;
 				let ev: BlockEvents = events::decode(&evs).map_err(|e| format!("block #{number}: {e}"))?;
+				ev.check_outcomes(xts.len()).map_err(|e| format!("block #{number}: {e}"))?;
 				let mut t = lock(tracked)?;
 				let mut b = BlockStats {
 					number,
