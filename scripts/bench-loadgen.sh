@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throughput and latency benchmarks (issue 8): start a network, measure block time and finality
-# lag idle for a minute (e2e/tools/measure-chain.js), then run every `solvent-node loadgen`
-# workload on it, one after the other, and print one table.
+# lag idle for a minute (e2e/tools/measure-chain.js), then run every `solvent-loadgen`
+# workload on it (tools/loadgen, a subxt client), one after the other, and print one table.
 #
 #   scripts/bench-loadgen.sh dev     one validator (--dev --tmp)
 #   scripts/bench-loadgen.sh local   four validators (Alice, Bob, Charlie, Dave) on this machine,
@@ -11,9 +11,12 @@
 #
 # Env: OUT (results directory, default $CARGO_TARGET_DIR/loadgen-<mode>), WORKLOADS (default
 # "transfer deposit order-rest order-match feed"; also `liquidation`: WRITERS option writers,
-# default 10000, and two price drops, see `solvent-node loadgen --help`), COUNT (default 8000),
+# default 10000, and two price drops, see `solvent-loadgen --help`), COUNT (default 8000),
 # RATE (default 1500), IDLE_SECONDS (default 60), VOTE_LAG (--grandpa-vote-lag, default the
-# node's).
+# node's), RPC_PORT / P2P_PORT / PROMETHEUS_PORT (first node's ports, default 9977 / 30977 /
+# 9677 on dev; local uses four consecutive RPC and Prometheus ports and P2P 30533..30536).
+# Binaries: SOLVENT_NODE and SOLVENT_LOADGEN (scripts/env.sh; build both with
+# `cargo build --release -p solvent-node -p solvent-loadgen`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -23,7 +26,11 @@ WORKLOADS="${WORKLOADS:-transfer deposit order-rest order-match feed}"
 COUNT="${COUNT:-8000}"
 RATE="${RATE:-1500}"
 IDLE_SECONDS="${IDLE_SECONDS:-60}"
+RPC_PORT="${RPC_PORT:-9977}"
+P2P_PORT="${P2P_PORT:-30977}"
+PROMETHEUS_PORT="${PROMETHEUS_PORT:-9677}"
 [ -x "$SOLVENT_NODE" ] || { echo "build first: cargo build --release -p solvent-node" >&2; exit 1; }
+[ -x "$SOLVENT_LOADGEN" ] || { echo "build first: cargo build --release -p solvent-loadgen" >&2; exit 1; }
 [ -d e2e/node_modules ] || (cd e2e && npm ci --no-audit --no-fund)
 mkdir -p "$OUT"
 base=$(mktemp -d)
@@ -35,10 +42,10 @@ extra=(--pool-limit 40000 --pool-kbytes 400000 --no-telemetry --no-mdns)
 
 case "$mode" in
 	dev)
-		"$SOLVENT_NODE" --dev --base-path "$base/dev" --rpc-port 9977 --port 30977 \
-			--prometheus-port 9677 "${extra[@]}" > "$OUT/node.log" 2>&1 &
+		"$SOLVENT_NODE" --dev --base-path "$base/dev" --rpc-port "$RPC_PORT" --port "$P2P_PORT" \
+			--prometheus-port "$PROMETHEUS_PORT" "${extra[@]}" > "$OUT/node.log" 2>&1 &
 		pids+=($!)
-		rpcs=ws://127.0.0.1:9977
+		rpcs=ws://127.0.0.1:$RPC_PORT
 		;;
 	local)
 		"$SOLVENT_NODE" export-chain-spec --chain local > "$base/local.json" 2>/dev/null
@@ -54,14 +61,14 @@ json.dump(spec, open(f, "w"))' "$base/local.json"
 		for name in alice bob charlie dave; do
 			"$SOLVENT_NODE" key generate-node-key --chain local --base-path "$base/$name" >/dev/null 2>&1
 			args=(--chain "$base/local.json" "--$name" --validator --base-path "$base/$name"
-				--port $((30533 + i)) --rpc-port $((9977 + i)) --prometheus-port $((9677 + i)) "${extra[@]}")
+				--port $((30533 + i)) --rpc-port $((RPC_PORT + i)) --prometheus-port $((PROMETHEUS_PORT + i)) "${extra[@]}")
 			if [ "$name" != alice ]; then
 				id=$("$SOLVENT_NODE" key inspect-node-key --file "$base/alice/chains/solvent_local/network/secret_ed25519")
 				args+=(--bootnodes "/ip4/127.0.0.1/tcp/30533/p2p/$id")
 			fi
 			"$SOLVENT_NODE" "${args[@]}" > "$OUT/$name.log" 2>&1 &
 			pids+=($!)
-			rpcs="${rpcs:+$rpcs,}ws://127.0.0.1:$((9977 + i))"
+			rpcs="${rpcs:+$rpcs,}ws://127.0.0.1:$((RPC_PORT + i))"
 			i=$((i + 1))
 		done
 		;;
@@ -90,7 +97,7 @@ for w in $WORKLOADS; do
 		*) args=(--accounts $(( (COUNT + 9) / 10 )) --count "$COUNT") ;;
 	esac
 	echo "== $w"
-	"$SOLVENT_NODE" loadgen --rpc "$rpcs" --workload "$w" "${args[@]}" --rate "$RATE" \
+	"$SOLVENT_LOADGEN" --rpc "$rpcs" --workload "$w" "${args[@]}" --rate "$RATE" \
 		--seed "$seed" --json "$OUT/$w.json" | tee "$OUT/$w.md"
 	seed=$((seed + 1))
 done

@@ -13,6 +13,9 @@ python3 .ci/check-sdk-versions.py
 step "build: solvent-node (release)"
 cargo build --release --locked -p solvent-node
 
+step "build: solvent-loadgen (release; subxt client generated from tools/metadata/solvent.scale)"
+cargo build --release --locked -p solvent-loadgen
+
 step "unit and runtime tests (cargo test --release --workspace)"
 cargo test --release --locked --workspace
 

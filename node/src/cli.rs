@@ -62,10 +62,6 @@ pub enum Subcommand {
 	/// feeder key, one row per N blocks.
 	Feeder(crate::feeder::FeederCmd),
 
-	/// Load generator: pre-signs a workload, submits it at a target rate, reports
-	/// throughput, inclusion/finality latency and block fullness.
-	Loadgen(crate::loadgen::LoadGenCmd),
-
 	/// Db meta columns information.
 	ChainInfo(sc_cli::ChainInfoCmd),
 }

@@ -8,7 +8,6 @@ mod cli;
 mod client;
 mod command;
 mod feeder;
-mod loadgen;
 mod rpc;
 mod service;
 
