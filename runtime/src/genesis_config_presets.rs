@@ -1,5 +1,7 @@
 //! Genesis presets: `development` (`--dev`, one validator: Alice) and `local_testnet`
-//! (`--chain local`, four validators: Alice, Bob, Charlie, Dave).
+//! (`--chain local`, four validators: Alice, Bob, Charlie, Dave). Validators are given as
+//! session keys (`session.keys`) and the validator set (`validatorSet.initialValidators`);
+//! Aura's and GRANDPA's authorities are derived from them by the session pallet.
 //!
 //! Both create the collateral assets (USD 6 decimals, BTC 8, ETH 18) and endow the dev accounts
 //! Alice..Ferdie with SLV and test collateral. Only `development` has a Sudo key (Alice) and the
@@ -7,7 +9,8 @@
 
 use crate::{
 	AccountId, AssetsConfig, Balance, BalancesConfig, InsuranceFundConfig, MarginConfig,
-	OptionsConfig, OriginsConfig, PriceOracleConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+	OptionsConfig, OriginsConfig, PriceOracleConfig, RuntimeGenesisConfig, SessionConfig,
+	SessionKeys, SudoConfig, ValidatorSetConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -142,12 +145,16 @@ fn local_products() -> ProductsGenesis {
 	ProductsGenesis { options: Default::default(), unstake_cooldown: 28_800 }
 }
 
-fn authority(k: Sr25519Keyring, e: Ed25519Keyring) -> (AuraId, GrandpaId) {
-	(k.public().into(), e.public().into())
+/// A dev validator: its account (the sr25519 dev key) and session keys (Aura: the same sr25519
+/// key; GRANDPA: the ed25519 dev key of the same name).
+fn authority(k: Sr25519Keyring, e: Ed25519Keyring) -> (AccountId, SessionKeys) {
+	let aura: AuraId = k.public().into();
+	let grandpa: GrandpaId = e.public().into();
+	(k.to_account_id(), SessionKeys { aura, grandpa })
 }
 
 fn testnet_genesis(
-	initial_authorities: Vec<(AuraId, GrandpaId)>,
+	initial_authorities: Vec<(AccountId, SessionKeys)>,
 	endowed_accounts: Vec<AccountId>,
 	root: Option<AccountId>,
 	fast_tracks: bool,
@@ -186,11 +193,15 @@ fn testnet_genesis(
 		balances: BalancesConfig {
 			balances: endowed_accounts.iter().cloned().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
 		},
-		aura: pallet_aura::GenesisConfig {
-			authorities: initial_authorities.iter().map(|x| x.0.clone()).collect::<Vec<_>>(),
+		// Aura's and GRANDPA's authorities come from the session keys (`configs::validators`).
+		validator_set: ValidatorSetConfig {
+			initial_validators: initial_authorities.iter().map(|x| x.0.clone()).collect::<Vec<_>>(),
 		},
-		grandpa: pallet_grandpa::GenesisConfig {
-			authorities: initial_authorities.iter().map(|x| (x.1.clone(), 1)).collect::<Vec<_>>(),
+		session: SessionConfig {
+			keys: initial_authorities
+				.iter()
+				.map(|(who, keys)| (who.clone(), who.clone(), keys.clone()))
+				.collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: root },
 		origins: OriginsConfig { fast_tracks },
