@@ -66,6 +66,10 @@ pub enum Subcommand {
 	/// throughput, inclusion/finality latency and block fullness.
 	Loadgen(crate::loadgen::LoadGenCmd),
 
+	/// Write the chain spec of a staging/production network (no dev key) from a JSON config:
+	/// `solvent-node staging-spec --config docs/staging.example.json [--raw] > spec.json`.
+	StagingSpec(crate::staging::StagingSpecCmd),
+
 	/// Db meta columns information.
 	ChainInfo(sc_cli::ChainInfoCmd),
 }

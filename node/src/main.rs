@@ -11,6 +11,7 @@ mod feeder;
 mod loadgen;
 mod rpc;
 mod service;
+mod staging;
 
 fn main() {
 	// Errors end the process with a one-line reason and exit code 1 (no backtrace).

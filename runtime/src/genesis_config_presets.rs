@@ -45,6 +45,17 @@ pub fn dev_accounts() -> Vec<AccountId> {
 	]
 }
 
+/// [`ENDOWMENT`] SLV for each dev account.
+fn dev_balances() -> Vec<(AccountId, Balance)> {
+	dev_accounts().into_iter().map(|a| (a, ENDOWMENT)).collect()
+}
+
+/// Dev and local chains: the test collateral assets are owned (and can be minted) by Alice, the
+/// dev faucet, and every dev account holds some.
+fn dev_assets() -> AssetsGenesis {
+	AssetsGenesis { owner: Sr25519Keyring::Alice.to_account_id(), holders: dev_accounts() }
+}
+
 /// Oracle genesis: parameters and feeders.
 struct OracleGenesis {
 	params: pallet_price_oracle::OracleParams,
@@ -153,9 +164,24 @@ fn authority(k: Sr25519Keyring, e: Ed25519Keyring) -> (AccountId, SessionKeys) {
 	(k.to_account_id(), SessionKeys { aura, grandpa })
 }
 
+/// The keyless account that owns, issues, administers and freezes the collateral assets on
+/// staging/production chains. No key signs for it: only Root (a referendum) acts on the assets,
+/// through the `ForceOrigin` calls (`assets.forceAssetStatus` hands a role to an account,
+/// `forceSetMetadata`, ...).
+pub fn governance_account() -> AccountId {
+	PalletId(*b"sv/govrn").into_account_truncating()
+}
+
+/// The collateral assets: who owns them, and who holds test collateral at genesis.
+struct AssetsGenesis {
+	owner: AccountId,
+	holders: Vec<AccountId>,
+}
+
 fn testnet_genesis(
 	initial_authorities: Vec<(AccountId, SessionKeys)>,
-	endowed_accounts: Vec<AccountId>,
+	balances: Vec<(AccountId, Balance)>,
+	assets_genesis: AssetsGenesis,
 	root: Option<AccountId>,
 	fast_tracks: bool,
 	oracle: OracleGenesis,
@@ -163,8 +189,7 @@ fn testnet_genesis(
 ) -> Value {
 	let fund = pallet_insurance_fund::Pallet::<crate::Runtime>::fund_account();
 	let percent = Permill::from_percent;
-	// The test collateral assets are owned (and can be minted) by Alice, the dev faucet.
-	let owner = Sr25519Keyring::Alice.to_account_id();
+	let owner = assets_genesis.owner;
 	let asset = |id, dec: u8, name: &str, symbol: &str| {
 		(
 			(id, owner.clone(), true, 1u128),
@@ -178,7 +203,8 @@ fn testnet_genesis(
 	]
 	.into_iter()
 	.unzip();
-	let accounts = endowed_accounts
+	let accounts = assets_genesis
+		.holders
 		.iter()
 		.flat_map(|a| {
 			[
@@ -190,9 +216,7 @@ fn testnet_genesis(
 		.collect::<Vec<_>>();
 
 	build_struct_json_patch!(RuntimeGenesisConfig {
-		balances: BalancesConfig {
-			balances: endowed_accounts.iter().cloned().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
-		},
+		balances: BalancesConfig { balances },
 		// Aura's and GRANDPA's authorities come from the session keys (`configs::validators`).
 		validator_set: ValidatorSetConfig {
 			initial_validators: initial_authorities.iter().map(|x| x.0.clone()).collect::<Vec<_>>(),
@@ -240,7 +264,8 @@ fn testnet_genesis(
 pub fn development_config_genesis() -> Value {
 	testnet_genesis(
 		vec![authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
-		dev_accounts(),
+		dev_balances(),
+		dev_assets(),
 		Some(Sr25519Keyring::Alice.to_account_id()),
 		true,
 		dev_oracle(),
@@ -257,10 +282,40 @@ pub fn local_config_genesis() -> Value {
 			authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
 			authority(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
 		],
-		dev_accounts(),
+		dev_balances(),
+		dev_assets(),
 		None,
 		false,
 		local_oracle(),
+		local_products(),
+	)
+}
+
+/// The input of a staging (or production) genesis, from the operator's config
+/// (`solvent-node staging-spec`).
+pub struct StagingGenesis {
+	/// Validators: account and session keys.
+	pub validators: Vec<(AccountId, SessionKeys)>,
+	/// The oracle's feeders (the quorum stays 3).
+	pub feeders: Vec<AccountId>,
+	/// Initial SLV balances.
+	pub balances: Vec<(AccountId, Balance)>,
+}
+
+/// A staging/production genesis: no dev key, no Sudo, realistic tracks, the local chain's
+/// oracle parameters and products; the collateral assets owned by [`governance_account`]
+/// (only a referendum can mint, freeze or hand a role to an account) and held by nobody; the
+/// insurance fund seeded as on the other chains.
+pub fn staging_genesis(g: StagingGenesis) -> Value {
+	let mut oracle = local_oracle();
+	oracle.feeders = g.feeders;
+	testnet_genesis(
+		g.validators,
+		g.balances,
+		AssetsGenesis { owner: governance_account(), holders: vec![] },
+		None,
+		false,
+		oracle,
 		local_products(),
 	)
 }
