@@ -62,6 +62,10 @@ pub enum Subcommand {
 	/// feeder key, one row per N blocks.
 	Feeder(crate::feeder::FeederCmd),
 
+	/// Write the chain spec of a staging/production network (no dev key) from a JSON config:
+	/// `solvent-node staging-spec --config docs/staging.example.json [--raw] > spec.json`.
+	StagingSpec(crate::staging::StagingSpecCmd),
+
 	/// Db meta columns information.
 	ChainInfo(sc_cli::ChainInfoCmd),
 }

@@ -10,6 +10,7 @@ mod command;
 mod feeder;
 mod rpc;
 mod service;
+mod staging;
 
 fn main() {
 	// Errors end the process with a one-line reason and exit code 1 (no backtrace).

@@ -14,4 +14,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_margin, Margin]
 	[pallet_options, Options]
 	[pallet_insurance_fund, InsuranceFund]
+	[pallet_validator_set, ValidatorSet]
 );

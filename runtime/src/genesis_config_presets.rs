@@ -1,5 +1,7 @@
 //! Genesis presets: `development` (`--dev`, one validator: Alice) and `local_testnet`
-//! (`--chain local`, four validators: Alice, Bob, Charlie, Dave).
+//! (`--chain local`, four validators: Alice, Bob, Charlie, Dave). Validators are given as
+//! session keys (`session.keys`) and the validator set (`validatorSet.initialValidators`);
+//! Aura's and GRANDPA's authorities are derived from them by the session pallet.
 //!
 //! Both create the collateral assets (USD 6 decimals, BTC 8, ETH 18) and endow the dev accounts
 //! Alice..Ferdie with SLV and test collateral. Only `development` has a Sudo key (Alice) and the
@@ -7,7 +9,8 @@
 
 use crate::{
 	AccountId, AssetsConfig, Balance, BalancesConfig, InsuranceFundConfig, MarginConfig,
-	OptionsConfig, OriginsConfig, PriceOracleConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+	OptionsConfig, OriginsConfig, PriceOracleConfig, RuntimeGenesisConfig, SessionConfig,
+	SessionKeys, SudoConfig, ValidatorSetConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -40,6 +43,17 @@ pub fn dev_accounts() -> Vec<AccountId> {
 		Sr25519Keyring::Eve.to_account_id(),
 		Sr25519Keyring::Ferdie.to_account_id(),
 	]
+}
+
+/// [`ENDOWMENT`] SLV for each dev account.
+fn dev_balances() -> Vec<(AccountId, Balance)> {
+	dev_accounts().into_iter().map(|a| (a, ENDOWMENT)).collect()
+}
+
+/// Dev and local chains: the test collateral assets are owned (and can be minted) by Alice, the
+/// dev faucet, and every dev account holds some.
+fn dev_assets() -> AssetsGenesis {
+	AssetsGenesis { owner: Sr25519Keyring::Alice.to_account_id(), holders: dev_accounts() }
 }
 
 /// Oracle genesis: parameters and feeders.
@@ -142,13 +156,32 @@ fn local_products() -> ProductsGenesis {
 	ProductsGenesis { options: Default::default(), unstake_cooldown: 28_800 }
 }
 
-fn authority(k: Sr25519Keyring, e: Ed25519Keyring) -> (AuraId, GrandpaId) {
-	(k.public().into(), e.public().into())
+/// A dev validator: its account (the sr25519 dev key) and session keys (Aura: the same sr25519
+/// key; GRANDPA: the ed25519 dev key of the same name).
+fn authority(k: Sr25519Keyring, e: Ed25519Keyring) -> (AccountId, SessionKeys) {
+	let aura: AuraId = k.public().into();
+	let grandpa: GrandpaId = e.public().into();
+	(k.to_account_id(), SessionKeys { aura, grandpa })
+}
+
+/// The keyless account that owns, issues, administers and freezes the collateral assets on
+/// staging/production chains. No key signs for it: only Root (a referendum) acts on the assets,
+/// through the `ForceOrigin` calls (`assets.forceAssetStatus` hands a role to an account,
+/// `forceSetMetadata`, ...).
+pub fn governance_account() -> AccountId {
+	PalletId(*b"sv/govrn").into_account_truncating()
+}
+
+/// The collateral assets: who owns them, and who holds test collateral at genesis.
+struct AssetsGenesis {
+	owner: AccountId,
+	holders: Vec<AccountId>,
 }
 
 fn testnet_genesis(
-	initial_authorities: Vec<(AuraId, GrandpaId)>,
-	endowed_accounts: Vec<AccountId>,
+	initial_authorities: Vec<(AccountId, SessionKeys)>,
+	balances: Vec<(AccountId, Balance)>,
+	assets_genesis: AssetsGenesis,
 	root: Option<AccountId>,
 	fast_tracks: bool,
 	oracle: OracleGenesis,
@@ -156,8 +189,7 @@ fn testnet_genesis(
 ) -> Value {
 	let fund = pallet_insurance_fund::Pallet::<crate::Runtime>::fund_account();
 	let percent = Permill::from_percent;
-	// The test collateral assets are owned (and can be minted) by Alice, the dev faucet.
-	let owner = Sr25519Keyring::Alice.to_account_id();
+	let owner = assets_genesis.owner;
 	let asset = |id, dec: u8, name: &str, symbol: &str| {
 		(
 			(id, owner.clone(), true, 1u128),
@@ -171,7 +203,8 @@ fn testnet_genesis(
 	]
 	.into_iter()
 	.unzip();
-	let accounts = endowed_accounts
+	let accounts = assets_genesis
+		.holders
 		.iter()
 		.flat_map(|a| {
 			[
@@ -183,14 +216,16 @@ fn testnet_genesis(
 		.collect::<Vec<_>>();
 
 	build_struct_json_patch!(RuntimeGenesisConfig {
-		balances: BalancesConfig {
-			balances: endowed_accounts.iter().cloned().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
+		balances: BalancesConfig { balances },
+		// Aura's and GRANDPA's authorities come from the session keys (`configs::validators`).
+		validator_set: ValidatorSetConfig {
+			initial_validators: initial_authorities.iter().map(|x| x.0.clone()).collect::<Vec<_>>(),
 		},
-		aura: pallet_aura::GenesisConfig {
-			authorities: initial_authorities.iter().map(|x| x.0.clone()).collect::<Vec<_>>(),
-		},
-		grandpa: pallet_grandpa::GenesisConfig {
-			authorities: initial_authorities.iter().map(|x| (x.1.clone(), 1)).collect::<Vec<_>>(),
+		session: SessionConfig {
+			keys: initial_authorities
+				.iter()
+				.map(|(who, keys)| (who.clone(), who.clone(), keys.clone()))
+				.collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: root },
 		origins: OriginsConfig { fast_tracks },
@@ -229,7 +264,8 @@ fn testnet_genesis(
 pub fn development_config_genesis() -> Value {
 	testnet_genesis(
 		vec![authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
-		dev_accounts(),
+		dev_balances(),
+		dev_assets(),
 		Some(Sr25519Keyring::Alice.to_account_id()),
 		true,
 		dev_oracle(),
@@ -246,10 +282,40 @@ pub fn local_config_genesis() -> Value {
 			authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
 			authority(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
 		],
-		dev_accounts(),
+		dev_balances(),
+		dev_assets(),
 		None,
 		false,
 		local_oracle(),
+		local_products(),
+	)
+}
+
+/// The input of a staging (or production) genesis, from the operator's config
+/// (`solvent-node staging-spec`).
+pub struct StagingGenesis {
+	/// Validators: account and session keys.
+	pub validators: Vec<(AccountId, SessionKeys)>,
+	/// The oracle's feeders (the quorum stays 3).
+	pub feeders: Vec<AccountId>,
+	/// Initial SLV balances.
+	pub balances: Vec<(AccountId, Balance)>,
+}
+
+/// A staging/production genesis: no dev key, no Sudo, realistic tracks, the local chain's
+/// oracle parameters and products; the collateral assets owned by [`governance_account`]
+/// (only a referendum can mint, freeze or hand a role to an account) and held by nobody; the
+/// insurance fund seeded as on the other chains.
+pub fn staging_genesis(g: StagingGenesis) -> Value {
+	let mut oracle = local_oracle();
+	oracle.feeders = g.feeders;
+	testnet_genesis(
+		g.validators,
+		g.balances,
+		AssetsGenesis { owner: governance_account(), holders: vec![] },
+		None,
+		false,
+		oracle,
 		local_products(),
 	)
 }

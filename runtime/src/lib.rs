@@ -38,6 +38,7 @@ pub use pallet_safe_mode::Call as SafeModeCall;
 pub use pallet_sudo::Call as SudoCall;
 pub use pallet_timestamp::Call as TimestampCall;
 pub use pallet_tx_pause::Call as TxPauseCall;
+pub use pallet_validator_set::Call as ValidatorSetCall;
 pub use solvent_primitives::{assets as collateral, AssetId};
 #[cfg(any(feature = "std", test))]
 pub use sp_runtime::BuildStorage;
@@ -233,6 +234,13 @@ mod runtime {
 	pub type System = frame_system;
 	#[runtime::pallet_index(1)]
 	pub type Timestamp = pallet_timestamp;
+	// Validators (`configs::validators`): declared before Aura and GRANDPA, as in
+	// polkadot-sdk's templates, so that the session's genesis (which sets their authorities)
+	// and its rotation in `on_initialize` come first.
+	#[runtime::pallet_index(8)]
+	pub type ValidatorSet = pallet_validator_set;
+	#[runtime::pallet_index(9)]
+	pub type Session = pallet_session;
 	#[runtime::pallet_index(2)]
 	pub type Aura = pallet_aura;
 	#[runtime::pallet_index(3)]

@@ -3,6 +3,7 @@
 pub mod emergency;
 pub mod governance;
 pub mod solvent;
+pub mod validators;
 
 use frame_support::{
 	derive_impl,
@@ -108,7 +109,8 @@ impl frame_system::Config for Runtime {
 impl pallet_aura::Config for Runtime {
 	type AuthorityId = AuraId;
 	type DisabledValidators = ();
-	type MaxAuthorities = ConstU32<32>;
+	/// The validator set's bound (`validators::MaxValidators`).
+	type MaxAuthorities = validators::MaxValidators;
 	type AllowMultipleBlocksPerSlot = ConstBool<false>;
 	type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
 }
@@ -116,7 +118,8 @@ impl pallet_aura::Config for Runtime {
 impl pallet_grandpa::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type WeightInfo = ();
-	type MaxAuthorities = ConstU32<32>;
+	/// The validator set's bound (`validators::MaxValidators`).
+	type MaxAuthorities = validators::MaxValidators;
 	type MaxNominators = ConstU32<0>;
 	type MaxSetIdSessionEntries = ConstU64<0>;
 	type KeyOwnerProof = sp_core::Void;
