@@ -58,10 +58,6 @@ pub enum Subcommand {
 	#[command(subcommand)]
 	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
 
-	/// Price feeder: replays a CSV of prices into the oracle (`feed_values`), signed by a
-	/// feeder key, one row per N blocks.
-	Feeder(crate::feeder::FeederCmd),
-
 	/// Load generator: pre-signs a workload, submits it at a target rate, reports
 	/// throughput, inclusion/finality latency and block fullness.
 	Loadgen(crate::loadgen::LoadGenCmd),

@@ -1,4 +1,5 @@
-//! A minimal JSON-RPC client for the node's own tools (feeder, load generator): connects to a
+//! A minimal JSON-RPC client for the node's load generator (the price feeder is
+//! `solvent-feeder`, tools/feeder): connects to a
 //! node over WebSocket, signs extrinsics for the Solvent runtime with an sr25519 key, and
 //! submits them. It uses the runtime's own types, so an extrinsic it builds is exactly what the
 //! runtime decodes.

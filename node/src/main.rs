@@ -7,7 +7,6 @@ mod chain_spec;
 mod cli;
 mod client;
 mod command;
-mod feeder;
 mod loadgen;
 mod rpc;
 mod service;
