@@ -24,7 +24,7 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { nodeBinary, freePort, sleep, waitFor } from '../lib/node.js';
-import { spawnFeeder, readFeedLog, BTC_CSV } from '../lib/feeder.js';
+import { spawnFeeder, runFeeder, readFeedLog, BTC_CSV } from '../lib/feeder.js';
 
 const BTC = 2;
 const dir = mkdtempSync(join(tmpdir(), 'solvent-feeder-e2e-'));
@@ -87,6 +87,7 @@ function metric(text, name, labels = '') {
 }
 const included = () => lines.filter(([, l]) => / included in block /.test(l));
 const bestNumber = async (a) => (await a.rpc.chain.getHeader()).number.toNumber();
+const src = (path, ptr) => `spot:BTC=http://127.0.0.1:${ports.src}${path}#${ptr}`;
 
 before(async () => {
   await cryptoWaitReady();
@@ -95,7 +96,6 @@ before(async () => {
   await new Promise((r) => server.listen(ports.src, '127.0.0.1', r));
   node = await startDevNode();
   api = node.api;
-  const src = (path, ptr) => `spot:BTC=http://127.0.0.1:${ports.src}${path}#${ptr}`;
   feeder = spawnFeeder([
     '--rpc', `ws://127.0.0.1:${ports.rpc}`,
     '--source', src('/a', '/price@/time'),
@@ -207,4 +207,23 @@ test('a rejected feed (its nonce taken) makes the feeder resync its nonce and fe
   const m = await metricsText();
   assert.ok(metric(m, 'solvent_feeder_feeds_failed_total') >= 1);
   assert.equal(feeder.exitCode, null);
+});
+
+test('--dry-run prints the live median without a key; --once feeds one round and exits 0', async () => {
+  const args = ['--rpc', `ws://127.0.0.1:${ports.rpc}`, '--source', src('/a', '/price@/time'),
+    '--source', src('/b', '/data/last@/ts'), '--source', src('/liar', '/price'), '--implied-vol', '0.8'];
+  const dry = await runFeeder([...args, '--dry-run'], { timeoutMs: 30_000 });
+  assert.equal(dry.code, 0, dry.stderr);
+  const printed = Number(/Spot\(2\)=([0-9.]+) ImpliedVol\(2\)=0\.800000000000000000/.exec(dry.stdout)[1]);
+  assert.ok(Math.abs(printed - rows[row].close * 1.002) < 1e-6, `dry run printed ${printed}`);
+  const bob = new Keyring({ type: 'sr25519' }).addFromUri('//Bob').address;
+  const once = await runFeeder([...args, '--once'], { suri: '//Bob', timeoutMs: 90_000 });
+  assert.equal(once.code, 0, `${once.stdout}\n${once.stderr}`);
+  assert.match(once.stdout, /feed with nonce \d+ included in block/);
+  const raw = (await api.query.priceOracle.rawValues({ Spot: BTC })).find((x) => x.feeder.toString() === bob);
+  assert.ok(Math.abs(Number(raw.value.toBigInt() / 10n ** 9n) / 1e9 - rows[row].close * 1.002) < 1e-6);
+  // No source answers: --once exits 1 with one line on stderr, having fed nothing.
+  const none = await runFeeder(['--rpc', `ws://127.0.0.1:${ports.rpc}`, '--source', `spot:BTC=http://127.0.0.1:${ports.dead}/x#/p`, '--dry-run'], { timeoutMs: 30_000 });
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /^solvent-feeder: no value from the sources\n$/);
 });

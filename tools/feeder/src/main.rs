@@ -179,7 +179,8 @@ pub struct Cli {
 	/// Append one JSON line per submitted feed (block, date, values, tx hash) to this file.
 	#[arg(long)]
 	pub log: Option<PathBuf>,
-	/// Feed one round, wait for its inclusion, and exit (0 if included).
+	/// Feed one round, wait for its inclusion, and exit: 0 if included, 1 if not (or if
+	/// the round had nothing to feed or its feed was rejected).
 	#[arg(long)]
 	pub once: bool,
 	/// Compute and print the values (a replay's rows, or one round of the sources) without
@@ -595,6 +596,9 @@ async fn run(cli: Cli) -> Result<(), String> {
 			if vals.is_empty() {
 				metrics.skipped.inc();
 				log!("block #{number}: nothing to feed, round skipped");
+				if cli.once {
+					return Err("--once: nothing to feed this round".into());
+				}
 				continue;
 			}
 			if let Some(oldest) = oldest {
@@ -605,6 +609,9 @@ async fn run(cli: Cli) -> Result<(), String> {
 						"block #{number}: quotes are {age:.1} s old (max {} s), round skipped",
 						cli.max_age
 					);
+					if cli.once {
+						return Err(format!("--once: quotes are {age:.1} s old"));
+					}
 					continue;
 				}
 			}
@@ -674,6 +681,9 @@ async fn run(cli: Cli) -> Result<(), String> {
 					metrics.skipped.inc();
 					resync.store(true, Ordering::SeqCst);
 					log!("block #{number} {label}: feed with nonce {nonce} {e}; round skipped, nonce will be resynced");
+					if cli.once {
+						return Err(format!("--once: feed with nonce {nonce} {e}"));
+					}
 					if matches!(feed, Feed::Replay { .. }) {
 						row_failures += 1;
 						if row_failures >= 10 {
