@@ -1,6 +1,6 @@
 // Soak test of solvent-feeder (issue 17): a --dev node, a local HTTP server serving BTC-USD
 // closes from data/btc-usd-daily.csv (two honest sources and a liar, one CSV day per minute),
-// and one feeder (Alice, every block, live sources, realized vol) for --minutes; the node is
+// and one feeder (Alice, every block, live sources, implied vol 0.8) for --minutes; the node is
 // killed (SIGKILL) at --restart-at minutes and restarted 10 s later on the same base path.
 //
 //   node e2e/tools/feeder-soak.js [--minutes 30] [--restart-at 15] [--out report.json]
@@ -76,7 +76,7 @@ log(`node up at #${startBlock}; files in ${dir}`);
 const src = (p, ptr) => `spot:BTC=http://127.0.0.1:${ports.src}${p}#${ptr}`;
 const feeder = spawnFeeder(['--rpc', `ws://127.0.0.1:${ports.rpc}`,
   '--source', src('/a', '/price@/time'), '--source', src('/b', '/last'), '--source', src('/liar', '/price'),
-  '--realized-vol-window', '30', '--max-age', '30', '--max-backoff', '4',
+  '--implied-vol', '0.8', '--max-age', '30', '--max-backoff', '4',
   '--prometheus-port', String(ports.metrics), '--log', join(dir, 'feeds.jsonl')], { suri: '//Alice' });
 const lines = [];
 let partial = '';

@@ -584,15 +584,23 @@ async fn run(cli: Cli) -> Result<(), String> {
 				continue;
 			}
 			if last_round
-				.is_some_and(|l| number < l.saturating_add(cli.blocks_per_round) && number > l)
+				.is_some_and(|l| number < l.saturating_add(cli.blocks_per_round) && number >= l)
 			{
 				continue;
 			}
-			// A round. (A block at or below the last round's, after a restart or a reorg,
-			// starts a new round too.)
+			// A round: at most one per block number (the stream may repeat the block it
+			// started from); a block below the last round's (the node restarted without its
+			// unfinalized blocks, or a reorg) starts a new round.
 			last_round = Some(number);
 			pending.retain(|h| !h.is_finished());
 			let (label, vals, oldest) = feed.round(&cli, &metrics).await;
+			let (vals, too_high) = values::drop_invalid(vals);
+			if !too_high.is_empty() {
+				log!(
+					"block #{number}: left out {} (above the oracle's maximum implied vol 10.0)",
+					fmt_values(&too_high)
+				);
+			}
 			if vals.is_empty() {
 				metrics.skipped.inc();
 				log!("block #{number}: nothing to feed, round skipped");

@@ -39,6 +39,19 @@ impl std::fmt::Display for Key {
 	}
 }
 
+/// The largest implied volatility the oracle accepts (`pallet_price_oracle::MAX_IMPLIED_VOL`,
+/// 10.0 = 1000% per year), as a `FixedU128` inner value: a feed with a larger one is rejected
+/// whole by the pool, so the feeder leaves such a value out and feeds the rest.
+pub const MAX_IMPLIED_VOL_INNER: u128 = 10 * 10u128.pow(18);
+
+/// `values` without the implied vols above [`MAX_IMPLIED_VOL_INNER`]; the dropped ones are
+/// returned second.
+pub fn drop_invalid(values: Vec<Value>) -> (Vec<Value>, Vec<Value>) {
+	values
+		.into_iter()
+		.partition(|v| !matches!(v.key, Key::ImpliedVol(_)) || v.inner <= MAX_IMPLIED_VOL_INNER)
+}
+
 /// One value to feed: the key and the `FixedU128` inner value (18 decimals).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Value {
@@ -83,7 +96,7 @@ pub fn fmt_values(values: &[Value]) -> String {
 /// `period_secs` seconds (sample standard deviation x sqrt(periods per 365-day year));
 /// `None` with fewer than 2 returns.
 pub fn realized_vol(prices: &[f64], period_secs: f64) -> Option<f64> {
-	if prices.len() < 3 || !(period_secs > 0.0) {
+	if prices.len() < 3 || period_secs.is_nan() || period_secs <= 0.0 {
 		return None;
 	}
 	let r: Vec<f64> = prices.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
@@ -217,6 +230,18 @@ mod tests {
 		assert!(!Key::Spot(USD).supported() && !Key::ImpliedVol(99).supported());
 		assert!(valid_date("2020-03-12"));
 		assert!(!valid_date("2020/03/12"));
+	}
+
+	#[test]
+	fn implied_vols_above_the_oracle_maximum_are_left_out() {
+		let v = |key, x: f64| Value { key, inner: to_fixed(x).unwrap() };
+		let (keep, out) = drop_invalid(vec![
+			v(Key::Spot(BTC), 50_000.0),
+			v(Key::ImpliedVol(BTC), 25.7),
+			v(Key::ImpliedVol(ETH), 10.0),
+		]);
+		assert_eq!(keep, vec![v(Key::Spot(BTC), 50_000.0), v(Key::ImpliedVol(ETH), 10.0)]);
+		assert_eq!(out, vec![v(Key::ImpliedVol(BTC), 25.7)]);
 	}
 
 	#[test]
