@@ -1,8 +1,7 @@
 #!/bin/sh
 # Entrypoint of the solvent-node image.
 #
-# When it runs the node (its first argument is a flag, not a subcommand such as `key` or
-# `feeder`):
+# When it runs the node (its first argument is a flag, not a subcommand such as `key`):
 #  - the node's p2p key is generated into the data volume on first start
 #    (`$SOLVENT_DATA/node-key`, default /data/node-key) and used from then on, so a container
 #    keeps its peer id across restarts and no key is baked into the image or the compose file;

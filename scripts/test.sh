@@ -10,8 +10,9 @@ step() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 step "versions: one polkadot-sdk release line, no RocksDB"
 python3 .ci/check-sdk-versions.py
 
-step "build: solvent-node (release)"
+step "build: solvent-node and solvent-feeder (release)"
 cargo build --release --locked -p solvent-node
+cargo build --release --locked -p solvent-feeder
 
 step "build: solvent-loadgen (release; subxt client generated from tools/metadata/solvent.scale)"
 cargo build --release --locked -p solvent-loadgen

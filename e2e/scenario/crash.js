@@ -19,7 +19,7 @@
 // zero uncovered negative equity, funds conserved to the unit, every liquidation within one
 // block of its trigger, settlement payouts == formula.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, mkdtempSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -29,7 +29,7 @@ import { cryptoWaitReady, encodeAddress } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat } from '@polkadot/util';
 import { startNode, sleep, waitFor, nodeBinary } from '../lib/node.js';
 import { submitAndFinalize, findEvents } from '../lib/tx.js';
-import { BTC_CSV } from '../lib/feeder.js';
+import { BTC_CSV, spawnFeeder } from '../lib/feeder.js';
 
 /** The margin pallet's cash index as a number: its value (18 decimals) is stored 10^9 times
  * larger per rescale, counted in the high 8 bits of its epoch (pallets/margin losses.rs). */
@@ -132,9 +132,10 @@ function holdFeed(feeders, price) {
 
 function runFeederProcess(wsUrl, suri, seed) {
   return new Promise((resolve) => {
-    const child = spawn(nodeBinary(), ['feeder', '--rpc', wsUrl, '--suri', suri, '--csv', CSV, '--asset', 'BTC',
-      '--from', FROM, '--to', TO, '--blocks-per-row', '1', '--noise-bps', '20', '--seed', String(seed),
-      '--realized-vol-window', '30'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnFeeder(['--rpc', wsUrl, '--csv', CSV, '--asset', 'BTC',
+      '--from', FROM, '--to', TO, '--blocks-per-round', '1', '--noise-bps', '20', '--seed', String(seed),
+      '--realized-vol-window', '30'], { suri });
+    child.stdout.on('data', () => {}); // the feeder's log: drained so that it never blocks
     let err = '';
     child.stderr.on('data', (d) => { err += d; });
     child.on('exit', (code) => resolve({ code, err }));

@@ -25,18 +25,26 @@ after(async () => { if (node) await node.stop(); });
 
 test('feeder rejects bad input with a one-line error and exit code 1', async () => {
   const cases = [
-    [['--suri', '//Alice', '--csv', '/nonexistent.csv'], /cannot read CSV file/],
-    [['--suri', '//Alice', '--csv', BTC_CSV, '--asset', 'DOGE'], /unknown asset 'DOGE'/],
-    [['--suri', '//Alice', '--csv', BTC_CSV, '--column', 'Price'], /no column 'Price'/],
-    [['--suri', '//Alice', '--csv', BTC_CSV, '--from', '2030-01-01'], /no CSV rows with a price/],
-    [['--suri', '//Alice', '--csv', BTC_CSV, '--from', '2020-03-01', '--to', '2020-03-02', '--rpc', 'ws://127.0.0.1:1'], /cannot connect to node/],
+    [['--csv', '/nonexistent.csv'], /cannot read CSV file/],
+    [['--csv', BTC_CSV, '--asset', 'DOGE'], /unknown asset 'DOGE'/],
+    [['--csv', BTC_CSV, '--column', 'Price'], /no column 'Price'/],
+    [['--csv', BTC_CSV, '--from', '2030-01-01'], /no CSV rows with a price/],
+    [['--csv', BTC_CSV, '--from', '2020-03-01', '--to', '2020-03-02', '--rpc', 'ws://127.0.0.1:1', '--startup-timeout', '0'], /cannot connect to node/],
+    [['--csv', BTC_CSV, '--suri-file', '/nonexistent/suri'], /cannot read --suri-file/],
   ];
   for (const [args, re] of cases) {
-    const r = await runFeeder(args, { timeoutMs: 30_000 });
+    const r = await runFeeder(args, { suri: '//Alice', timeoutMs: 30_000 });
     assert.equal(r.code, 1, `${args.join(' ')}: exit ${r.code}`);
     assert.match(r.stderr, re);
     assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
   }
+  // No key: an error, never a default key; a secret on the command line is refused (clap: 2).
+  const nokey = await runFeeder(['--csv', BTC_CSV], { timeoutMs: 30_000 });
+  assert.equal(nokey.code, 1);
+  assert.match(nokey.stderr, /no key: give --suri-file PATH or set SOLVENT_FEEDER_SURI/);
+  const argv = await runFeeder(['--csv', BTC_CSV, '--suri', '//Alice'], { timeoutMs: 30_000 });
+  assert.equal(argv.code, 2);
+  assert.match(argv.stderr, /unexpected argument '--suri'/);
 });
 
 test('three feeders replay 30 days; aggregate == median of the last values sent', async () => {
@@ -44,10 +52,10 @@ test('three feeders replay 30 days; aggregate == median of the last values sent'
   const accounts = feeders.map((n) => keyring.addFromUri(`//${n}`).address);
   const slvBefore = await Promise.all(accounts.map(async (a) => (await api.query.system.account(a)).data.free.toBigInt()));
   const runs = feeders.map((n, i) => runFeeder([
-    '--rpc', node.wsUrl, '--suri', `//${n}`, '--csv', BTC_CSV, '--asset', 'BTC',
+    '--rpc', node.wsUrl, '--csv', BTC_CSV, '--asset', 'BTC',
     '--from', '2020-02-15', '--to', '2020-03-15', '--noise-bps', '25', '--seed', String(i + 1),
     '--realized-vol-window', '30', '--log', join(dir, `${n}.jsonl`),
-  ]));
+  ], { suri: `//${n}` }));
   const results = await Promise.all(runs);
   results.forEach((r, i) => assert.equal(r.code, 0, `${feeders[i]} feeder failed: ${r.stderr}`));
 

@@ -5,9 +5,7 @@
 mod benchmarking;
 mod chain_spec;
 mod cli;
-mod client;
 mod command;
-mod feeder;
 mod rpc;
 mod service;
 mod staging;
