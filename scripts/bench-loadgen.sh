@@ -23,7 +23,7 @@ WORKLOADS="${WORKLOADS:-transfer deposit order-rest order-match feed}"
 COUNT="${COUNT:-8000}"
 RATE="${RATE:-1500}"
 IDLE_SECONDS="${IDLE_SECONDS:-60}"
-[ -x "$SOLVENT_NODE" ] || { echo "build first: cargo build --release -p solvent-node" >&2; exit 1; }
+[ -x "$SOLVENT_NODE" ] || { echo "build first: cargo build --release -p solvent-node --features fast-runtime" >&2; exit 1; }
 [ -d e2e/node_modules ] || (cd e2e && npm ci --no-audit --no-fund)
 mkdir -p "$OUT"
 base=$(mktemp -d)

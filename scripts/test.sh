@@ -10,11 +10,12 @@ step() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 step "versions: one polkadot-sdk release line, no RocksDB"
 python3 .ci/check-sdk-versions.py
 
-step "build: solvent-node (release)"
-cargo build --release --locked -p solvent-node
+step "build: solvent-node (release, --features fast-runtime: fast referendum tracks)"
+cargo build --release --locked -p solvent-node --features fast-runtime
 
-step "unit and runtime tests (cargo test --release --workspace)"
-cargo test --release --locked --workspace
+step "unit and runtime tests (cargo test --release --workspace, fast-runtime)"
+# The same runtime features as the node above, so the runtime (native and wasm) builds once.
+cargo test --release --locked --workspace --features solvent-runtime/fast-runtime
 
 step "benchmark tests of our pallets (--features runtime-benchmarks, native, own target dir)"
 # The benchmarks run against each pallet's mock so that a benchmark that no longer sets up its

@@ -2,12 +2,13 @@
 //! (`--chain local`, four validators: Alice, Bob, Charlie, Dave).
 //!
 //! Both create the collateral assets (USD 6 decimals, BTC 8, ETH 18) and endow the dev accounts
-//! Alice..Ferdie with SLV and test collateral. Only `development` has a Sudo key (Alice) and the
-//! fast referendum tracks; `local_testnet` is governed by OpenGov alone, with realistic tracks.
+//! Alice..Ferdie with SLV and test collateral. Only `development` has a Sudo key (Alice);
+//! `local_testnet` is governed by OpenGov alone. The referendum periods do not depend on the
+//! preset: a runtime built with the `fast-runtime` feature has fast tracks on every chain.
 
 use crate::{
 	AccountId, AssetsConfig, Balance, BalancesConfig, InsuranceFundConfig, MarginConfig,
-	OptionsConfig, OriginsConfig, PriceOracleConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+	OptionsConfig, PriceOracleConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -150,7 +151,6 @@ fn testnet_genesis(
 	initial_authorities: Vec<(AuraId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
 	root: Option<AccountId>,
-	fast_tracks: bool,
 	oracle: OracleGenesis,
 	products: ProductsGenesis,
 ) -> Value {
@@ -193,7 +193,6 @@ fn testnet_genesis(
 			authorities: initial_authorities.iter().map(|x| (x.1.clone(), 1)).collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: root },
-		origins: OriginsConfig { fast_tracks },
 		price_oracle: PriceOracleConfig { params: oracle.params, feeders: oracle.feeders },
 		assets: AssetsConfig { assets, metadata, accounts },
 		margin: MarginConfig {
@@ -231,7 +230,6 @@ pub fn development_config_genesis() -> Value {
 		vec![authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		dev_accounts(),
 		Some(Sr25519Keyring::Alice.to_account_id()),
-		true,
 		dev_oracle(),
 		dev_products(),
 	)
@@ -248,7 +246,6 @@ pub fn local_config_genesis() -> Value {
 		],
 		dev_accounts(),
 		None,
-		false,
 		local_oracle(),
 		local_products(),
 	)
