@@ -742,3 +742,28 @@ fn no_genesis_selects_the_fast_tracks() {
 	let err = built.expect_err("a genesis with origins.fastTracks must be refused");
 	assert!(err.contains("origins"), "refused for the unknown field: {err}");
 }
+
+#[test]
+fn a_runtime_upgrade_fits_the_scheduler_and_a_block() {
+	// polkadot-sdk's weight of `set_code` (164 s) made a referendum's `system.setCode`
+	// permanently overweight for the scheduler, and `apply_authorized_upgrade` (167 s) could
+	// never be included: the chain could not be upgraded by governance.
+	use frame_support::dispatch::DispatchClass;
+	use frame_system::WeightInfo;
+	type W = <Runtime as frame_system::Config>::SystemWeightInfo;
+	let scheduler = solvent_runtime::configs::governance::MaximumSchedulerWeight::get();
+	let block = solvent_runtime::configs::RuntimeBlockWeights::get();
+	let operational = block.get(DispatchClass::Operational).max_extrinsic.unwrap();
+	assert!(
+		W::set_code().all_lte(scheduler),
+		"set_code {:?} > scheduler {scheduler:?}",
+		W::set_code()
+	);
+	assert!(
+		W::apply_authorized_upgrade().all_lte(operational),
+		"apply_authorized_upgrade {:?} > operational max {operational:?}",
+		W::apply_authorized_upgrade()
+	);
+	// Still a heavy call: at least a third of the block.
+	assert!(W::set_code().ref_time() >= block.max_block.ref_time() / 3);
+}
