@@ -37,6 +37,12 @@ zombienet/run.sh smoke
 step "zombienet faults (4 validators: one paused, two paused, a restart with state read back)"
 zombienet/run.sh faults
 
+step "zombienet runtime upgrade (4 validators, 4 feeders: spec_version + 1 by a root referendum; ~4 min)"
+zombienet/run.sh upgrade
+
+step "try-runtime: migrations and every try_state against a live dev chain (~3.5 min warm)"
+scripts/try-runtime.sh
+
 step "docker compose services run natively (bootnode + 4 validators finalize; no Docker on CI)"
 python3 scripts/compose-native.py --node "$SOLVENT_NODE"
 
