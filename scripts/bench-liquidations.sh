@@ -6,4 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
-cargo test --release --locked -p solvent-runtime --test liquidation_at_scale -- --include-ignored --nocapture --test-threads 1
+cargo test --release --locked -p solvent-runtime --features fast-runtime --test liquidation_at_scale -- --include-ignored --nocapture --test-threads 1

@@ -29,7 +29,7 @@ IDLE_SECONDS="${IDLE_SECONDS:-60}"
 RPC_PORT="${RPC_PORT:-9977}"
 P2P_PORT="${P2P_PORT:-30977}"
 PROMETHEUS_PORT="${PROMETHEUS_PORT:-9677}"
-[ -x "$SOLVENT_NODE" ] || { echo "build first: cargo build --release -p solvent-node" >&2; exit 1; }
+[ -x "$SOLVENT_NODE" ] || { echo "build first: cargo build --release -p solvent-node --features fast-runtime" >&2; exit 1; }
 [ -x "$SOLVENT_LOADGEN" ] || { echo "build first: cargo build --release -p solvent-loadgen" >&2; exit 1; }
 [ -d e2e/node_modules ] || (cd e2e && npm ci --no-audit --no-fund)
 mkdir -p "$OUT"

@@ -54,7 +54,7 @@ if [ ! -x "$BENCH_NODE" ] || ! "$BENCH_NODE" benchmark --help >/dev/null 2>&1; t
 	exit 1
 fi
 if [ ! -x "$NODE" ]; then
-	echo "no node binary at $NODE (cargo build --release -p solvent-node, or set SOLVENT_NODE)" >&2
+	echo "no node binary at $NODE (cargo build --release -p solvent-node --features fast-runtime, or set SOLVENT_NODE)" >&2
 	exit 1
 fi
 if [ "$("$NODE" --version | awk '{print $2}')" != "$("$BENCH_NODE" --version | awk '{print $2}')" ]; then

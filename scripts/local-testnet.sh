@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 base="${1:-/tmp/solvent-local}"
-[ -x "$SOLVENT_NODE" ] || { echo "build first: cargo build --release -p solvent-node" >&2; exit 1; }
+[ -x "$SOLVENT_NODE" ] || { echo "build first: cargo build --release -p solvent-node --features fast-runtime" >&2; exit 1; }
 mkdir -p "$base"
 # Validators need a network key on disk: generate one per node on first start; the others
 # boot from Alice's peer id.

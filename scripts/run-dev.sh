@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Install what is missing, build the node, and start a single-validator dev chain.
+# Install what is missing, build the node (with fast referendum tracks: `fast-runtime`), and
+# start a single-validator dev chain.
 # Extra arguments go to solvent-node (e.g. `--rpc-port 9955`). Data is temporary unless you
 # pass `--base-path <dir>` instead of the default `--tmp`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 scripts/setup.sh
-cargo build --release --locked -p solvent-node
+cargo build --release --locked -p solvent-node --features fast-runtime
 args=("$@")
 case " ${args[*]-} " in *" --base-path "*|*" -d "*) ;; *) args+=(--tmp) ;; esac
 port=9944

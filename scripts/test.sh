@@ -10,15 +10,16 @@ step() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 step "versions: one polkadot-sdk release line, no RocksDB"
 python3 .ci/check-sdk-versions.py
 
-step "build: solvent-node and solvent-feeder (release)"
-cargo build --release --locked -p solvent-node
+step "build: solvent-node (release, --features fast-runtime: fast referendum tracks) and solvent-feeder"
+cargo build --release --locked -p solvent-node --features fast-runtime
 cargo build --release --locked -p solvent-feeder
 
 step "build: solvent-loadgen (release; subxt client generated from tools/metadata/solvent.scale)"
 cargo build --release --locked -p solvent-loadgen
 
-step "unit and runtime tests (cargo test --release --workspace)"
-cargo test --release --locked --workspace
+step "unit and runtime tests (cargo test --release --workspace, fast-runtime)"
+# The same runtime features as the node above, so the runtime (native and wasm) builds once.
+cargo test --release --locked --workspace --features solvent-runtime/fast-runtime
 
 step "benchmark tests of our pallets (--features runtime-benchmarks, native, own target dir)"
 # The benchmarks run against each pallet's mock so that a benchmark that no longer sets up its
@@ -39,6 +40,12 @@ zombienet/run.sh smoke
 
 step "zombienet faults (4 validators: one paused, two paused, a restart with state read back)"
 zombienet/run.sh faults
+
+step "zombienet runtime upgrade (4 validators, 4 feeders: spec_version + 1 by a root referendum; ~4 min)"
+zombienet/run.sh upgrade
+
+step "try-runtime: migrations and every try_state against a live dev chain (~3.5 min warm)"
+scripts/try-runtime.sh
 
 step "docker compose services run natively (bootnode + 4 validators finalize; no Docker on CI)"
 python3 scripts/compose-native.py --node "$SOLVENT_NODE"

@@ -58,9 +58,6 @@ pub enum Subcommand {
 	#[command(subcommand)]
 	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
 
-	/// Price feeder: replays a CSV of prices into the oracle (`feed_values`), signed by a
-	/// feeder key, one row per N blocks.
-	Feeder(crate::feeder::FeederCmd),
 
 	/// Write the chain spec of a staging/production network (no dev key) from a JSON config:
 	/// `solvent-node staging-spec --config docs/staging.example.json [--raw] > spec.json`.

@@ -105,7 +105,6 @@ pub fn run() -> sc_cli::Result<()> {
 		}
 		#[cfg(feature = "runtime-benchmarks")]
 		Some(Subcommand::Benchmark(cmd)) => crate::benchmarking::run(&cli, cmd),
-		Some(Subcommand::Feeder(cmd)) => cmd.run().map_err(sc_cli::Error::Input),
 		Some(Subcommand::StagingSpec(cmd)) => cmd.run().map_err(sc_cli::Error::Input),
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;

@@ -4,13 +4,14 @@
 //! Aura's and GRANDPA's authorities are derived from them by the session pallet.
 //!
 //! Both create the collateral assets (USD 6 decimals, BTC 8, ETH 18) and endow the dev accounts
-//! Alice..Ferdie with SLV and test collateral. Only `development` has a Sudo key (Alice) and the
-//! fast referendum tracks; `local_testnet` is governed by OpenGov alone, with realistic tracks.
+//! Alice..Ferdie with SLV and test collateral. Only `development` has a Sudo key (Alice);
+//! `local_testnet` is governed by OpenGov alone. The referendum periods do not depend on the
+//! preset: a runtime built with the `fast-runtime` feature has fast tracks on every chain.
 
 use crate::{
 	AccountId, AssetsConfig, Balance, BalancesConfig, InsuranceFundConfig, MarginConfig,
-	OptionsConfig, OriginsConfig, PriceOracleConfig, RuntimeGenesisConfig, SessionConfig,
-	SessionKeys, SudoConfig, ValidatorSetConfig, UNIT,
+	OptionsConfig, PriceOracleConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig,
+	ValidatorSetConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -183,7 +184,6 @@ fn testnet_genesis(
 	balances: Vec<(AccountId, Balance)>,
 	assets_genesis: AssetsGenesis,
 	root: Option<AccountId>,
-	fast_tracks: bool,
 	oracle: OracleGenesis,
 	products: ProductsGenesis,
 ) -> Value {
@@ -228,7 +228,6 @@ fn testnet_genesis(
 				.collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: root },
-		origins: OriginsConfig { fast_tracks },
 		price_oracle: PriceOracleConfig { params: oracle.params, feeders: oracle.feeders },
 		assets: AssetsConfig { assets, metadata, accounts },
 		margin: MarginConfig {
@@ -267,7 +266,6 @@ pub fn development_config_genesis() -> Value {
 		dev_balances(),
 		dev_assets(),
 		Some(Sr25519Keyring::Alice.to_account_id()),
-		true,
 		dev_oracle(),
 		dev_products(),
 	)
@@ -285,7 +283,6 @@ pub fn local_config_genesis() -> Value {
 		dev_balances(),
 		dev_assets(),
 		None,
-		false,
 		local_oracle(),
 		local_products(),
 	)

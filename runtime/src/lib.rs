@@ -67,12 +67,32 @@ impl_opaque_keys! {
 	}
 }
 
+/// The runtime's version. `spec_version` is bumped for every runtime meant to replace a live
+/// one (`system.setCode` refuses a runtime whose `spec_version` is not higher).
+#[cfg(not(feature = "upgrade-test"))]
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("solvent"),
 	impl_name: alloc::borrow::Cow::Borrowed("solvent"),
 	authoring_version: 1,
 	spec_version: 100,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 2,
+	system_version: 1,
+};
+
+/// The `upgrade-test` build: the same runtime with `spec_version` + 1, the wasm that the
+/// runtime-upgrade test enacts by referendum (`scripts/build-upgrade-wasm.sh`). The macro
+/// embeds literal values in the wasm's `runtime_version` section, hence a second constant
+/// rather than an expression. Keep it equal to the constant above except `spec_version`.
+#[cfg(feature = "upgrade-test")]
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("solvent"),
+	impl_name: alloc::borrow::Cow::Borrowed("solvent"),
+	authoring_version: 1,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -201,6 +221,7 @@ type Migrations = (
 	pallet_insurance_fund::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_insurance_fund::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_price_oracle::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_solvent_origins::migrations::v1::MigrateV0ToV1<Runtime>,
 );
 
 /// Executive: handles dispatch to the various modules.

@@ -26,7 +26,7 @@ use solvent_primitives::{assets, MarginLedger, OracleKey, PriceProvider, Side};
 use solvent_runtime::{
 	configs::{
 		emergency::{listed, SAFE_MODE_ALLOWED, UNPAUSABLE},
-		governance::{track, TracksInfo},
+		governance::{track, track_table, TracksInfo, FAST_TRACKS},
 	},
 	AccountId, BlockNumber, Margin, OriginCaller, PriceOracle, Runtime, RuntimeCall, RuntimeEvent,
 	RuntimeOrigin, System, HOURS, MINUTES, UNIT,
@@ -587,10 +587,14 @@ fn blocks_until(max: u32, done: impl Fn() -> bool) -> u32 {
 }
 
 #[test]
+#[cfg_attr(
+	not(feature = "fast-runtime"),
+	ignore = "needs the fast tracks: --features fast-runtime"
+)]
 fn the_emergency_track_enters_and_exits_safe_mode_and_may_cancel_kill_and_remove_feeders() {
 	dev_ext().execute_with(|| {
 		next_block();
-		assert!(pallet_solvent_origins::FastTracks::<Runtime>::get());
+		assert!(FAST_TRACKS);
 		// Enter by referendum: 1 block of preparation, 2 of confirmation, enacted the next.
 		let enter = emergency_referendum(SafeModeCall::force_enter {}.into());
 		let blocks = blocks_until(10, || entered_until().is_some());
@@ -675,19 +679,22 @@ fn the_emergency_track_enters_and_exits_safe_mode_and_may_cancel_kill_and_remove
 #[test]
 fn the_emergency_track_has_the_documented_periods_and_thresholds() {
 	dev_ext().execute_with(|| {
-		let find = || {
-			TracksInfo::tracks()
-				.find(|t| t.id == track::EMERGENCY)
-				.map(|t| t.into_owned().info)
-				.unwrap()
+		let find = |fast: bool| {
+			track_table(fast).iter().find(|t| t.id == track::EMERGENCY).unwrap().info.clone()
 		};
-		let fast = find();
+		// The runtime uses the table its build selects (`fast-runtime`), whatever the genesis.
+		let live = TracksInfo::tracks()
+			.find(|t| t.id == track::EMERGENCY)
+			.map(|t| t.into_owned().info)
+			.unwrap();
+		assert_eq!(live.prepare_period, find(FAST_TRACKS).prepare_period);
+		assert_eq!(live.decision_deposit, find(FAST_TRACKS).decision_deposit);
+		let fast = find(true);
 		assert_eq!(
 			(fast.prepare_period, fast.decision_period, fast.confirm_period),
 			(1, 5 * MINUTES, 2)
 		);
-		pallet_solvent_origins::FastTracks::<Runtime>::put(false);
-		let real = find();
+		let real = find(false);
 		assert_eq!(&real.name[..9], b"emergency");
 		assert_eq!(real.decision_deposit, 50_000 * UNIT);
 		assert_eq!(
@@ -715,4 +722,47 @@ fn the_emergency_track_has_the_documented_periods_and_thresholds() {
 		);
 		assert_eq!(origin(OriginCaller::system(frame_system::RawOrigin::Root)), Ok(track::ROOT));
 	});
+}
+
+#[test]
+fn no_genesis_selects_the_fast_tracks() {
+	// The attack: a chain spec that asks for the fast tracks (the removed `origins.fastTracks`
+	// flag) on a production runtime. The genesis has no such field any more, so the spec is
+	// refused; the periods come from the build (`fast-runtime`) alone.
+	let mut config =
+		serde_json::to_value(solvent_runtime::RuntimeGenesisConfig::default()).unwrap();
+	config["origins"] = serde_json::json!({ "fastTracks": true });
+	let json = serde_json::to_vec(&config).unwrap();
+	let mut ext = sp_io::TestExternalities::new_empty();
+	let built = ext.execute_with(|| {
+		frame_support::genesis_builder_helper::build_state::<solvent_runtime::RuntimeGenesisConfig>(
+			json,
+		)
+	});
+	let err = built.expect_err("a genesis with origins.fastTracks must be refused");
+	assert!(err.contains("origins"), "refused for the unknown field: {err}");
+}
+
+#[test]
+fn a_runtime_upgrade_fits_the_scheduler_and_a_block() {
+	// A referendum's `system.setCode` must fit the scheduler's budget (80% of the block), or it
+	// is permanently overweight and the chain cannot be upgraded by governance; likewise
+	// `apply_authorized_upgrade` must fit an operational extrinsic. polkadot-sdk's benchmarked
+	// weights (about 0.164 s of ref time each) fit.
+	use frame_support::dispatch::DispatchClass;
+	use frame_system::WeightInfo;
+	type W = <Runtime as frame_system::Config>::SystemWeightInfo;
+	let scheduler = solvent_runtime::configs::governance::MaximumSchedulerWeight::get();
+	let block = solvent_runtime::configs::RuntimeBlockWeights::get();
+	let operational = block.get(DispatchClass::Operational).max_extrinsic.unwrap();
+	assert!(
+		W::set_code().all_lte(scheduler),
+		"set_code {:?} > scheduler {scheduler:?}",
+		W::set_code()
+	);
+	assert!(
+		W::apply_authorized_upgrade().all_lte(operational),
+		"apply_authorized_upgrade {:?} > operational max {operational:?}",
+		W::apply_authorized_upgrade()
+	);
 }

@@ -8,11 +8,18 @@
 //!   through [`RiskAdmin`], and each pallet still enforces its own hard bounds and maximum step
 //!   per change, so even a passed referendum cannot set an out-of-range value.
 //!
-//! The pallet also stores whether this chain uses the **fast track periods** (a dev chain, where
-//! a referendum passes in minutes) or the realistic ones; the runtime's `TracksInfo` reads
-//! [`FastTracks`], which is set only at genesis.
+//! - [`Origin::EmergencyAdmin`]: the origin of the **emergency** track (safe mode, call pauses,
+//!   referendum cancel/kill, feeder management).
+//!
+//! The pallet has no storage. Storage version 1 removed `FastTracks`, the genesis flag that
+//! used to select the fast referendum periods: the runtime's `fast-runtime` cargo feature
+//! selects them now ([`migrations::v1`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod migrations;
 
 pub use pallet::*;
 
@@ -24,7 +31,11 @@ pub mod pallet {
 	#[pallet::config]
 	pub trait Config: frame_system::Config {}
 
+	/// Version 1: `FastTracks` removed ([`crate::migrations::v1`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// The custom governance origins.
@@ -39,27 +50,6 @@ pub mod pallet {
 		/// A referendum on the emergency track passed: may brake (safe mode, call pauses),
 		/// cancel or kill referenda and manage oracle feeders.
 		EmergencyAdmin,
-	}
-
-	/// Whether the referendum tracks use the fast (dev) periods. Set at genesis only.
-	#[pallet::storage]
-	pub type FastTracks<T> = StorageValue<_, bool, ValueQuery>;
-
-	/// Genesis: the track speed.
-	#[pallet::genesis_config]
-	#[derive(frame_support::DefaultNoBound)]
-	pub struct GenesisConfig<T: Config> {
-		/// Use the fast track periods (dev chains).
-		pub fast_tracks: bool,
-		#[serde(skip)]
-		pub _config: core::marker::PhantomData<T>,
-	}
-
-	#[pallet::genesis_build]
-	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
-		fn build(&self) {
-			FastTracks::<T>::put(self.fast_tracks);
-		}
 	}
 }
 

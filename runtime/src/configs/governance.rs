@@ -5,9 +5,10 @@
 //! [`super::emergency`] (safe mode, call pauses), cancelling and killing referenda, and
 //! adding or removing oracle feeders; short periods and a high approval threshold).
 //!
-//! Track periods are fast on the dev preset (a referendum passes in about half a minute) and
-//! realistic on the local/production presets; `pallet_solvent_origins::FastTracks`, set at
-//! genesis, selects them.
+//! Track periods are fast in a runtime built with the `fast-runtime` cargo feature (a
+//! referendum passes in about half a minute: dev chains, CI, zombienet and end-to-end tests)
+//! and realistic otherwise (production builds). The feature, not the genesis, selects them, so
+//! no chain spec can give a production runtime minute-long governance.
 
 use alloc::borrow::Cow;
 use frame_support::{
@@ -141,7 +142,8 @@ const fn linear(floor: u32, ceil: u32) -> Curve {
 	Curve::LinearDecreasing { length: pct(100), floor: pct(floor), ceil: pct(ceil) }
 }
 
-type SolventTrack = Track<u16, Balance, BlockNumber>;
+/// A referendum track of this runtime.
+pub type SolventTrack = Track<u16, Balance, BlockNumber>;
 
 /// The emergency track's approval threshold: 90% of the conviction-weighted votes at the start
 /// of the decision period, falling linearly to 80% at its end. A brake that halts trading for
@@ -246,6 +248,19 @@ static FAST: [SolventTrack; 3] = [
 	},
 ];
 
+/// Whether this runtime uses the fast track periods: built with the `fast-runtime` feature.
+pub const FAST_TRACKS: bool = cfg!(feature = "fast-runtime");
+
+/// The fast (`true`) or realistic (`false`) track table, whichever this runtime was built with
+/// ([`FAST_TRACKS`]); both are exposed so that tests check each.
+pub fn track_table(fast: bool) -> &'static [SolventTrack] {
+	if fast {
+		&FAST
+	} else {
+		&REALISTIC
+	}
+}
+
 /// The referendum tracks.
 pub struct TracksInfo;
 impl pallet_referenda::TracksInfo<Balance, BlockNumber> for TracksInfo {
@@ -253,9 +268,7 @@ impl pallet_referenda::TracksInfo<Balance, BlockNumber> for TracksInfo {
 	type RuntimeOrigin = <RuntimeOrigin as OriginTrait>::PalletsOrigin;
 
 	fn tracks() -> impl Iterator<Item = Cow<'static, SolventTrack>> {
-		let fast = pallet_solvent_origins::FastTracks::<Runtime>::get();
-		let data: &'static [SolventTrack] = if fast { &FAST } else { &REALISTIC };
-		data.iter().map(Cow::Borrowed)
+		track_table(FAST_TRACKS).iter().map(Cow::Borrowed)
 	}
 
 	fn track_for(origin: &Self::RuntimeOrigin) -> Result<Self::Id, ()> {

@@ -98,6 +98,8 @@ impl frame_system::Config for Runtime {
 	type DbWeight = ParityDbWeight;
 	/// polkadot-sdk's reference weights with storage priced by `DbWeight` (the `()` defaults
 	/// price it as RocksDB, 25 us per read and 100 us per write).
+	/// polkadot-sdk's weights, except `set_code`/`apply_authorized_upgrade`, whose reference
+	/// figure exceeded the block (`crate::weights::frame_system`).
 	type SystemWeightInfo = frame_system::weights::SubstrateWeight<Runtime>;
 	type ExtensionsWeightInfo = frame_system::SubstrateExtensionsWeight<Runtime>;
 	type Version = Version;

@@ -15,19 +15,16 @@ use frame_system::EnsureRoot;
 use sp_runtime::traits::ConvertInto;
 
 use crate::{
-	AccountId, Balance, Balances, BlockNumber, Runtime, RuntimeEvent, Session, SessionKeys,
+	AccountId, Balance, Balances, BlockNumber, Runtime, RuntimeEvent, Session, SessionKeys, HOURS,
 	ValidatorSet, UNIT,
 };
 
-/// Blocks per session: 10 blocks, 30 seconds at 3-second blocks. A validator set change or a
-/// key rotation takes effect within two sessions (60 s).
-///
-/// Short on purpose, for the dev and local chains and the zombienet tests: sessions of a
-/// production network should be longer (e.g. `HOURS`, 1,200 blocks), a figure to select with
-/// the `fast-runtime` cargo feature once it exists (fast: 10 blocks; production: 1 hour). A
-/// session rotation costs one `on_initialize` of the session pallet, so short sessions cost
-/// little; they only shorten the window in which a key rotation is pending.
-pub const SESSION_PERIOD: BlockNumber = 10;
+/// Blocks per session. With the `fast-runtime` feature (dev and local chains, zombienet and e2e
+/// tests): 10 blocks, 30 seconds at 3-second blocks, so a validator set change or a key
+/// rotation takes effect within two sessions (60 s). Without it (production builds): one hour
+/// (`HOURS`, 1,200 blocks), so a change takes effect within two hours. A session rotation costs
+/// one `on_initialize` of the session pallet; the length only sets how long a change is pending.
+pub const SESSION_PERIOD: BlockNumber = if cfg!(feature = "fast-runtime") { 10 } else { HOURS };
 
 parameter_types! {
 	pub const SessionPeriod: BlockNumber = SESSION_PERIOD;

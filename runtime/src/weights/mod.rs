@@ -6,6 +6,7 @@
 //! on the dev chain); the figures and the machine are in `BENCHMARKS.md`, "Storage and overhead
 //! weights". Rerun the script rather than editing these files. Pallet weights are generated
 //! separately, by `scripts/benchmark-weights.sh`, into each pallet's `src/weights.rs`.
+//! [`frame_system`] holds `frame_system`'s call weights (interim for the code upgrade calls).
 
 pub mod block_weights;
 pub mod extrinsic_weights;
