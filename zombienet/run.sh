@@ -3,7 +3,7 @@
 # Usage: zombienet/run.sh smoke|faults|validators|upgrade [output-dir]
 # upgrade: builds the upgrade wasm first (scripts/build-upgrade-wasm.sh, spec_version + 1);
 # SOLVENT_FEEDER_CMD replaces its feeders (template with {rpc} and {suri}, see
-# scripts/upgrade.js), e.g. SOLVENT_FEEDER_CMD='solvent-feeder --rpc {rpc} --suri {suri}'.
+# scripts/upgrade.js), e.g. SOLVENT_FEEDER_CMD='env SOLVENT_FEEDER_SURI={suri} solvent-feeder --rpc {rpc} --csv {csv} --implied-vol 0.8'.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/.."

@@ -58,7 +58,6 @@ pub enum Subcommand {
 	#[command(subcommand)]
 	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
 
-
 	/// Write the chain spec of a staging/production network (no dev key) from a JSON config:
 	/// `solvent-node staging-spec --config docs/staging.example.json [--raw] > spec.json`.
 	StagingSpec(crate::staging::StagingSpecCmd),

@@ -4,7 +4,8 @@
 // 1. Starts one price feeder per validator (feeder keys Alice..Dave, each on its own node) in
 //    the background. The command is a template: SOLVENT_FEEDER_CMD, with {rpc} and {suri}
 //    replaced (default: `node zombienet/scripts/feeder.js --rpc {rpc} --suri {suri}`), e.g.
-//    SOLVENT_FEEDER_CMD='solvent-feeder --rpc {rpc} --suri {suri}'.
+//    SOLVENT_FEEDER_CMD='env SOLVENT_FEEDER_SURI={suri} solvent-feeder --rpc {rpc} --csv {csv}
+//    --implied-vol 0.8' ({csv}: a flat BTC-USD replay the test writes), as scripts/test.sh runs it.
 // 2. Writes margin and options state: Ferdie deposits 1,000 USD into margin; a BTC call is
 //    listed by a risk_admin referendum; Ferdie rests a bid in its book.
 // 3. Upgrades: Eve notes the preimage of `system.setCode(<SOLVENT_UPGRADE_WASM>)`, submits it
@@ -38,10 +39,10 @@ const WINDOW_AFTER = 20;
 
 const log = (...a) => console.log(`[upgrade ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
-function feederCommand(rpc, suri) {
+function feederCommand(rpc, suri, csv = '<csv>') {
   const template = process.env.SOLVENT_FEEDER_CMD
     || `node ${path.join(__dirname, 'feeder.js')} --rpc {rpc} --suri {suri}`;
-  return template.replace(/\{rpc\}/g, rpc).replace(/\{suri\}/g, suri);
+  return template.replace(/\{rpc\}/g, rpc).replace(/\{suri\}/g, suri).replace(/\{csv\}/g, csv);
 }
 
 /** Sign, send, resolve at inclusion with the events; throws on a dispatch error. */
@@ -176,8 +177,13 @@ async function run(nodeName, networkInfo, args) {
     const suris = ['//Alice', '//Bob', '//Charlie', '//Dave'];
     // Compared as public keys: independent of the chain's SS58 prefix.
     const feederKeys = suris.map((s) => u8aToHex(kr.addFromUri(s).publicKey));
+    // {csv} in the template: a flat BTC-USD replay (50,000 every row, 1,000 rows: longer than
+    // the test), so that feeders a row apart agree and no move trips the breaker.
+    const csv = path.join(outDir, 'btc-usd-flat.csv');
+    const day = (k) => new Date(Date.UTC(2021, 0, 1) + k * 86_400_000).toISOString().slice(0, 10);
+    fs.writeFileSync(csv, ['Date,Close', ...Array.from({ length: 1000 }, (_, k) => `${day(k)},50000`)].join('\n') + '\n');
     names.forEach((n, i) => {
-      const cmd = feederCommand(networkInfo.nodesByName[n].wsUri, suris[i]);
+      const cmd = feederCommand(networkInfo.nodesByName[n].wsUri, suris[i], csv);
       const out = fs.openSync(path.join(outDir, `feeder-${n}.log`), 'w');
       const child = spawn('sh', ['-c', `exec ${cmd}`], { stdio: ['ignore', out, out] });
       feeders.push(child);

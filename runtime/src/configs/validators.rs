@@ -15,8 +15,8 @@ use frame_system::EnsureRoot;
 use sp_runtime::traits::ConvertInto;
 
 use crate::{
-	AccountId, Balance, Balances, BlockNumber, Runtime, RuntimeEvent, Session, SessionKeys, HOURS,
-	ValidatorSet, UNIT,
+	AccountId, Balance, Balances, BlockNumber, Runtime, RuntimeEvent, Session, SessionKeys,
+	ValidatorSet, HOURS, UNIT,
 };
 
 /// Blocks per session. With the `fast-runtime` feature (dev and local chains, zombienet and e2e
