@@ -37,6 +37,12 @@ pub struct StagingSpecCmd {
 	/// Write the raw form (genesis storage) instead of the runtime's genesis patch.
 	#[arg(long)]
 	pub raw: bool,
+
+	/// Allow a node built with the `fast-runtime` feature: its runtime (which the spec embeds)
+	/// has referenda that pass in minutes. For tests only; a real network's spec must come
+	/// from a production build (`cargo build --release -p solvent-node`).
+	#[arg(long)]
+	pub allow_fast_runtime: bool,
 }
 
 /// The config file.
@@ -210,6 +216,14 @@ impl StagingConfig {
 impl StagingSpecCmd {
 	/// Read the config, build the spec, print it.
 	pub fn run(&self) -> Result<(), String> {
+		if solvent_runtime::configs::governance::FAST_TRACKS && !self.allow_fast_runtime {
+			return Err(
+				"this solvent-node is built with the `fast-runtime` feature: its runtime's \
+				referenda pass in minutes, not fit for a real network; build without it, or pass \
+				--allow-fast-runtime for a test"
+					.into(),
+			);
+		}
 		let text = std::fs::read_to_string(&self.config)
 			.map_err(|e| format!("cannot read {}: {e}", self.config.display()))?;
 		let config: StagingConfig = serde_json::from_str(&text)

@@ -311,7 +311,6 @@ pub fn staging_genesis(g: StagingGenesis) -> Value {
 		g.balances,
 		AssetsGenesis { owner: governance_account(), holders: vec![] },
 		None,
-		false,
 		oracle,
 		local_products(),
 	)
