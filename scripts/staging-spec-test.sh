@@ -15,12 +15,12 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 # A fast-runtime build (as scripts/test.sh builds the node) is refused without
-# --allow-fast-runtime: the spec embeds the runtime, whose referenda would pass in minutes.
+# --test-network: the spec embeds the runtime, whose referenda would pass in minutes.
 FAST=
 if ! "$N" staging-spec --config docs/staging.example.json > /dev/null 2> "$work/fast.err"; then
 	grep -q 'fast-runtime' "$work/fast.err" || { cat "$work/fast.err" >&2; exit 1; }
-	echo "staging-spec refuses a fast-runtime build without --allow-fast-runtime: ok"
-	FAST=--allow-fast-runtime
+	echo "staging-spec refuses a fast-runtime build without --test-network: ok"
+	FAST=--test-network
 fi
 
 "$N" staging-spec $FAST --config docs/staging.example.json > "$work/plain.json"
@@ -66,9 +66,9 @@ owners = {a[1] for a in patch["assets"]["assets"]}
 assert len(patch["assets"]["assets"]) == 3 and owners == {gov}, patch["assets"]["assets"]
 assert patch["assets"]["accounts"] == [], patch["assets"]["accounts"]
 assert len(patch["session"]["keys"]) == 4 and len(patch["validatorSet"]["initialValidators"]) == 4
-assert len(patch["priceOracle"]["feeders"]) == 3
+assert len(patch["priceOracle"]["feeders"]) == 5
 assert "origins" not in patch  # the tracks are a build feature (fast-runtime), not genesis
-print(f"staging spec: no dev key among {len(dev)} (plain and raw), properties {props}, assets owned by {gov}, no sudo, 4 validators, 3 feeders")
+print(f"staging spec: no dev key among {len(dev)} (plain and raw), properties {props}, assets owned by {gov}, no sudo, 4 validators, 5 feeders")
 PY
 
 # A config naming a dev key is refused with a non-zero exit.

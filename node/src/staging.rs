@@ -38,11 +38,12 @@ pub struct StagingSpecCmd {
 	#[arg(long)]
 	pub raw: bool,
 
-	/// Allow a node built with the `fast-runtime` feature: its runtime (which the spec embeds)
-	/// has referenda that pass in minutes. For tests only; a real network's spec must come
-	/// from a production build (`cargo build --release -p solvent-node`).
+	/// A test network: allow a node built with the `fast-runtime` feature (its runtime, which
+	/// the spec embeds, passes referenda in minutes), fewer than `MinValidators` (4)
+	/// validators and as few feeders as the quorum (3). A real network's spec must come from
+	/// a production build (`cargo build --release -p solvent-node`) without this flag.
 	#[arg(long)]
-	pub allow_fast_runtime: bool,
+	pub test_network: bool,
 }
 
 /// The config file.
@@ -112,6 +113,31 @@ pub fn dev_public_keys() -> BTreeSet<[u8; 32]> {
 }
 
 impl StagingConfig {
+	/// What a real network needs beyond a valid genesis: at least `MinValidators` (4)
+	/// validators, so that one can be down (GRANDPA finalizes with more than two thirds) and
+	/// governance can remove one; and two feeders more than the quorum, so that one feeder
+	/// down does not make every price unavailable.
+	fn check_real_network(&self) -> Result<(), String> {
+		use frame_support::traits::Get;
+		let min_validators = solvent_runtime::configs::validators::MinValidators::get() as usize;
+		if self.validators.len() < min_validators {
+			return Err(format!(
+				"validators: {} given, at least {min_validators} are needed on a real network \
+				 (--test-network allows fewer)",
+				self.validators.len()
+			));
+		}
+		if self.feeders.len() < MIN_FEEDERS + 2 {
+			return Err(format!(
+				"feeders: {} given, at least {} (the quorum, {MIN_FEEDERS}, plus two) are needed \
+				 on a real network (--test-network allows {MIN_FEEDERS})",
+				self.feeders.len(),
+				MIN_FEEDERS + 2
+			));
+		}
+		Ok(())
+	}
+
 	/// The runtime's genesis input, refusing dev keys, duplicates and too few feeders.
 	pub fn genesis(&self) -> Result<StagingGenesis, String> {
 		let dev = dev_public_keys();
@@ -181,7 +207,10 @@ impl StagingConfig {
 	}
 
 	/// The chain spec.
-	pub fn chain_spec(&self) -> Result<ChainSpec, String> {
+	pub fn chain_spec(&self, test_network: bool) -> Result<ChainSpec, String> {
+		if !test_network {
+			self.check_real_network()?;
+		}
 		let genesis = self.genesis()?;
 		let wasm = solvent_runtime::WASM_BINARY
 			.ok_or_else(|| "the runtime wasm was not built (SKIP_WASM_BUILD set?)".to_string())?;
@@ -228,9 +257,36 @@ impl StagingSpecCmd {
 			.map_err(|e| format!("cannot read {}: {e}", self.config.display()))?;
 		let config: StagingConfig = serde_json::from_str(&text)
 			.map_err(|e| format!("invalid config {}: {e}", self.config.display()))?;
-		let spec = config.chain_spec()?;
+		let spec = config.chain_spec(self.test_network)?;
 		let json = sc_service::ChainSpec::as_json(&spec, self.raw)?;
 		println!("{json}");
 		Ok(())
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn example() -> StagingConfig {
+		let text = include_str!("../../docs/staging.example.json");
+		serde_json::from_str(text).expect("the example config parses")
+	}
+
+	#[test]
+	fn a_real_network_needs_four_validators_and_two_spare_feeders() {
+		let config = example();
+		assert_eq!((config.validators.len(), config.feeders.len()), (4, 5));
+		assert_eq!(config.check_real_network(), Ok(()));
+		let mut three = example();
+		three.validators.pop();
+		let err = three.check_real_network().unwrap_err();
+		assert!(err.contains("validators: 3 given, at least 4"), "{err}");
+		let mut quorum_only = example();
+		quorum_only.feeders.truncate(4);
+		let err = quorum_only.check_real_network().unwrap_err();
+		assert!(err.contains("feeders: 4 given, at least 5"), "{err}");
+		// A test network may have them (the genesis itself builds).
+		assert!(three.genesis().is_ok());
 	}
 }

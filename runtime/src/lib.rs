@@ -69,7 +69,17 @@ impl_opaque_keys! {
 
 /// The runtime's version. `spec_version` is bumped for every runtime meant to replace a live
 /// one (`system.setCode` refuses a runtime whose `spec_version` is not higher).
-#[cfg(not(feature = "upgrade-test"))]
+///
+/// A `fast-runtime` build (referenda in minutes, 10-block sessions: dev, local and test
+/// networks) is named `solvent-fast`, a production build `solvent`: `system.setCode` refuses a
+/// runtime whose `spec_name` differs, so a referendum cannot put a fast runtime on a production
+/// chain by mistake (red-team review), nor the reverse.
+///
+/// The `upgrade-test` build is the same runtime with `spec_version` + 1, the wasm that the
+/// runtime-upgrade test enacts by referendum (`scripts/build-upgrade-wasm.sh`). The macro
+/// embeds literal values in the wasm's `runtime_version` section, hence one constant per
+/// build rather than an expression: keep the four equal except `spec_name` and `spec_version`.
+#[cfg(all(not(feature = "fast-runtime"), not(feature = "upgrade-test")))]
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("solvent"),
@@ -82,14 +92,37 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	system_version: 1,
 };
 
-/// The `upgrade-test` build: the same runtime with `spec_version` + 1, the wasm that the
-/// runtime-upgrade test enacts by referendum (`scripts/build-upgrade-wasm.sh`). The macro
-/// embeds literal values in the wasm's `runtime_version` section, hence a second constant
-/// rather than an expression. Keep it equal to the constant above except `spec_version`.
-#[cfg(feature = "upgrade-test")]
+#[cfg(all(feature = "fast-runtime", not(feature = "upgrade-test")))]
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("solvent-fast"),
+	impl_name: alloc::borrow::Cow::Borrowed("solvent"),
+	authoring_version: 1,
+	spec_version: 100,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 2,
+	system_version: 1,
+};
+
+/// The `upgrade-test` builds (see above).
+#[cfg(all(not(feature = "fast-runtime"), feature = "upgrade-test"))]
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("solvent"),
+	impl_name: alloc::borrow::Cow::Borrowed("solvent"),
+	authoring_version: 1,
+	spec_version: 101,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 2,
+	system_version: 1,
+};
+
+#[cfg(all(feature = "fast-runtime", feature = "upgrade-test"))]
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("solvent-fast"),
 	impl_name: alloc::borrow::Cow::Borrowed("solvent"),
 	authoring_version: 1,
 	spec_version: 101,

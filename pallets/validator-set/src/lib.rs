@@ -145,6 +145,9 @@ pub mod pallet {
 		NoSessionKeys,
 		/// The same account appears twice in a new set.
 		DuplicateValidator,
+		/// Two thirds or more of a new set are not members of the current set (GRANDPA would
+		/// stall if their nodes were down): replace validators a few at a time.
+		TooManyNewValidators,
 	}
 
 	#[pallet::hooks]
@@ -209,7 +212,12 @@ pub mod pallet {
 		/// validator for a new one in one referendum. Applies like the other calls.
 		///
 		/// Origin: [`Config::ManagerOrigin`]. Between `MinValidators` and `MaxValidators`
-		/// accounts, no duplicate, each with session keys registered.
+		/// accounts, no duplicate, each with session keys registered, and more than two thirds
+		/// of them members of the current set ([`Error::TooManyNewValidators`]): GRANDPA
+		/// finalizes only while more than two thirds of its set vote, and a newcomer's node is
+		/// not proven to run until it authors, so a referendum that swapped in a mostly new set
+		/// whose nodes are down would stop finality, with no referendum able to finalize the
+		/// repair (recovery then needs `grandpa.noteStalled` from Root).
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::set_validators(validators.len() as u32))]
 		pub fn set_validators(
@@ -227,6 +235,12 @@ pub mod pallet {
 			for who in set.iter() {
 				ensure!(T::KeysRegistered::is_registered(who), Error::<T>::NoSessionKeys);
 			}
+			let current = Validators::<T>::get();
+			let kept = set.iter().filter(|who| current.binary_search(who).is_ok()).count();
+			ensure!(
+				kept.saturating_mul(3) > set.len().saturating_mul(2),
+				Error::<T>::TooManyNewValidators
+			);
 			Validators::<T>::put(set);
 			SetChanged::<T>::put(true);
 			Self::deposit_event(Event::ValidatorsReplaced { count });

@@ -101,12 +101,22 @@ fn set_validators_replaces_the_set() {
 	new_test_ext().execute_with(|| {
 		assert_ok!(set_keys(6, 6));
 		assert_ok!(set_keys(5, 5));
-		let new = BoundedVec::truncate_from(vec![6, 1, 5]);
+		// {1, 5, 6} keeps 1 member of 3: refused, two thirds or more of the new set would be
+		// newcomers whose nodes are not proven to run.
+		assert_noop!(
+			ValidatorSet::set_validators(
+				RuntimeOrigin::root(),
+				BoundedVec::truncate_from(vec![6, 1, 5])
+			),
+			Error::<Test>::TooManyNewValidators
+		);
+		// 3 of 4 kept (more than two thirds): 4 swapped for 5.
+		let new = BoundedVec::truncate_from(vec![5, 1, 3, 2]);
 		assert_ok!(ValidatorSet::set_validators(RuntimeOrigin::root(), new));
-		System::assert_last_event(Event::ValidatorsReplaced { count: 3 }.into());
-		assert_eq!(ValidatorSet::validators(), vec![1, 5, 6]);
+		System::assert_last_event(Event::ValidatorsReplaced { count: 4 }.into());
+		assert_eq!(ValidatorSet::validators(), vec![1, 2, 3, 5]);
 		to_session(2);
-		assert_eq!(Authorities::get(), vec![1, 5, 6]);
+		assert_eq!(Authorities::get(), vec![1, 2, 3, 5]);
 		try_state();
 	});
 }
