@@ -118,7 +118,6 @@ impl StagingConfig {
 	/// governance can remove one; and two feeders more than the quorum, so that one feeder
 	/// down does not make every price unavailable.
 	fn check_real_network(&self) -> Result<(), String> {
-		use frame_support::traits::Get;
 		let min_validators = solvent_runtime::configs::validators::MinValidators::get() as usize;
 		if self.validators.len() < min_validators {
 			return Err(format!(
@@ -245,11 +244,11 @@ impl StagingConfig {
 impl StagingSpecCmd {
 	/// Read the config, build the spec, print it.
 	pub fn run(&self) -> Result<(), String> {
-		if solvent_runtime::configs::governance::FAST_TRACKS && !self.allow_fast_runtime {
+		if solvent_runtime::configs::governance::FAST_TRACKS && !self.test_network {
 			return Err(
 				"this solvent-node is built with the `fast-runtime` feature: its runtime's \
 				referenda pass in minutes, not fit for a real network; build without it, or pass \
-				--allow-fast-runtime for a test"
+				--test-network for a test"
 					.into(),
 			);
 		}
