@@ -15,7 +15,8 @@
 //!
 //! The key comes from `--suri-file` or `SOLVENT_FEEDER_SURI`, never from the command line.
 //! Transactions are mortal (`--mortality`), the nonce is tracked locally and resynced from
-//! the node's pool after any rejection, a lost connection is retried with exponential
+//! the node's pool after any rejection or lost watch, a lost connection (or a best-block
+//! stream silent for `--stall-timeout`) is retried with exponential
 //! backoff, and a round that cannot be fed is skipped. subxt reads the metadata of each
 //! runtime version it meets, so a runtime upgrade needs no restart (as long as
 //! `feed_values` keeps its shape).
@@ -131,6 +132,11 @@ pub struct Cli {
 	/// A live source, `KIND:ASSET=URL#POINTER[@TIME_POINTER]` (repeat for several sources
 	/// and keys), e.g. `spot:BTC=https://example.org/btc#/data/price@/data/time`. KIND is
 	/// `spot` (USD per unit) or `vol` (annualized fraction); POINTER is a JSON pointer.
+	/// TIME_POINTER (the quote's Unix time) is optional, but without it a quote counts as
+	/// fresh when received: a frozen or cached API keeps being fed (only
+	/// --max-deviation-bps against other sources catches it). Give it whenever the API has
+	/// one. Quotes dated more than 5 s ahead of the local clock are dropped. Logs and
+	/// metric labels show the URL without its query string or user info.
 	#[arg(long, conflicts_with = "csv", value_parser = sources::parse_source)]
 	pub source: Vec<Source>,
 	/// Drop a source whose quote deviates from the median of the key's fresh quotes by more
@@ -166,6 +172,11 @@ pub struct Cli {
 	/// disconnections are retried forever).
 	#[arg(long, default_value_t = 60)]
 	pub startup_timeout: u64,
+	/// Reconnect if no new best block arrives for this many seconds; also the limit of each
+	/// RPC call of a round (nonce, block, signing, submission), past which the round is
+	/// skipped.
+	#[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+	pub stall_timeout: u64,
 	/// Longest wait between reconnection attempts (seconds; the wait doubles from 1 s).
 	#[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
 	pub max_backoff: u64,
@@ -347,6 +358,10 @@ impl Feed {
 									"stale: quote is {age:.1} s old (max {} s)",
 									cli.max_age
 								),
+								Dropped::Future(ahead) => format!(
+									"quote dated {ahead:.1} s ahead of the local clock (max {} s; a timestamp in micro- or nanoseconds?)",
+									sources::MAX_FUTURE_SECS
+								),
 								Dropped::Deviates(d) => format!(
 									"deviates {:+.2}% from the median (max {:.2}%)",
 									d * 100.0,
@@ -423,8 +438,43 @@ enum Outcome {
 	Unknown,
 }
 
-/// Follow a submitted feed to its inclusion in a best block (and its dispatch result).
+/// Run `fut` (an RPC call, described by `what`), giving up after `limit`.
+async fn within<T>(
+	limit: Duration,
+	what: &str,
+	fut: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+	tokio::time::timeout(limit, fut)
+		.await
+		.unwrap_or_else(|_| Err(format!("{what}: no answer within {} s", limit.as_secs_f64())))
+}
+
+/// Record what became of a watched feed: a lost watch (`Unknown`: the feed may or may not
+/// have been included) makes the next round resync the nonce from the node.
+fn after_watch(outcome: Outcome, nonce: u64, resync: &AtomicBool) -> Outcome {
+	if outcome == Outcome::Unknown {
+		resync.store(true, Ordering::SeqCst);
+		log!("feed with nonce {nonce}: outcome unknown; the nonce will be resynced");
+	}
+	outcome
+}
+
+/// Follow a submitted feed (see [`watch_inner`]) and resync the nonce if it was lost.
 async fn watch(
+	progress: subxt::transactions::TransactionProgress<
+		SolventConfig,
+		subxt::client::OnlineClientAtBlockImpl<SolventConfig>,
+	>,
+	nonce: u64,
+	metrics: metrics::Metrics,
+	resync: Arc<AtomicBool>,
+) -> Outcome {
+	let outcome = watch_inner(progress, nonce, metrics, resync.clone()).await;
+	after_watch(outcome, nonce, &resync)
+}
+
+/// Follow a submitted feed to its inclusion in a best block (and its dispatch result).
+async fn watch_inner(
 	mut progress: subxt::transactions::TransactionProgress<
 		SolventConfig,
 		subxt::client::OnlineClientAtBlockImpl<SolventConfig>,
@@ -549,6 +599,7 @@ async fn run(cli: Cli) -> Result<(), String> {
 	let mut nonce = 0u64;
 	let mut last_round: Option<u64> = None;
 	let mut row_failures = 0u32;
+	let limit = Duration::from_secs(cli.stall_timeout);
 	log!("feeder {who} feeding {} every {} block(s)", cli.rpc, cli.blocks_per_round);
 	loop {
 		let chain = connect(&cli, startup).await?;
@@ -559,11 +610,13 @@ async fn run(cli: Cli) -> Result<(), String> {
 		resync.store(true, Ordering::SeqCst);
 		// The stream starts with blocks the node already had (its finalized block): rounds
 		// start from the best block at connection.
-		let best_at_connect = match chain.rpc.chain_get_header(None).await {
-			Ok(Some(h)) => h.number(),
-			Ok(None) | Err(_) => 0,
-		};
-		let mut blocks = match chain.api.stream_best_blocks().await {
+		let best_at_connect =
+			match tokio::time::timeout(limit, chain.rpc.chain_get_header(None)).await {
+				Ok(Ok(Some(h))) => h.number(),
+				_ => 0,
+			};
+		let stream = async { chain.api.stream_best_blocks().await.map_err(|e| e.to_string()) };
+		let mut blocks = match within(limit, "best-block subscription", stream).await {
 			Ok(b) => b,
 			Err(e) => {
 				log!("cannot follow best blocks: {e}; reconnecting");
@@ -571,7 +624,19 @@ async fn run(cli: Cli) -> Result<(), String> {
 				continue;
 			}
 		};
-		while let Some(block) = blocks.next().await {
+		loop {
+			let block = match tokio::time::timeout(limit, blocks.next()).await {
+				Ok(Some(block)) => block,
+				Ok(None) => break,
+				Err(_) => {
+					metrics.stalls.inc();
+					log!(
+						"no new best block for {} s (--stall-timeout): the node or the connection stalled",
+						cli.stall_timeout
+					);
+					break;
+				}
+			};
 			let block = match block {
 				Ok(b) => b,
 				Err(e) => {
@@ -624,7 +689,7 @@ async fn run(cli: Cli) -> Result<(), String> {
 				}
 			}
 			if resync.swap(false, Ordering::SeqCst) {
-				match chain.next_nonce(&signer).await {
+				match within(limit, "next nonce", chain.next_nonce(&signer)).await {
 					Ok(n) => {
 						log!("nonce resynced from the node: {n} (local {nonce})");
 						nonce = n;
@@ -637,23 +702,36 @@ async fn run(cli: Cli) -> Result<(), String> {
 					}
 				}
 			}
-			let at = match block.at().await {
-				Ok(at) => at,
-				Err(e) => {
-					metrics.skipped.inc();
-					log!("block #{number}: cannot read the block: {e}; round skipped");
-					continue;
-				}
-			};
+			let at =
+				match within(limit, "block", async { block.at().await.map_err(|e| e.to_string()) })
+					.await
+				{
+					Ok(at) => at,
+					Err(e) => {
+						metrics.skipped.inc();
+						log!("block #{number}: cannot read the block: {e}; round skipped");
+						continue;
+					}
+				};
 			let call = chain::feed_call(&vals);
 			let submitted = async {
-				let tx = at
-					.transactions()
-					.create_signed(&call, &signer, chain::tx_params(nonce, cli.mortality))
-					.await
-					.map_err(|e| format!("cannot build the transaction: {e}"))?;
+				let tx = within(limit, "cannot build the transaction", async {
+					at.transactions()
+						.create_signed(&call, &signer, chain::tx_params(nonce, cli.mortality))
+						.await
+						.map_err(|e| format!("cannot build the transaction: {e}"))
+				})
+				.await?;
 				let hash = tx.hash();
-				tx.submit_and_watch().await.map(|p| (hash, p)).map_err(|e| format!("rejected: {e}"))
+				// A submission that times out may still reach the pool: the error path
+				// resyncs the nonce.
+				within(limit, "submission", async {
+					tx.submit_and_watch()
+						.await
+						.map(|p| (hash, p))
+						.map_err(|e| format!("rejected: {e}"))
+				})
+				.await
 			}
 			.await;
 			match submitted {
@@ -852,5 +930,41 @@ mod tests {
 		let s = utc_now();
 		assert_eq!(s.len(), 24);
 		assert!(s.starts_with("20") && s.ends_with('Z'));
+	}
+
+	#[tokio::test]
+	async fn rpc_calls_and_the_block_stream_time_out() {
+		let limit = Duration::from_millis(50);
+		let started = Instant::now();
+		let hung = within(limit, "next nonce", std::future::pending::<Result<u64, String>>());
+		assert_eq!(hung.await, Err("next nonce: no answer within 0.05 s".to_string()));
+		let waited = started.elapsed();
+		assert!(waited >= limit && waited < Duration::from_secs(5), "{waited:?}");
+		assert_eq!(within(limit, "block", async { Ok::<_, String>(7) }).await, Ok(7));
+		assert_eq!(
+			within(limit, "block", async { Err::<u8, _>("boom".to_string()) }).await,
+			Err("boom".to_string())
+		);
+		// A silent best-block stream ends the wait (the reconnect path), a live one does not.
+		let mut silent = subxt::ext::futures::stream::pending::<u32>();
+		use subxt::ext::futures::StreamExt;
+		assert!(tokio::time::timeout(limit, silent.next()).await.is_err());
+		let mut live = subxt::ext::futures::stream::iter([42u32]);
+		assert_eq!(tokio::time::timeout(limit, live.next()).await, Ok(Some(42)));
+		let cli = parse(&["--csv", "x"]).unwrap();
+		assert_eq!(cli.stall_timeout, 30);
+		assert_eq!(parse(&["--csv", "x", "--stall-timeout", "5"]).unwrap().stall_timeout, 5);
+		assert!(parse(&["--csv", "x", "--stall-timeout", "0"]).is_err());
+	}
+
+	#[test]
+	fn a_lost_watch_resyncs_the_nonce() {
+		let resync = AtomicBool::new(false);
+		assert_eq!(after_watch(Outcome::Included, 3, &resync), Outcome::Included);
+		assert!(!resync.load(Ordering::SeqCst));
+		assert_eq!(after_watch(Outcome::Failed, 4, &resync), Outcome::Failed);
+		assert!(!resync.load(Ordering::SeqCst));
+		assert_eq!(after_watch(Outcome::Unknown, 5, &resync), Outcome::Unknown);
+		assert!(resync.load(Ordering::SeqCst));
 	}
 }

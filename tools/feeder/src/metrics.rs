@@ -20,12 +20,14 @@ pub struct Metrics {
 	pub skipped: IntCounter,
 	/// Reconnections to the node.
 	pub reconnects: IntCounter,
+	/// Best-block streams that stayed silent for `--stall-timeout` (each one reconnects).
+	pub stalls: IntCounter,
 	/// Unix time (seconds) of the last included feed.
 	pub last_success: Gauge,
 	/// Per key and source: the signed deviation of its last quote from the median of all
 	/// fresh quotes of the key (a fraction).
 	pub deviation: GaugeVec,
-	/// Per key and source: quotes dropped (failed, stale or deviating).
+	/// Per key and source: quotes dropped (failed, stale, future-dated or deviating).
 	pub source_dropped: IntCounterVec,
 }
 
@@ -52,6 +54,10 @@ impl Metrics {
 		let skipped =
 			counter("solvent_feeder_rounds_skipped_total", "Rounds in which nothing was fed")?;
 		let reconnects = counter("solvent_feeder_reconnects_total", "Reconnections to the node")?;
+		let stalls = counter(
+			"solvent_feeder_stalls_total",
+			"Best-block streams silent for --stall-timeout seconds (each one reconnects)",
+		)?;
 		let last_success = Gauge::new(
 			"solvent_feeder_last_success_timestamp_seconds",
 			"Unix time of the last included feed",
@@ -70,7 +76,7 @@ impl Metrics {
 		let source_dropped = IntCounterVec::new(
 			Opts::new(
 				"solvent_feeder_source_dropped_total",
-				"Quotes dropped (failed, stale or deviating)",
+				"Quotes dropped (failed, stale, future-dated or deviating)",
 			),
 			&["key", "source"],
 		)
@@ -83,6 +89,7 @@ impl Metrics {
 			failed,
 			skipped,
 			reconnects,
+			stalls,
 			last_success,
 			deviation,
 			source_dropped,

@@ -8,10 +8,13 @@
 //!   or a decimal string;
 //! - `TIME_POINTER`, optional, points to the quote's timestamp (Unix seconds, or
 //!   milliseconds if above 10^11; number or string). Without it the quote is timestamped
-//!   when it is received.
+//!   when it is received: a frozen or cached API then keeps looking fresh forever (only
+//!   `--max-deviation-bps` against other sources catches it), so give a `TIME_POINTER`
+//!   whenever the API has one.
 //!
 //! Each round every source of a key is fetched; a source that fails (connection, HTTP
-//! status, JSON, pointer, non-positive value), is older than `--max-age`, or deviates from
+//! status, JSON, pointer, non-positive value), is older than `--max-age`, is dated more than
+//! [`MAX_FUTURE_SECS`] ahead of the local clock (e.g. microseconds read as seconds), or deviates from
 //! the median of the others' quotes by more than `--max-deviation-bps` is dropped with a log
 //! line, and the key's value is the median of the rest.
 
@@ -35,11 +38,28 @@ pub struct Source {
 }
 
 impl Source {
-	/// A short name for log lines and metric labels (the URL).
-	pub fn name(&self) -> &str {
-		&self.url
+	/// A short name for log lines and metric labels: the URL's scheme, host, port and path,
+	/// without its query string or user info (which may carry API keys).
+	pub fn name(&self) -> String {
+		redact_url(&self.url)
 	}
 }
+
+/// `scheme://host[:port]/path` of `url`: the query string, fragment and user info (where
+/// API keys travel) are left out. An unparsable URL gives `<invalid URL>`.
+pub fn redact_url(url: &str) -> String {
+	let Ok(uri) = url.parse::<hyper::Uri>() else {
+		return "<invalid URL>".into();
+	};
+	let scheme = uri.scheme_str().unwrap_or("http");
+	let host = uri.host().unwrap_or("");
+	let port = uri.port_u16().map(|p| format!(":{p}")).unwrap_or_default();
+	format!("{scheme}://{host}{port}{}", uri.path())
+}
+
+/// A quote dated more than this many seconds after the local clock is dropped (a clock
+/// skew allowance; a timestamp in micro- or nanoseconds read as seconds lands far beyond).
+pub const MAX_FUTURE_SECS: f64 = 5.0;
 
 /// Parse `KIND:ASSET=URL#POINTER[@TIME_POINTER]`.
 pub fn parse_source(s: &str) -> Result<Source, String> {
@@ -186,6 +206,9 @@ pub enum Dropped {
 	Failed(String),
 	/// The quote is older than the maximum age (age in seconds).
 	Stale(f64),
+	/// The quote is dated more than [`MAX_FUTURE_SECS`] ahead of the local clock (seconds
+	/// ahead).
+	Future(f64),
 	/// The quote deviates from the median by this fraction (signed).
 	Deviates(f64),
 }
@@ -217,7 +240,7 @@ pub fn median(v: &[f64]) -> Option<f64> {
 }
 
 /// Aggregate one key's `quotes` (one per source) at `now`: drop failures, quotes older than
-/// `max_age` seconds, and quotes more than `max_dev` (a fraction) away from the median of the
+/// `max_age` seconds or dated more than [`MAX_FUTURE_SECS`] after `now`, and quotes more than `max_dev` (a fraction) away from the median of the
 /// fresh quotes; the value is the median of what is left, if at least `min_sources` are.
 pub fn aggregate(
 	quotes: &[Result<Quote, String>],
@@ -234,6 +257,10 @@ pub fn aggregate(
 		match q {
 			Err(e) => dropped[i] = Some(Dropped::Failed(e.clone())),
 			Ok(q) if now - q.time > max_age => dropped[i] = Some(Dropped::Stale(now - q.time)),
+			// A NaN time (never produced by `parse_quote`) is dropped too.
+			Ok(q) if q.time.is_nan() || q.time - now > MAX_FUTURE_SECS => {
+				dropped[i] = Some(Dropped::Future(q.time - now))
+			}
 			Ok(q) => fresh.push((i, *q)),
 		}
 	}
@@ -344,5 +371,50 @@ mod tests {
 		assert_eq!(aggregate(&[Err("x".into())], 0.0, 30.0, 0.02, 1).value, None);
 		assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
 		assert_eq!(median(&[]), None);
+	}
+
+	#[test]
+	fn future_dated_quotes_are_dropped() {
+		let now = 1_700_000_000.0;
+		// 5 s ahead is clock skew and kept; 6 s ahead is dropped; a quote an hour ahead
+		// used to pass the staleness test forever (negative age).
+		let a = aggregate(&[q(100.0, now + 5.0), q(101.0, now + 6.0)], now, 30.0, 0.02, 1);
+		assert_eq!(a.dropped, vec![None, Some(Dropped::Future(6.0))]);
+		assert_eq!((a.value, a.oldest), (Some(100.0), now));
+		let a = aggregate(&[q(100.0, now + 3600.0)], now, 30.0, 0.02, 1);
+		assert_eq!((a.value, a.dropped[0].clone()), (None, Some(Dropped::Future(3600.0))));
+		// A timestamp in microseconds (or nanoseconds) read as milliseconds lands ~5*10^4
+		// years ahead: dropped, not fed forever.
+		let src = parse_source("spot:BTC=http://x/#/p@/t").unwrap();
+		for (body, t) in [
+			(r#"{"p":1,"t":1700000000000000}"#, 1_700_000_000_000.0),
+			(r#"{"p":1,"t":1700000000000000000}"#, 1_700_000_000_000_000.0),
+		] {
+			let quote = parse_quote(&src, body.as_bytes(), now).unwrap();
+			assert_eq!(quote.time, t);
+			let a = aggregate(&[Ok(quote)], now, 60.0, 0.02, 1);
+			assert_eq!(a.value, None);
+			assert_eq!(a.dropped[0], Some(Dropped::Future(t - now)));
+		}
+		assert!(matches!(
+			aggregate(&[q(1.0, f64::NAN)], now, 60.0, 0.02, 1).dropped[0],
+			Some(Dropped::Future(_))
+		));
+	}
+
+	#[test]
+	fn source_names_hide_query_strings_and_user_info() {
+		let s = parse_source(
+			"spot:BTC=https://user:s3cret@api.example.org:8443/v1/price?apikey=K3Y&x=1#/p",
+		)
+		.unwrap();
+		assert_eq!(s.name(), "https://api.example.org:8443/v1/price");
+		assert!(!s.name().contains("K3Y") && !s.name().contains("s3cret"));
+		let s = parse_source("spot:BTC=http://127.0.0.1:8080/btc?token=abc#/price").unwrap();
+		assert_eq!(s.name(), "http://127.0.0.1:8080/btc");
+		assert_eq!(redact_url("https://example.org"), "https://example.org/");
+		assert_eq!(redact_url("https://example.org/a?k=1"), "https://example.org/a");
+		// The URL itself is still fetched whole.
+		assert_eq!(s.url, "http://127.0.0.1:8080/btc?token=abc");
 	}
 }
